@@ -1,0 +1,115 @@
+"""Minutebook: committee meetings, agenda packs, minutes and actions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import CONFIGS, Config, ConfigError, instance_secret_key
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    if config_class is None:
+        config_class = CONFIGS.get(os.environ.get("MINUTEBOOK_ENV", "development"), Config)
+    app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    try:
+        _finish_config(app)
+        _init_extensions(app)
+        _register_blueprints(app)
+        _register_cli(app)
+        from app.core.web import init_web
+
+        init_web(app)
+        if not app.config.get("SKIP_DATABASE_CHECK") and not app.testing:
+            check_database(app)
+    except ConfigError as exc:
+        # One clear line, not a traceback: the person starting the app needs the cause only.
+        print(f"minutebook: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        try:
+            app.config["SECRET_KEY"] = instance_secret_key(instance)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot keep a secret key in {instance}: {exc.strerror}; set SECRET_KEY"
+            ) from exc
+    storage = Path(app.config["STORAGE_DIR"])
+    try:
+        storage.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot use STORAGE_DIR {storage}: {exc.strerror}") from exc
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, not {uri!r}")
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def check_database(app: Flask) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            safe_url = db.engine.url.render_as_string(hide_password=True)
+            raise ConfigError(f"cannot connect to the database {safe_url}: {reason}") from None
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table in the metadata before anything uses it)
+    from app.extensions import api, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    api.init_app(app)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("app"),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import register as register_api
+    from app.auth.views import bp as auth_bp
+    from app.committees.views import bp as committees_bp
+    from app.main.views import bp as main_bp
+    from app.meetings.views import bp as meetings_bp
+
+    for bp in (main_bp, auth_bp, committees_bp, meetings_bp):
+        app.register_blueprint(bp)
+    register_api(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.demo.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,2 @@
+def register(app):
+    """Register the API blueprints on the app's flask-smorest Api."""

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth.forms import SignInForm
+from app.auth.services import authenticate
+from app.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so a crafted link cannot bounce users elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("main.home")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = SignInForm()
+    failed = False
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        db.session.commit()  # keeps the audit row of a failure too
+        if user is not None:
+            login_user(user)
+            flash(f"Signed in as {user.name}", "success")
+            return redirect(_safe_next(request.args.get("next")))
+        failed = True
+    status = 400 if (failed or form.errors) else 200
+    return render_template(
+        "auth/login.html", form=form, failed=failed, failed_message=SIGN_IN_FAILED
+    ), status
+
+
+@bp.route("/sign-out", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You have signed out", "success")
+    return redirect(url_for("main.home"))

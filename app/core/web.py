@@ -1,0 +1,131 @@
+"""Request-level wiring shared by every blueprint: user loading, error pages, headers,
+template helpers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db, login_manager
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem_response(status: int, title: str, detail: str | None = None, errors=None):
+    from flask import jsonify
+
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def init_web(app: Flask) -> None:
+    from app.auth.models import User
+    from app.core.errors import ServiceError
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            return db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_problem_json():
+            return problem_response(exc.code or 500, exc.name, exc.description)
+        return render_template("error.html", code=exc.code, title=exc.name), exc.code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = "This form has expired or was not sent from this site. Please try again."
+        if wants_problem_json():
+            return problem_response(400, "Bad request", message)
+        return render_template("error.html", code=400, title="Form expired", message=message), 400
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        db.session.rollback()
+        if wants_problem_json():
+            return problem_response(exc.status, exc.title, exc.detail, exc.errors)
+        return render_template(
+            "error.html", code=exc.status, title=exc.title, message=exc.detail
+        ), exc.status
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        # Log the failure, but never echo it: it may quote data the visitor may not see.
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if app.testing and app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS", True):
+            raise exc
+        if wants_problem_json():
+            return problem_response(500, "Internal server error")
+        return render_template("error.html", code=500, title="Something went wrong"), 500
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    app.jinja_env.filters["local_datetime"] = format_local_datetime
+    app.jinja_env.filters["local_date"] = format_local_date
+    app.jinja_env.filters["local_time"] = format_local_time
+    app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
+
+
+def _day(d: int) -> str:
+    return str(d)
+
+
+def format_local_date(value: datetime | date | None, tz: str | None = None) -> str:
+    """'Wednesday 22 May 2013' in the meeting's own timezone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and tz:
+        from zoneinfo import ZoneInfo
+
+        value = value.astimezone(ZoneInfo(tz))
+    return f"{value:%A} {_day(value.day)} {value:%B %Y}"
+
+
+def format_local_time(value: datetime | None, tz: str | None = None) -> str:
+    """'2pm', '2.30pm' (GOV.UK style) in the given timezone."""
+    if value is None:
+        return ""
+    if tz:
+        from zoneinfo import ZoneInfo
+
+        value = value.astimezone(ZoneInfo(tz))
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    if value.hour == 12 and value.minute == 0:
+        return "midday"
+    if value.minute:
+        return f"{hour}.{value.minute:02d}{suffix}"
+    return f"{hour}{suffix}"
+
+
+def format_local_datetime(value: datetime | None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    return f"{format_local_date(value, tz)}, {format_local_time(value, tz)}"

@@ -1,0 +1,2 @@
+def test_home_answers(client):
+    assert client.get("/").status_code == 200
