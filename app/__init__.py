@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -86,11 +87,17 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
     api.init_app(app)
+    WTFormsHelpers(app)
 
     app.jinja_loader = ChoiceLoader(
         [
             PackageLoader("app"),
-            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
         ]
     )
 

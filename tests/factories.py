@@ -3,6 +3,7 @@ the test."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,14 @@ PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
 
 
+@functools.cache
+def _default_password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared test password once per run.
+    from app.auth.models import _hasher
+
+    return _hasher.hash(PASSWORD)
+
+
 def person(name: str | None = None, **kw) -> Person:
     p = Person(name=name or f"Person {next(_seq)}", **kw)
     db.session.add(p)
@@ -51,7 +60,10 @@ def user(
         person=person,
         **kw,
     )
-    u.set_password(password)
+    if password == PASSWORD:
+        u.password_hash = _default_password_hash()
+    else:
+        u.set_password(password)
     db.session.add(u)
     db.session.flush()
     return u

@@ -1,0 +1,104 @@
+"""`flask db upgrade` on an empty database yields exactly the schema the models describe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+from config import normalise_database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def empty_database(tmp_path):
+    """A brand-new database of the kind the suite runs on."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    url = make_url(normalise_database_url(base))
+    name = f"mb_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _flask(args, database_url, tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MINUTEBOOK_INSTANCE": str(tmp_path / "instance"),
+        "MINUTEBOOK_ENV": "development",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_upgrade_from_empty_matches_models(tmp_path):
+    with empty_database(tmp_path) as url:
+        result = _flask(["db", "upgrade"], url, tmp_path)
+        assert result.returncode == 0, result.stderr
+        engine = create_engine(normalise_database_url(url))
+        try:
+            with engine.connect() as conn:
+                diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
+                tables = set(inspect(conn).get_table_names())
+                checks = {
+                    c["name"]
+                    for t in ("meetings", "attendance", "minutes")
+                    for c in inspect(conn).get_check_constraints(t)
+                }
+                uniques = {u["name"] for u in inspect(conn).get_unique_constraints("minutes")}
+        finally:
+            engine.dispose()
+    assert diffs == [], f"models and migrations disagree: {diffs}"
+    assert set(db.metadata.tables) <= tables
+    # The invariants carry their conventional names, so errors can be mapped to fields.
+    assert {
+        "ck_meetings_meeting_status",
+        "ck_meetings_ends_after_start",
+        "ck_attendance_substitute_names_whom",
+        "ck_minutes_number_positive",
+    } <= checks
+    assert "uq_minutes_committee_id_number" in uniques
+
+
+def test_downgrade_to_base_and_up_again(tmp_path):
+    with empty_database(tmp_path) as url:
+        for args in (["db", "upgrade"], ["db", "downgrade", "base"], ["db", "upgrade"]):
+            result = _flask(args, url, tmp_path)
+            assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("bad", ["postgresql://nobody@127.0.0.1:1/none", "mysql://x/y"])
+def test_unusable_database_url_fails_with_one_line(tmp_path, bad):
+    result = _flask(["db", "upgrade"], bad, tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("minutebook: ")
