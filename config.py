@@ -14,16 +14,6 @@ BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTANCE = BASE_DIR / "instance"
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
-
-
 class ConfigError(RuntimeError):
     """A setting is present but unusable; reported at start-up as one line."""
 
@@ -65,10 +55,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled from the instance folder
     STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", INSTANCE_PATH / "storage"))
-    MAX_UPLOAD_MB = _int_env("MAX_UPLOAD_MB", 50)
-    # Werkzeug refuses bodies above this before a view runs; a little headroom over the file
-    # limit leaves room for the other form fields of a multipart upload.
-    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+    # Checked and turned into MAX_CONTENT_LENGTH by the app factory, where a bad value can be
+    # reported in one line rather than as an import-time traceback.
+    MAX_UPLOAD_MB = os.environ.get("MAX_UPLOAD_MB") or "50"
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
     SITE_NAME = os.environ.get("SITE_NAME", "Minutebook")
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")

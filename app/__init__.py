@@ -50,6 +50,14 @@ def _finish_config(app: Flask) -> None:
             raise ConfigError(
                 f"cannot keep a secret key in {instance}: {exc.strerror}; set SECRET_KEY"
             ) from exc
+    raw_limit = str(app.config["MAX_UPLOAD_MB"]).strip()
+    if not raw_limit.isdigit() or int(raw_limit) < 1:
+        raise ConfigError(f"MAX_UPLOAD_MB must be a whole number of megabytes, not {raw_limit!r}")
+    app.config["MAX_UPLOAD_MB"] = int(raw_limit)
+    # Werkzeug refuses larger bodies before a view runs; the extra megabyte leaves room for the
+    # other fields of a multipart upload.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = (int(raw_limit) + 1) * 1024 * 1024
     storage = Path(app.config["STORAGE_DIR"])
     try:
         storage.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
 
@@ -71,3 +73,21 @@ def integrity_to_validation(exc: IntegrityError) -> ValidationError:
             "That would duplicate an existing record.", {cols[-1]: ["This value is already used."]}
         )
     return ValidationError("The change breaks a rule of the record and was not saved.")
+
+
+@contextmanager
+def constraint_errors(session) -> Iterator[None]:
+    """Flush inside a savepoint and turn a broken constraint into a ValidationError.
+
+    The savepoint keeps the rest of the caller's transaction usable after the refusal, so a
+    request can still record what it must (an audit row, say) and answer with a clear error.
+    """
+    savepoint = session.begin_nested()
+    try:
+        yield
+        session.flush()
+    except IntegrityError as exc:
+        savepoint.rollback()
+        raise integrity_to_validation(exc) from None
+    else:
+        savepoint.commit()

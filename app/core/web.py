@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, login_manager
@@ -32,7 +33,7 @@ def problem_response(status: int, title: str, detail: str | None = None, errors=
 
 def init_web(app: Flask) -> None:
     from app.auth.models import User
-    from app.core.errors import ServiceError
+    from app.core.errors import ServiceError, integrity_to_validation
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -62,6 +63,12 @@ def init_web(app: Flask) -> None:
         return render_template(
             "error.html", code=exc.status, title=exc.title, message=exc.detail
         ), exc.status
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        # A safety net: services should translate these themselves (constraint_errors).
+        app.logger.warning("constraint refused a change on %s", request.path)
+        return service_error(integrity_to_validation(exc))
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
