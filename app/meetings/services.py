@@ -1,0 +1,151 @@
+"""Scheduling and changing meetings: the one implementation behind pages, API and CLI.
+
+Every change a calendar app must notice (time, venue, status) raises the meeting's iCalendar
+SEQUENCE; the UID never changes, so subscribers see one event move rather than two.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.audit.services import record
+from app.committees.models import Committee
+from app.core.errors import Conflict, ValidationError
+from app.extensions import db
+from app.meetings.models import Meeting, MeetingStatus
+
+DEFAULT_LENGTH = timedelta(hours=2)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"{name!r} is not a known timezone.", {"timezone": ["Unknown timezone."]}
+        ) from None
+
+
+def as_aware(value: datetime, timezone: str, field: str = "starts_at") -> datetime:
+    """A naive time means the committee's own timezone (as API.md says)."""
+    if not isinstance(value, datetime):
+        raise ValidationError("Enter a date and time.", {field: ["Not a date and time."]})
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=zone(timezone))
+    return value
+
+
+def local_datetime(day, at: time | None, timezone: str) -> datetime:
+    """A local date and time of day as an aware datetime (handles the clock changes)."""
+    return datetime.combine(day, at or time(14, 0), tzinfo=zone(timezone))
+
+
+def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValidationError(
+            "The meeting must end after it starts.", {"ends_at": ["Must be after the start."]}
+        )
+
+
+def check_version(obj, expected: int | None) -> None:
+    """Optimistic locking: refuse a change made to a copy older than the stored one."""
+    if expected is not None and expected != obj.version:
+        raise Conflict(
+            f"This record was changed by someone else (your copy is version {expected}, "
+            f"the current one is version {obj.version}). Reload it and make your change again.",
+            {"version": [f"Current version is {obj.version}."]},
+        )
+
+
+def schedule_meeting(
+    committee: Committee,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    venue: str | None = None,
+    title: str | None = None,
+) -> Meeting:
+    tz = committee.timezone
+    starts_at = as_aware(starts_at, tz)
+    ends_at = as_aware(ends_at, tz, "ends_at") if ends_at is not None else None
+    _check_times(starts_at, ends_at)
+    meeting = Meeting(
+        committee=committee,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=tz,
+        venue=(venue or committee.default_venue or None),
+        title=title or None,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    record("meeting_scheduled", meeting, summary=f"{committee.name} {starts_at.isoformat()}")
+    return meeting
+
+
+def _bump(meeting: Meeting) -> None:
+    meeting.ical_sequence += 1
+    meeting.version += 1
+
+
+def reschedule(
+    meeting: Meeting,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    venue: str | None = None,
+    expected_version: int | None = None,
+) -> bool:
+    """Move a meeting (same identity). Returns whether anything changed."""
+    check_version(meeting, expected_version)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Conflict("A cancelled meeting cannot be rescheduled; schedule a new one instead.")
+    new_start = as_aware(starts_at, meeting.timezone) if starts_at else meeting.starts_at
+    new_end = as_aware(ends_at, meeting.timezone, "ends_at") if ends_at else meeting.ends_at
+    if starts_at and not ends_at and meeting.ends_at is not None:
+        new_end = new_start + (meeting.ends_at - meeting.starts_at)  # keep its length
+    new_venue = meeting.venue if venue is None else (venue.strip() or None)
+    _check_times(new_start, new_end)
+    changed = (
+        new_start != meeting.starts_at or new_end != meeting.ends_at or new_venue != meeting.venue
+    )
+    if not changed:
+        return False
+    before = (meeting.starts_at.isoformat(), meeting.venue)
+    meeting.starts_at, meeting.ends_at, meeting.venue = new_start, new_end, new_venue
+    if meeting.status == MeetingStatus.POSTPONED:
+        meeting.status = MeetingStatus.SCHEDULED
+        meeting.status_reason = None
+    _bump(meeting)
+    db.session.flush()
+    record("meeting_rescheduled", meeting, from_=before, to=(new_start.isoformat(), new_venue))
+    return True
+
+
+def set_status(
+    meeting: Meeting,
+    status: MeetingStatus | str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """Cancel, postpone, reinstate or mark as held. Cancelled meetings are kept, cancelled."""
+    check_version(meeting, expected_version)
+    try:
+        status = MeetingStatus(status)
+    except ValueError:
+        allowed = ", ".join(s.value for s in MeetingStatus)
+        raise ValidationError(
+            f"Status must be one of {allowed}.", {"status": ["Unknown status."]}
+        ) from None
+    reason = (reason or "").strip() or None
+    if status in (MeetingStatus.CANCELLED, MeetingStatus.POSTPONED) and not reason:
+        raise ValidationError(
+            f"Give a reason why the meeting is {status.value}.",
+            {"status_reason": ["Enter the reason."]},
+        )
+    if status == meeting.status and reason == meeting.status_reason:
+        return
+    meeting.status = status
+    meeting.status_reason = reason if status != MeetingStatus.SCHEDULED else None
+    _bump(meeting)
+    db.session.flush()
+    record(f"meeting_{status.value}", meeting, summary=reason)
