@@ -1,0 +1,311 @@
+"""Drafting agendas: standard items from the committee's template, adding, editing, moving and
+removing items, and keeping exempt business in Part 2 behind the exclusion item.
+
+Numbers are never stored: they follow from positions (see Meeting.numbered_items)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from app.agenda.models import SCHEDULE_12A, AgendaItem, ItemKind, Visibility
+from app.audit.services import record
+from app.core.errors import Conflict, ValidationError
+from app.extensions import db
+from app.meetings.models import AgendaState, Meeting
+from app.meetings.services import check_version
+from app.people.models import Person
+
+EXCLUSION_TITLE = "Exclusion of the press and public"
+# Positions are renumbered in two passes so the unique (meeting, position) index never sees two
+# items on one position; the first pass parks them this far out of the way.
+_PARK = 100_000
+
+EDITABLE_FIELDS = (
+    "title",
+    "section",
+    "purpose",
+    "presenter_id",
+    "presenter_text",
+    "kind",
+    "visibility",
+    "exempt_paragraphs",
+    "public_interest_reason",
+    "urgent_reason",
+)
+
+
+def exclusion_resolution(paragraphs: Iterable[int]) -> str:
+    """The draft resolution that opens Part 2, citing the paragraphs relied on."""
+    paras = sorted(set(paragraphs))
+    if not paras:
+        cited = "Part 1 of Schedule 12A"
+    else:
+        words = (
+            f"Paragraph {paras[0]}"
+            if len(paras) == 1
+            else "Paragraphs " + ", ".join(map(str, paras[:-1])) + f" and {paras[-1]}"
+        )
+        cited = f"{words} of Part 1 of Schedule 12A"
+    return (
+        "That under Section 100A(4) of the Local Government Act 1972, the public be excluded "
+        "from the meeting for the following items of business on the grounds that they involve "
+        f"the likely disclosure of exempt information as defined in {cited} to the Local "
+        "Government Act 1972."
+    )
+
+
+def _clean(value):
+    # Enum members are str subclasses too; stripping one would turn it into a plain string.
+    if isinstance(value, str) and not isinstance(value, enum.Enum):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _validate(fields: dict, item: AgendaItem | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    title = _clean(fields.get("title", item.title if item else None))
+    if not title:
+        errors["title"] = ["Enter a title."]
+    elif len(title) > 500:
+        errors["title"] = ["Titles can be at most 500 characters."]
+    kind = fields.get("kind", item.kind if item else ItemKind.BUSINESS)
+    try:
+        fields["kind"] = ItemKind(kind)
+    except ValueError:
+        errors["kind"] = ["Unknown kind of item."]
+    visibility = fields.get("visibility", item.visibility if item else Visibility.PUBLIC)
+    try:
+        visibility = fields["visibility"] = Visibility(visibility)
+    except ValueError:
+        errors["visibility"] = ["Choose public, exempt or confidential."]
+        visibility = None
+    paragraphs = fields.get("exempt_paragraphs", item.exempt_paragraphs if item else [])
+    try:
+        paragraphs = sorted({int(p) for p in paragraphs or []})
+    except (TypeError, ValueError):
+        errors["exempt_paragraphs"] = ["Paragraphs are numbers from 1 to 7."]
+        paragraphs = []
+    if any(p not in SCHEDULE_12A for p in paragraphs):
+        errors["exempt_paragraphs"] = ["Paragraphs are numbers from 1 to 7."]
+    reason = _clean(
+        fields.get("public_interest_reason", item.public_interest_reason if item else None)
+    )
+    if visibility == Visibility.EXEMPT:
+        if not paragraphs and "exempt_paragraphs" not in errors:
+            errors["exempt_paragraphs"] = ["Choose the paragraph(s) of Schedule 12A that apply."]
+        if not reason:
+            errors["public_interest_reason"] = ["Say why the public interest favours exemption."]
+    elif visibility == Visibility.PUBLIC:
+        paragraphs, reason = [], None
+    presenter_id = fields.get("presenter_id")
+    if presenter_id not in (None, "") and db.session.get(Person, int(presenter_id)) is None:
+        errors["presenter_id"] = ["Unknown person."]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationError(first, errors)
+    fields["title"] = title
+    fields["exempt_paragraphs"] = paragraphs
+    fields["public_interest_reason"] = reason
+    return fields
+
+
+def _siblings(meeting: Meeting, parent_id: int | None) -> list[AgendaItem]:
+    return sorted((i for i in meeting.items if i.parent_id == parent_id), key=lambda i: i.position)
+
+
+# New business goes before these closing standard items, as clerks expect.
+_CLOSING_KINDS = (ItemKind.AOB, ItemKind.NEXT_MEETING, ItemKind.EXCLUSION)
+
+
+def _default_index(top_level: list[AgendaItem]) -> int:
+    for index, item in enumerate(top_level):
+        if item.kind in _CLOSING_KINDS or _is_part_two(item):
+            return index
+    return len(top_level)
+
+
+def _apply_order(items: list[AgendaItem]) -> None:
+    """Give the listed siblings positions 0..n-1 in that order."""
+    if [i.position for i in items] == list(range(len(items))):
+        return
+    for i in items:
+        i.position = i.position + _PARK
+    db.session.flush()
+    for pos, i in enumerate(items):
+        i.position = pos
+    db.session.flush()
+
+
+def add_item(
+    meeting: Meeting,
+    *,
+    parent: AgendaItem | None = None,
+    position: int | None = None,
+    urgent: bool = False,
+    **fields,
+) -> AgendaItem:
+    """Add an item (at the end, or at a position among its siblings)."""
+    if parent is not None and parent.meeting_id != meeting.id:
+        raise ValidationError(
+            "That parent item belongs to another meeting.",
+            {"parent_id": ["Not an item of this meeting."]},
+        )
+    if parent is not None and parent.parent_id is not None:
+        raise ValidationError(
+            "Sub-items cannot have sub-items of their own.",
+            {"parent_id": ["Choose a top-level item."]},
+        )
+    fields = _validate(dict(fields))
+    published = meeting.agenda_state == AgendaState.PUBLISHED
+    urgent_reason = _clean(fields.pop("urgent_reason", None))
+    if urgent and not urgent_reason:
+        raise ValidationError(
+            "Describe the special circumstances that make the item urgent.",
+            {"urgent_reason": ["Enter the special circumstances."]},
+        )
+    paragraphs = fields.pop("exempt_paragraphs")
+    siblings = _siblings(meeting, parent.id if parent else None)
+    item = AgendaItem(
+        meeting=meeting,
+        parent=parent,
+        position=len(siblings) + _PARK,
+        urgent=bool(urgent),
+        urgent_reason=urgent_reason if urgent else None,
+        **{k: _clean(v) for k, v in fields.items() if k in EDITABLE_FIELDS},
+    )
+    item.exempt_paragraphs = paragraphs
+    db.session.add(item)
+    db.session.flush()
+    order = list(siblings)
+    if position is None:
+        index = _default_index(order) if parent is None else len(order)
+    else:
+        index = max(0, min(int(position), len(order)))
+    order.insert(index, item)
+    _apply_order(order)
+    if parent is None:
+        arrange_parts(meeting)
+    record("agenda_item_added", item, summary=item.title, after_publication=published)
+    return item
+
+
+def update_item(item: AgendaItem, expected_version: int | None = None, **fields) -> AgendaItem:
+    check_version(item, expected_version)
+    fields = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
+    merged = _validate(dict(fields), item)
+    for key in fields:
+        value = merged.get(key, fields[key])
+        if key == "exempt_paragraphs":
+            item.exempt_paragraphs = value
+        else:
+            setattr(item, key, _clean(value))
+    # A public item keeps no exemption details, whatever was sent.
+    if item.visibility == Visibility.PUBLIC:
+        item.exempt_paragraphs = []
+        item.public_interest_reason = None
+    elif "exempt_paragraphs" in merged and "exempt_paragraphs" not in fields:
+        item.exempt_paragraphs = merged["exempt_paragraphs"]
+    if item.urgent and not _clean(item.urgent_reason):
+        raise ValidationError(
+            "An urgent item needs its special circumstances.",
+            {"urgent_reason": ["Enter the special circumstances."]},
+        )
+    item.version += 1
+    db.session.flush()
+    arrange_parts(item.meeting)
+    record("agenda_item_updated", item, summary=item.title, fields=sorted(fields))
+    return item
+
+
+def delete_item(item: AgendaItem) -> None:
+    meeting = item.meeting
+    parent_id = item.parent_id
+    record("agenda_item_deleted", item, summary=item.title)
+    # Leaving the meeting's collection deletes them (delete-orphan), children first.
+    for child in list(item.children):
+        meeting.items.remove(child)
+    meeting.items.remove(item)
+    db.session.flush()
+    _apply_order(_siblings(meeting, parent_id))
+    arrange_parts(meeting)
+
+
+def move_item(item: AgendaItem, offset: int) -> None:
+    """Move an item up (negative) or down (positive) among its siblings, within its part."""
+    siblings = _siblings(item.meeting, item.parent_id)
+    index = siblings.index(item)
+    target = max(0, min(index + offset, len(siblings) - 1))
+    if target == index:
+        return
+    siblings.insert(target, siblings.pop(index))
+    _apply_order(siblings)
+    if item.parent_id is None:
+        arrange_parts(item.meeting)
+    record("agenda_item_moved", item, to=target)
+
+
+def reorder(meeting: Meeting, item_ids: list[int], parent_id: int | None = None) -> None:
+    """Put the siblings in the given order (drag and drop sends the whole list)."""
+    siblings = _siblings(meeting, parent_id)
+    by_id = {i.id: i for i in siblings}
+    if sorted(item_ids) != sorted(by_id):
+        raise Conflict("The agenda changed while you were reordering it; reload and try again.")
+    _apply_order([by_id[i] for i in item_ids])
+    if parent_id is None:
+        arrange_parts(meeting)
+    record("agenda_reordered", meeting)
+
+
+def _is_part_two(item: AgendaItem) -> bool:
+    return item.visibility.restricted and item.kind != ItemKind.EXCLUSION
+
+
+def arrange_parts(meeting: Meeting) -> None:
+    """Keep restricted top-level items in Part 2, after an exclusion item that cites their
+    paragraphs; remove the exclusion item when no restricted business is left."""
+    top = _siblings(meeting, None)
+    exclusions = [i for i in top if i.kind == ItemKind.EXCLUSION]
+    part_two = [i for i in top if _is_part_two(i)]
+    part_one = [i for i in top if i not in part_two and i not in exclusions]
+    if not part_two:
+        for ex in exclusions:
+            meeting.items.remove(ex)
+        db.session.flush()
+        _apply_order(part_one)
+        return
+    exclusion = exclusions[0] if exclusions else None
+    for extra in exclusions[1:]:
+        meeting.items.remove(extra)
+    paragraphs = sorted({p for i in part_two for p in i.exempt_paragraphs})
+    if exclusion is None:
+        exclusion = AgendaItem(
+            meeting=meeting,
+            kind=ItemKind.EXCLUSION,
+            title=EXCLUSION_TITLE,
+            position=len(top) + _PARK,
+        )
+        db.session.add(exclusion)
+    exclusion.purpose = exclusion_resolution(paragraphs)
+    exclusion.section = None
+    db.session.flush()
+    _apply_order(part_one + [exclusion] + part_two)
+
+
+def apply_template(meeting: Meeting) -> list[AgendaItem]:
+    """Start a new agenda from the committee's standard items (only when it is empty)."""
+    if meeting.items:
+        raise Conflict("This agenda already has items; the template only starts empty agendas.")
+    created = []
+    for entry in meeting.committee.agenda_template or []:
+        created.append(
+            add_item(
+                meeting,
+                title=entry["title"],
+                kind=entry.get("kind", "business"),
+                section=entry.get("section"),
+                position=len(created),
+            )
+        )
+    return created

@@ -1,0 +1,146 @@
+import pytest
+
+from app.agenda import services
+from app.agenda.models import ItemKind, Visibility
+from app.core.errors import Conflict, ValidationError
+
+REASON = "The public interest in maintaining the exemption outweighs that in disclosure."
+
+
+def numbers(meeting):
+    return [(n, i.title) for i, n in meeting.numbered_items()]
+
+
+@pytest.fixture
+def meeting(db, f):
+    m = f.meeting(f.committee())
+    services.apply_template(m)
+    return m
+
+
+def test_template_gives_the_standard_items(meeting):
+    assert [i.kind for i, _ in meeting.numbered_items()] == [
+        ItemKind.APOLOGIES,
+        ItemKind.DECLARATIONS,
+        ItemKind.PREVIOUS_MINUTES,
+        ItemKind.MATTERS_ARISING,
+        ItemKind.AOB,
+        ItemKind.NEXT_MEETING,
+    ]
+    with pytest.raises(Conflict):
+        services.apply_template(meeting)
+
+
+def test_business_goes_before_closing_items_and_numbers_follow(meeting):
+    services.add_item(meeting, title="Budget monitoring", section="For Decision")
+    report = services.add_item(meeting, title="Annual report", section="For Information")
+    services.add_item(meeting, parent=report, title="Appendix discussion")
+    services.add_item(meeting, parent=report, title="Questions", position=0)
+    assert numbers(meeting)[4:] == [
+        ("5", "Budget monitoring"),
+        ("6", "Annual report"),
+        ("6a", "Questions"),
+        ("6b", "Appendix discussion"),
+        ("7", "Any other business"),
+        ("8", "Date and time of next meeting"),
+    ]
+
+
+def test_move_delete_and_reorder(meeting):
+    a = services.add_item(meeting, title="A")
+    b = services.add_item(meeting, title="B")
+    services.move_item(b, -1)
+    assert [t for _, t in numbers(meeting)][4:6] == ["B", "A"]
+    services.move_item(b, -100)  # clamps to the top
+    assert numbers(meeting)[0] == ("1", "B")
+    services.delete_item(a)
+    assert "A" not in [t for _, t in numbers(meeting)]
+    ids = [i.id for i, _ in meeting.numbered_items()]
+    services.reorder(meeting, list(reversed(ids)))
+    assert [i.id for i, _ in meeting.numbered_items()] == list(reversed(ids))
+    with pytest.raises(Conflict):
+        services.reorder(meeting, ids[:-1])
+
+
+def test_exempt_items_go_to_part_two_behind_the_exclusion_item(meeting):
+    services.add_item(
+        meeting,
+        title="Land at Moorgate",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason=REASON,
+    )
+    services.add_item(meeting, title="Budget")
+    titles = [t for _, t in numbers(meeting)]
+    assert titles[-2:] == ["Exclusion of the press and public", "Land at Moorgate"]
+    exclusion = next(i for i, _ in meeting.numbered_items() if i.kind == ItemKind.EXCLUSION)
+    assert "Paragraph 3 of Part 1 of Schedule 12A" in exclusion.purpose
+    staff = services.add_item(
+        meeting,
+        title="Staffing",
+        visibility=Visibility.EXEMPT,
+        exempt_paragraphs=[1, 4],
+        public_interest_reason=REASON,
+    )
+    assert "Paragraphs 1, 3 and 4 of Part 1" in exclusion.purpose
+    # Making the items public again removes Part 2 altogether.
+    services.update_item(staff, visibility="public")
+    land = next(i for i, _ in meeting.numbered_items() if i.title == "Land at Moorgate")
+    services.update_item(land, visibility="public")
+    assert all(i.kind != ItemKind.EXCLUSION for i in meeting.items)
+    assert land.exempt_paragraphs == [] and land.public_interest_reason is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"title": "  "}, "title"),
+        (
+            {"title": "X", "visibility": "exempt", "public_interest_reason": REASON},
+            "exempt_paragraphs",
+        ),
+        (
+            {"title": "X", "visibility": "exempt", "exempt_paragraphs": [2]},
+            "public_interest_reason",
+        ),
+        (
+            {
+                "title": "X",
+                "visibility": "exempt",
+                "exempt_paragraphs": [8],
+                "public_interest_reason": REASON,
+            },
+            "exempt_paragraphs",
+        ),
+        ({"title": "X", "visibility": "secret"}, "visibility"),
+        ({"title": "X", "kind": "party"}, "kind"),
+        ({"title": "X", "presenter_id": 99999}, "presenter_id"),
+    ],
+)
+def test_bad_items_are_refused_with_the_field_named(meeting, fields, field):
+    before = len(meeting.items)
+    with pytest.raises(ValidationError) as info:
+        services.add_item(meeting, **fields)
+    assert field in info.value.errors
+    assert len(meeting.items) == before
+
+
+def test_urgent_item_needs_special_circumstances(meeting):
+    with pytest.raises(ValidationError):
+        services.add_item(meeting, title="Flood response", urgent=True)
+    item = services.add_item(
+        meeting,
+        title="Flood response",
+        urgent=True,
+        urgent_reason="Flooding on 3 March needs a decision before April.",
+    )
+    assert item.urgent and item.urgent_reason.startswith("Flooding")
+
+
+def test_stale_item_edit_is_a_conflict(meeting):
+    item = services.add_item(meeting, title="Budget")
+    version = item.version
+    services.update_item(item, expected_version=version, title="Budget 2026/27")
+    with pytest.raises(Conflict):
+        services.update_item(item, expected_version=version, title="Budget (old copy)")
+    assert item.title == "Budget 2026/27"
