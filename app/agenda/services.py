@@ -290,7 +290,7 @@ def arrange_parts(meeting: Meeting) -> None:
     exclusion.purpose = exclusion_resolution(paragraphs)
     exclusion.section = None
     db.session.flush()
-    _apply_order(part_one + [exclusion] + part_two)
+    _apply_order([*part_one, exclusion, *part_two])
 
 
 def apply_template(meeting: Meeting) -> list[AgendaItem]:
