@@ -1,7 +1,24 @@
+"""Committees, memberships and the CSV import of people and memberships."""
+
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, time
+from fractions import Fraction
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.committees.models import Committee, Membership, MembershipRole, Regime
+from app.core.errors import ValidationError, constraint_errors
+from app.extensions import db
+from app.people.models import Person
 
 
 def slugify(name: str) -> str:
@@ -11,3 +28,436 @@ def slugify(name: str) -> str:
     ascii_name = ascii_name.replace("&", " and ").replace("'", "").replace("\u2019", "")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug[:200] or "committee"
+
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+COMMITTEE_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "default_venue",
+    "default_start_time",
+    "timezone",
+    "regime",
+    "first_minute_number",
+    "minute_prefix",
+    "quorum",
+    "publish_draft_minutes",
+    "sections",
+    "agenda_template",
+    "clerk_name",
+    "clerk_email",
+    "clerk_phone",
+)
+
+
+def _text(value, limit: int | None = None) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    if limit and len(value) > limit:
+        raise ValueError(f"At most {limit} characters.")
+    return value or None
+
+
+def parse_quorum(value) -> tuple[int | None, str | None]:
+    """'3' -> a count of three; '1/3' -> a third of the voting members; '' -> no quorum."""
+    value = _text(value)
+    if value is None:
+        return None, None
+    if value.isdigit() and int(value) >= 1:
+        return int(value), None
+    try:
+        fraction = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError("Enter a number of members (3) or a fraction (1/3).") from None
+    if not 0 < fraction <= 1 or "/" not in value:
+        raise ValueError("Enter a number of members (3) or a fraction (1/3).")
+    return None, f"{fraction.numerator}/{fraction.denominator}"
+
+
+def _apply_committee_fields(committee: Committee, fields: dict) -> None:
+    errors: dict[str, list[str]] = {}
+
+    def take(key, convert):
+        if key not in fields:
+            return
+        try:
+            convert(fields[key])
+        except (ValueError, TypeError) as exc:
+            errors[key] = [str(exc) or "Not valid."]
+
+    def set_name(v):
+        name = _text(v, 200)
+        if not name:
+            raise ValueError("Enter a name.")
+        committee.name = name
+
+    def set_slug(v):
+        slug = _text(v, 200)
+        if slug is None:
+            return
+        if not SLUG_RE.match(slug):
+            raise ValueError("Use lower-case letters, digits and hyphens only.")
+        committee.slug = slug
+
+    def set_timezone(v):
+        name = _text(v) or "Europe/London"
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("Unknown timezone.") from None
+        committee.timezone = name
+
+    def set_regime(v):
+        try:
+            committee.regime = Regime(_text(v) or Regime.PRINCIPAL)
+        except ValueError:
+            raise ValueError("Choose principal, parish or none.") from None
+
+    def set_first_number(v):
+        number = int(v)
+        if number < 1:
+            raise ValueError("Minute numbers start at 1 or more.")
+        committee.first_minute_number = number
+
+    def set_quorum(v):
+        committee.quorum_count, committee.quorum_fraction = parse_quorum(v)
+
+    def set_start_time(v):
+        if v in (None, ""):
+            committee.default_start_time = None
+        elif isinstance(v, time):
+            committee.default_start_time = v
+        else:
+            committee.default_start_time = time.fromisoformat(str(v).strip())
+
+    def set_email(v):
+        v = _text(v)
+        if v:
+            try:
+                v = validate_email(v, check_deliverability=False).normalized
+            except EmailNotValidError:
+                raise ValueError("Enter a valid e-mail address.") from None
+        committee.clerk_email = v
+
+    def set_sections(v):
+        sections = [s.strip() for s in (v or []) if str(s).strip()]
+        committee.sections = sections
+
+    def set_plain(key, limit):
+        return lambda v: setattr(committee, key, _text(v, limit))
+
+    take("name", set_name)
+    take("slug", set_slug)
+    take("description", set_plain("description", 5000))
+    take("default_venue", set_plain("default_venue", 300))
+    take("default_start_time", set_start_time)
+    take("timezone", set_timezone)
+    take("regime", set_regime)
+    take("first_minute_number", set_first_number)
+    take("minute_prefix", set_plain("minute_prefix", 20))
+    take("quorum", set_quorum)
+    take("publish_draft_minutes", lambda v: setattr(committee, "publish_draft_minutes", bool(v)))
+    take("sections", set_sections)
+    take("agenda_template", lambda v: setattr(committee, "agenda_template", list(v or [])))
+    take("clerk_name", set_plain("clerk_name", 200))
+    take("clerk_email", set_email)
+    take("clerk_phone", set_plain("clerk_phone", 50))
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+
+
+def create_committee(**fields) -> Committee:
+    committee = Committee()
+    if not _text(fields.get("slug")) and _text(fields.get("name")):
+        fields["slug"] = slugify(fields["name"])
+    _apply_committee_fields(committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
+    with constraint_errors(db.session):
+        db.session.add(committee)
+    record("committee_created", committee, summary=committee.name)
+    return committee
+
+
+def update_committee(committee: Committee, **fields) -> Committee:
+    _apply_committee_fields(committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
+    with constraint_errors(db.session):
+        pass  # the flush on leaving turns a duplicate name or slug into a field error
+    record("committee_updated", committee, fields=sorted(fields))
+    return committee
+
+
+# --- memberships -------------------------------------------------------------------------
+
+
+def _role(value) -> MembershipRole:
+    try:
+        return MembershipRole(str(value).strip().lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        allowed = ", ".join(r.value for r in MembershipRole)
+        raise ValidationError(
+            f"Role must be one of {allowed}.", {"role": ["Unknown role."]}
+        ) from None
+
+
+def _check_dates(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise ValidationError(
+            "A membership cannot end before it starts.",
+            {"end_date": ["Must be on or after the start date."]},
+        )
+
+
+def add_membership(
+    committee: Committee,
+    person: Person,
+    role="member",
+    organisation: str | None = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> Membership:
+    role = _role(role)
+    _check_dates(start_date, end_date)
+    overlapping = [
+        m
+        for m in committee.memberships
+        if m.person_id == person.id
+        and (m.end_date is None or start_date is None or m.end_date >= start_date)
+        and (end_date is None or m.start_date is None or m.start_date <= end_date)
+    ]
+    if overlapping:
+        raise ValidationError(
+            f"{person.name} already has a membership for those dates.",
+            {"person_id": ["Already a member for those dates."]},
+        )
+    membership = Membership(
+        committee=committee,
+        person=person,
+        role=role,
+        organisation=_text(organisation, 200),
+        start_date=start_date,
+        end_date=end_date,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    record("membership_added", membership, summary=f"{person.name} as {role.value}")
+    return membership
+
+
+def update_membership(membership: Membership, **fields) -> Membership:
+    if "role" in fields:
+        membership.role = _role(fields["role"])
+    if "organisation" in fields:
+        membership.organisation = _text(fields["organisation"], 200)
+    if "start_date" in fields:
+        membership.start_date = fields["start_date"]
+    if "end_date" in fields:
+        membership.end_date = fields["end_date"]
+    _check_dates(membership.start_date, membership.end_date)
+    db.session.flush()
+    record("membership_updated", membership, fields=sorted(fields))
+    return membership
+
+
+def end_membership(membership: Membership, on: date) -> Membership:
+    return update_membership(membership, end_date=on)
+
+
+# --- people --------------------------------------------------------------------------------
+
+PERSON_LIMITS = {"name": 200, "honorific": 50, "job_title": 200, "organisation": 200, "email": 254}
+
+
+def clean_person_fields(fields: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    out = {}
+    for key, limit in PERSON_LIMITS.items():
+        if key not in fields:
+            continue
+        try:
+            out[key] = _text(fields[key], limit)
+        except ValueError as exc:
+            errors[key] = [str(exc)]
+    if "name" in fields and not out.get("name") and "name" not in errors:
+        errors["name"] = ["Enter a name."]
+    if out.get("email"):
+        try:
+            out["email"] = validate_email(out["email"], check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = ["Enter a valid e-mail address."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    return out
+
+
+def create_person(**fields) -> Person:
+    person = Person(**clean_person_fields({"name": fields.get("name"), **fields}))
+    db.session.add(person)
+    db.session.flush()
+    record("person_created", person, summary=person.name)
+    return person
+
+
+def find_person(name: str | None, email: str | None) -> Person | None:
+    """The existing person an import row means: by e-mail first, else by exact name."""
+    if email:
+        found = db.session.scalar(select(Person).where(func.lower(Person.email) == email.lower()))
+        if found:
+            return found
+    if name:
+        matches = db.session.scalars(
+            select(Person).where(func.lower(Person.name) == name.lower())
+        ).all()
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+# --- CSV import ------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = (
+    "name",
+    "honorific",
+    "job_title",
+    "organisation",
+    "email",
+    "role",
+    "start_date",
+    "end_date",
+)
+REQUIRED_COLUMNS = ("name", "role")
+MAX_IMPORT_ROWS = 2000
+
+
+@dataclass
+class ImportRow:
+    line: int
+    values: dict
+    person: Person | None = None
+    creates_person: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPreview:
+    rows: list[ImportRow]
+    errors: list[str] = field(default_factory=list)  # problems with the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(not r.errors for r in self.rows)
+
+    @property
+    def people_to_create(self) -> int:
+        return sum(r.creates_person for r in self.rows)
+
+
+def _parse_date(value: str | None, label: str, errors: list[str]) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)  # UK style 14/06/2013
+    if match:
+        try:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        except ValueError:
+            pass
+    errors.append(f"{label} {value!r} is not a date (use 2013-06-14 or 14/06/2013).")
+    return None
+
+
+def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
+    """Check every row and say what would be created, without changing anything."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return ImportPreview([], ["The file is not UTF-8 text. Save it as CSV UTF-8."])
+    reader = csv.DictReader(io.StringIO(data))
+    headers = [h.strip().lower().replace(" ", "_") for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+    if missing:
+        return ImportPreview(
+            [],
+            [
+                f"The file needs the column(s): {', '.join(missing)}. "
+                f"Allowed columns: {', '.join(IMPORT_COLUMNS)}."
+            ],
+        )
+    unknown = [h for h in headers if h and h not in IMPORT_COLUMNS]
+    if unknown:
+        return ImportPreview([], [f"Unknown column(s): {', '.join(unknown)}."])
+    rows: list[ImportRow] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(reader, start=2):  # line 1 is the header
+        if index - 1 > MAX_IMPORT_ROWS:
+            return ImportPreview(rows, [f"At most {MAX_IMPORT_ROWS} rows can be imported."])
+        values = {h: (v or "").strip() for h, v in zip(headers, raw.values(), strict=False) if h}
+        if not any(values.values()):
+            continue
+        row = ImportRow(index, values)
+        try:
+            person_fields = clean_person_fields({k: values.get(k) for k in PERSON_LIMITS})
+        except ValidationError as exc:
+            row.errors.extend(f"{k}: {m[0]}" for k, m in exc.errors.items())
+            person_fields = {}
+        try:
+            values["role"] = _role(values.get("role") or "member")
+        except ValidationError as exc:
+            row.errors.append(exc.detail)
+        start = _parse_date(values.get("start_date"), "Start date", row.errors)
+        end = _parse_date(values.get("end_date"), "End date", row.errors)
+        if start and end and end < start:
+            row.errors.append("End date is before the start date.")
+        values["start_date"], values["end_date"] = start, end
+        key = (person_fields.get("email") or person_fields.get("name") or "").lower()
+        if key and key in seen:
+            row.errors.append(f"Same person as line {seen[key]}.")
+        seen.setdefault(key, index)
+        if person_fields.get("name"):
+            row.person = find_person(person_fields["name"], person_fields.get("email"))
+            row.creates_person = row.person is None
+            values.update(person_fields)
+            if row.person is not None and any(
+                m.person_id == row.person.id and m.is_current(start or date.today())
+                for m in committee.memberships
+            ):
+                row.errors.append(f"{row.person.name} is already a member.")
+        rows.append(row)
+    if not rows:
+        return ImportPreview([], ["The file has no rows to import."])
+    return ImportPreview(rows)
+
+
+def apply_import(committee: Committee, data: bytes | str) -> ImportPreview:
+    """Import every row, or none: any bad row refuses the whole file."""
+    preview = preview_import(committee, data)
+    if not preview.ok:
+        raise ValidationError(
+            "Nothing was imported because some rows have errors.",
+            {f"line {r.line}": r.errors for r in preview.rows if r.errors}
+            | ({"file": preview.errors} if preview.errors else {}),
+        )
+    savepoint = db.session.begin_nested()
+    try:
+        for row in preview.rows:
+            person = row.person or create_person(**{k: row.values.get(k) for k in PERSON_LIMITS})
+            add_membership(
+                committee,
+                person,
+                row.values["role"],
+                organisation=row.values.get("organisation"),
+                start_date=row.values["start_date"],
+                end_date=row.values["end_date"],
+            )
+    except Exception:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    record("memberships_imported", committee, summary=f"{len(preview.rows)} rows")
+    return preview
