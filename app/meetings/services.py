@@ -6,14 +6,22 @@ SEQUENCE; the UID never changes, so subscribers see one event move rather than t
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import itertools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import MONTHLY, WEEKLY, rrule
+from dateutil.rrule import weekdays as rrule_weekdays
+from sqlalchemy import select
 
 from app.audit.services import record
 from app.committees.models import Committee
+from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
-from app.meetings.models import Meeting, MeetingStatus
+from app.meetings.deadlines import Deadline, deadline_for
+from app.meetings.models import AgendaPublication, AgendaState, Meeting, MeetingStatus
 
 DEFAULT_LENGTH = timedelta(hours=2)
 
@@ -149,3 +157,137 @@ def set_status(
     _bump(meeting)
     db.session.flush()
     record(f"meeting_{status.value}", meeting, summary=reason)
+
+
+# --- series ------------------------------------------------------------------------------
+
+MAX_SERIES = 60
+
+
+@dataclass(frozen=True)
+class SeriesRule:
+    """ "Third Wednesday every second month at 2pm until July 2027" and the like."""
+
+    first: date  # the series starts on or after this day
+    until: date
+    weekday: int  # 0 = Monday
+    at: time
+    every: int = 1
+    unit: str = "months"  # or "weeks"
+    nth: int | None = None  # in months: 1..4 or -1 for the last such weekday
+
+    def validate(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.until < self.first:
+            errors["until"] = ["The series must end after it starts."]
+        if not 0 <= self.weekday <= 6:
+            errors["weekday"] = ["Choose a day of the week."]
+        if not 1 <= self.every <= 12:
+            errors["every"] = ["Choose an interval from 1 to 12."]
+        if self.unit not in ("weeks", "months"):
+            errors["unit"] = ["Choose weeks or months."]
+        if self.unit == "months" and self.nth not in (1, 2, 3, 4, -1):
+            errors["nth"] = ["Choose first, second, third, fourth or last."]
+        if errors:
+            raise ValidationError(next(iter(errors.values()))[0], errors)
+
+
+def series_dates(rule: SeriesRule, timezone: str) -> list[datetime]:
+    """The local start times a rule gives, for a preview before anything is created."""
+    rule.validate()
+    weekday = rrule_weekdays[rule.weekday]
+    if rule.unit == "months":
+        freq, byweekday = MONTHLY, weekday(rule.nth)
+    else:
+        freq, byweekday = WEEKLY, weekday
+    days = rrule(
+        freq,
+        interval=rule.every,
+        byweekday=byweekday,
+        dtstart=datetime.combine(rule.first, time(0)),
+        until=datetime.combine(rule.until, time(23, 59)),
+    )
+    starts = [
+        local_datetime(d.date(), rule.at, timezone) for d in itertools.islice(days, MAX_SERIES + 1)
+    ]
+    if len(starts) > MAX_SERIES:
+        raise ValidationError(
+            f"A series can create at most {MAX_SERIES} meetings at once.",
+            {"until": ["Choose an earlier end date."]},
+        )
+    return starts
+
+
+def schedule_series(
+    committee: Committee,
+    rule: SeriesRule,
+    length: timedelta = DEFAULT_LENGTH,
+    venue: str | None = None,
+) -> list[Meeting]:
+    starts = series_dates(rule, committee.timezone)
+    taken = {
+        m.starts_at
+        for m in db.session.scalars(
+            select(Meeting).where(
+                Meeting.committee_id == committee.id, Meeting.starts_at.in_(starts)
+            )
+        )
+    }
+    return [schedule_meeting(committee, s, s + length, venue) for s in starts if s not in taken]
+
+
+# --- publication -------------------------------------------------------------------------
+
+
+def publication_deadline_of(meeting: Meeting) -> Deadline:
+    return deadline_for(meeting.starts_at, meeting.timezone, meeting.committee.regime)
+
+
+def publish_agenda(
+    meeting: Meeting,
+    user=None,
+    late_reason: str | None = None,
+    summary: str | None = None,
+    now: datetime | None = None,
+) -> AgendaPublication:
+    """Publish the agenda (revision 1) or a supplement (revision 2, 3, ...)."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Conflict("The meeting is cancelled; its agenda cannot be published.")
+    if not meeting.items:
+        raise ValidationError("Add items to the agenda before publishing it.")
+    now = now or utcnow()
+    late_reason = (late_reason or "").strip() or None
+    summary = (summary or "").strip() or None
+    revision = meeting.agenda_revision + 1
+    deadline = publication_deadline_of(meeting)
+    late = deadline.is_late(now)
+    if revision > 1 and not summary:
+        raise ValidationError(
+            "Say what has changed since the agenda was published.",
+            {"summary": ["Enter a summary of the changes."]},
+        )
+    if late and revision == 1 and not late_reason:
+        raise ValidationError(
+            f"The deadline for publishing this agenda was {deadline.day:%A %-d %B %Y}. "
+            "Give the reason it is published late.",
+            {"late_reason": ["Enter the reason for late publication."]},
+        )
+    publication = AgendaPublication(
+        meeting=meeting,
+        revision=revision,
+        published_at=now,
+        published_by_id=getattr(user, "id", None),
+        deadline=deadline.ends_at,
+        late=late,
+        late_reason=late_reason or (summary if late else None),
+        summary=summary,
+    )
+    db.session.add(publication)
+    if meeting.agenda_published_at is None:
+        meeting.agenda_published_at = now
+    meeting.agenda_state = AgendaState.PUBLISHED
+    meeting.agenda_revision = revision
+    meeting.version += 1
+    db.session.flush()
+    record("agenda_published", meeting, user=user, revision=revision, late=late)
+    return publication

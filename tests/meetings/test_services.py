@@ -64,3 +64,107 @@ def test_stale_version_is_a_conflict(db, f):
         services.reschedule(m, venue="Room 3", expected_version=version)
     assert info.value.status == 409
     assert m.venue == "Room 2"
+
+
+def test_series_third_wednesday_every_second_month(db, f):
+    from datetime import date, time
+
+    c = f.committee(default_venue="Town Hall")
+    rule = services.SeriesRule(
+        first=date(2026, 1, 1),
+        until=date(2026, 12, 31),
+        weekday=2,
+        at=time(14, 0),
+        every=2,
+        unit="months",
+        nth=3,
+    )
+    starts = services.series_dates(rule, "Europe/London")
+    assert [s.date() for s in starts] == [
+        date(2026, 1, 21),
+        date(2026, 3, 18),
+        date(2026, 5, 20),
+        date(2026, 7, 15),
+        date(2026, 9, 16),
+        date(2026, 11, 18),
+    ]
+    assert {s.hour for s in starts} == {14}  # local time, both sides of the clock change
+    assert {s.utcoffset().total_seconds() for s in starts} == {0, 3600}
+    created = services.schedule_series(c, rule)
+    assert len(created) == 6 and all(m.venue == "Town Hall" for m in created)
+    # Running it again creates no duplicates.
+    assert services.schedule_series(c, rule) == []
+
+
+def test_series_every_two_weeks_and_validation(db, f):
+    from datetime import date, time
+
+    rule = services.SeriesRule(
+        first=date(2026, 3, 2),
+        until=date(2026, 4, 30),
+        weekday=0,
+        at=time(18, 30),
+        every=2,
+        unit="weeks",
+    )
+    assert [s.day for s in services.series_dates(rule, "Europe/London")] == [2, 16, 30, 13, 27]
+    bad = services.SeriesRule(
+        first=date(2026, 3, 2),
+        until=date(2026, 1, 1),
+        weekday=9,
+        at=time(18),
+        every=0,
+        unit="fortnights",
+    )
+    with pytest.raises(ValidationError) as info:
+        services.series_dates(bad, "Europe/London")
+    assert {"until", "weekday", "every", "unit"} <= set(info.value.errors)
+    huge = services.SeriesRule(
+        first=date(2026, 1, 1), until=date(2036, 1, 1), weekday=0, at=time(18), unit="weeks"
+    )
+    with pytest.raises(ValidationError):
+        services.series_dates(huge, "Europe/London")
+
+
+def test_publish_on_time_late_and_supplements(db, f):
+    from app.models import AgendaState, Regime
+
+    c = f.committee(regime=Regime.PRINCIPAL)
+    m = services.schedule_meeting(c, datetime(2013, 7, 17, 14, 0))
+    with pytest.raises(ValidationError):
+        services.publish_agenda(m, now=datetime(2013, 7, 1, 9, tzinfo=UTC))  # empty agenda
+    f.item(m, "Apologies")
+    on_time = services.publish_agenda(m, now=datetime(2013, 7, 9, 9, tzinfo=UTC))
+    assert on_time.revision == 1 and not on_time.late
+    assert on_time.deadline == datetime(2013, 7, 9, 23, tzinfo=UTC)  # midnight BST
+    assert m.agenda_state == AgendaState.PUBLISHED and m.agenda_published_at is not None
+    with pytest.raises(ValidationError) as info:
+        services.publish_agenda(m, now=datetime(2013, 7, 12, 9, tzinfo=UTC))
+    assert "summary" in info.value.errors
+    supplement = services.publish_agenda(
+        m, summary="Added item 6a: urgent flood report", now=datetime(2013, 7, 12, 9, tzinfo=UTC)
+    )
+    assert supplement.revision == 2 and supplement.late
+    assert m.agenda_revision == 2
+    assert m.agenda_published_at == datetime(2013, 7, 9, 9, tzinfo=UTC)  # first publication
+
+
+def test_late_first_publication_needs_a_reason(db, f):
+    from app.models import Regime
+
+    m = services.schedule_meeting(f.committee(regime=Regime.PARISH), datetime(2026, 3, 16, 19))
+    f.item(m, "Apologies")
+    late = datetime(2026, 3, 12, 12, tzinfo=UTC)  # deadline was Wednesday 11 March
+    with pytest.raises(ValidationError) as info:
+        services.publish_agenda(m, now=late)
+    assert "Wednesday 11 March 2026" in info.value.detail
+    publication = services.publish_agenda(m, late_reason="Clerk was ill", now=late)
+    assert publication.late and publication.late_reason == "Clerk was ill"
+
+
+def test_cancelled_meeting_cannot_be_published(db, f):
+    m = services.schedule_meeting(f.committee(), datetime(2026, 7, 15, 14))
+    f.item(m, "Apologies")
+    services.set_status(m, "cancelled", "No business")
+    with pytest.raises(Conflict):
+        services.publish_agenda(m)
