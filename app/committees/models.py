@@ -101,6 +101,9 @@ class Committee(db.Model):
     regime: Mapped[Regime] = mapped_column(str_enum(Regime, "regime"), default=Regime.PRINCIPAL)
     first_minute_number: Mapped[int] = mapped_column(Integer, default=1)
     minute_prefix: Mapped[str | None] = mapped_column(String(20))
+    # The highest minute number ever issued, so a number is never handed out twice even if a
+    # minute is removed.
+    last_minute_number: Mapped[int | None] = mapped_column(Integer)
     quorum_count: Mapped[int | None] = mapped_column(Integer)
     # A fraction of the voting members such as "1/3", kept as text so it stays exact.
     quorum_fraction: Mapped[str | None] = mapped_column(String(20))

@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('regime', sa.Enum('principal', 'parish', 'none', name=op.f('ck_committees_regime'), native_enum=False, create_constraint=True), nullable=False),
     sa.Column('first_minute_number', sa.Integer(), nullable=False),
     sa.Column('minute_prefix', sa.String(length=20), nullable=True),
+    sa.Column('last_minute_number', sa.Integer(), nullable=True),
     sa.Column('quorum_count', sa.Integer(), nullable=True),
     sa.Column('quorum_fraction', sa.String(length=20), nullable=True),
     sa.Column('publish_draft_minutes', sa.Boolean(), nullable=False),

@@ -1,0 +1,279 @@
+"""Minute-taking: numbering, narrative, resolutions, approval and corrections.
+
+Minute numbers run on across a committee's meetings. They are handed out in agenda order when
+the minutes are first drafted and are never reused, so a number, once given, always means the
+same minute ("Minute No. 86(1) refers")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.agenda.models import AgendaItem, ItemKind
+from app.audit.services import record
+from app.committees.models import Committee
+from app.core.db import utcnow
+from app.core.errors import Conflict, ValidationError
+from app.extensions import db
+from app.meetings.models import Meeting, MinutesState
+from app.minutes.models import Minute, MinuteRevision, Resolution, ResolutionKind, RevisionKind
+
+MAX_TEXT = 200_000
+
+
+def next_minute_number(committee: Committee) -> int:
+    highest = db.session.scalar(
+        select(func.max(Minute.number)).where(Minute.committee_id == committee.id)
+    )
+    return max(
+        committee.first_minute_number,
+        (highest or 0) + 1,
+        (committee.last_minute_number or 0) + 1,
+    )
+
+
+def _issue_number(committee: Committee) -> int:
+    number = next_minute_number(committee)
+    committee.last_minute_number = number
+    return number
+
+
+def _lock_committee(committee: Committee) -> None:
+    """Serialise numbering per committee on PostgreSQL (SQLite serialises all writers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(Committee.id).where(Committee.id == committee.id).with_for_update()
+        )
+
+
+def _urgent_preamble(item: AgendaItem) -> str:
+    return (
+        "The Chair agreed that this item be considered as a matter of urgency for the "
+        f"following reason: {item.urgent_reason.strip()}"
+    )
+
+
+def draft_minutes(meeting: Meeting, user=None) -> list[Minute]:
+    """Give every top-level agenda item without a minute its minute and number, in agenda
+    order. Existing minutes keep their numbers; later calls only add what is missing."""
+    if meeting.minutes_locked:
+        raise Conflict("These minutes are approved and locked.")
+    _lock_committee(meeting.committee)
+    have = {
+        m.agenda_item_id
+        for m in db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id))
+    }
+    created = []
+    for item, _n in meeting.numbered_items():
+        if item.parent_id is not None or item.id in have:
+            continue
+        text = _urgent_preamble(item) if item.urgent and item.urgent_reason else ""
+        minute = Minute(
+            committee=meeting.committee,
+            meeting=meeting,
+            item=item,
+            number=_issue_number(meeting.committee),
+            title=item.title,
+            text=text,
+        )
+        db.session.add(minute)
+        if item.kind == ItemKind.EXCLUSION and item.purpose:
+            # The exclusion item's draft resolution is what the meeting resolves.
+            minute.resolutions.append(Resolution(ordinal=1, text=item.purpose))
+        created.append(minute)
+    if meeting.minutes_state == MinutesState.NONE:
+        meeting.minutes_state = MinutesState.DRAFT
+    db.session.flush()
+    for minute in created:
+        _snapshot(minute, user)
+    record("minutes_drafted", meeting, user=user, numbers=[m.number for m in created])
+    return created
+
+
+def add_standalone_minute(meeting: Meeting, title: str, text: str = "", user=None) -> Minute:
+    if meeting.minutes_locked:
+        raise Conflict("These minutes are approved and locked.")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("Enter a title.", {"title": ["Enter a title."]})
+    _lock_committee(meeting.committee)
+    minute = Minute(
+        committee=meeting.committee,
+        meeting=meeting,
+        title=title[:500],
+        text=_check_text(text),
+        number=_issue_number(meeting.committee),
+    )
+    db.session.add(minute)
+    if meeting.minutes_state == MinutesState.NONE:
+        meeting.minutes_state = MinutesState.DRAFT
+    db.session.flush()
+    _snapshot(minute, user)
+    return minute
+
+
+def _check_text(text: str | None) -> str:
+    text = (text or "").replace("\r\n", "\n")
+    if len(text) > MAX_TEXT:
+        raise ValidationError("The minute is too long.", {"text": ["At most 200,000 characters."]})
+    return text
+
+
+def _snapshot(
+    minute: Minute, user, kind: RevisionKind = RevisionKind.EDIT, reason: str | None = None
+) -> MinuteRevision:
+    revision = MinuteRevision(
+        minute=minute,
+        version=minute.version,
+        title=minute.title,
+        text=minute.text,
+        kind=kind,
+        reason=reason,
+        edited_by_id=getattr(user, "id", None),
+    )
+    db.session.add(revision)
+    return revision
+
+
+def save_minute(
+    minute: Minute, text: str, expected_version: int | None, user=None, title: str | None = None
+) -> Minute:
+    """Save a draft minute. A save based on an older version is refused with both texts, so
+    the second clerk can merge by hand and nothing is lost."""
+    if minute.locked:
+        raise Conflict("These minutes are approved and locked. Record a correction instead.")
+    text = _check_text(text)
+    if expected_version is not None and expected_version != minute.version:
+        raise Conflict(
+            "Someone else saved this minute while you were editing it. Your text has not been "
+            "saved: compare it with theirs, merge the two and save again.",
+            {"text": [minute.text], "version": [str(minute.version)]},
+        )
+    if title is not None:
+        title = title.strip()
+        if not title:
+            raise ValidationError("Enter a title.", {"title": ["Enter a title."]})
+        minute.title = title[:500]
+    if text == minute.text and title in (None, minute.title) and minute.revisions:
+        return minute
+    minute.text = text
+    minute.version += 1
+    db.session.flush()
+    _snapshot(minute, user)
+    return minute
+
+
+def correct_minute(minute: Minute, text: str, reason: str, user=None) -> Minute:
+    """Correct an approved minute: the approved text stays in the history with the reason."""
+    if not minute.locked:
+        raise Conflict("These minutes are not approved yet; edit them instead.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            "Give the reason for the correction.", {"reason": ["Enter the reason."]}
+        )
+    minute.text = _check_text(text)
+    minute.version += 1
+    db.session.flush()
+    _snapshot(minute, user, RevisionKind.CORRECTION, reason)
+    record("minute_corrected", minute, user=user, summary=reason)
+    return minute
+
+
+def add_resolution(
+    minute: Minute,
+    text: str,
+    kind: ResolutionKind | str = ResolutionKind.RESOLVED,
+    votes_for: int | None = None,
+    votes_against: int | None = None,
+    abstentions: int | None = None,
+    recommended_to: str | None = None,
+    user=None,
+) -> Resolution:
+    if minute.locked:
+        raise Conflict("These minutes are approved and locked.")
+    errors: dict[str, list[str]] = {}
+    text = (text or "").strip()
+    if not text:
+        errors["text"] = ["Enter the resolution."]
+    try:
+        kind = ResolutionKind(kind)
+    except ValueError:
+        errors["kind"] = ["Choose resolved, recommended or noted."]
+    for name, value in (
+        ("votes_for", votes_for),
+        ("votes_against", votes_against),
+        ("abstentions", abstentions),
+    ):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            errors[name] = ["Enter a whole number, 0 or more."]
+    recommended_to = (recommended_to or "").strip() or None
+    if kind == ResolutionKind.RECOMMENDED and not recommended_to:
+        errors["recommended_to"] = ["Name the body the recommendation goes to."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    ordinal = max((r.ordinal for r in minute.resolutions), default=0) + 1
+    resolution = Resolution(
+        minute=minute,
+        ordinal=ordinal,
+        kind=kind,
+        text=text,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        abstentions=abstentions,
+        recommended_to=recommended_to,
+    )
+    db.session.add(resolution)
+    db.session.flush()
+    record("resolution_added", resolution, user=user, minute=minute.number)
+    return resolution
+
+
+def publish_minutes(meeting: Meeting, user=None) -> None:
+    """Circulate the draft minutes (members see them; the public too where allowed)."""
+    if meeting.minutes_state != MinutesState.DRAFT:
+        raise Conflict("Only draft minutes can be published.")
+    meeting.minutes_state = MinutesState.PUBLISHED
+    meeting.minutes_published_at = utcnow()
+    meeting.version += 1
+    db.session.flush()
+    record("minutes_published", meeting, user=user)
+
+
+def approve_minutes(
+    meeting: Meeting,
+    at_meeting: Meeting,
+    amendments: str | None = None,
+    chair_name: str | None = None,
+    signed_on: date | None = None,
+    user=None,
+) -> None:
+    """Approve as a correct record at a later meeting of the same committee; this locks them."""
+    if meeting.minutes_locked:
+        raise Conflict("These minutes are already approved.")
+    if meeting.minutes_state == MinutesState.NONE:
+        raise Conflict("There are no minutes to approve.")
+    errors = {}
+    if at_meeting.committee_id != meeting.committee_id:
+        errors["at_meeting_id"] = ["Minutes are approved at a meeting of the same committee."]
+    elif at_meeting.starts_at <= meeting.starts_at:
+        errors["at_meeting_id"] = ["Minutes are approved at a later meeting."]
+    if errors:
+        raise ValidationError(errors["at_meeting_id"][0], errors)
+    meeting.minutes_state = MinutesState.APPROVED
+    meeting.minutes_approved_at = utcnow()
+    meeting.minutes_published_at = meeting.minutes_published_at or meeting.minutes_approved_at
+    meeting.approved_at_meeting = at_meeting
+    meeting.approval_amendments = (amendments or "").strip() or None
+    meeting.chair_signed_name = (chair_name or "").strip() or None
+    meeting.chair_signed_on = signed_on
+    meeting.version += 1
+    db.session.flush()
+    record(
+        "minutes_approved",
+        meeting,
+        user=user,
+        at_meeting=at_meeting.id,
+        amendments=meeting.approval_amendments,
+    )
