@@ -1,0 +1,187 @@
+"""The attendance register, apologies, quorum and declarations of interest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.agenda.models import AgendaItem
+from app.audit.services import record
+from app.committees.models import VOTING_ROLES, Membership, active_on
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, ValidationError
+from app.core.permissions import person_id_of
+from app.extensions import db
+from app.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    Declaration,
+    DeclarationKind,
+    Meeting,
+    MeetingStatus,
+)
+from app.people.models import Person
+
+
+def _item_of(meeting: Meeting, item_id: int | None, field: str) -> AgendaItem | None:
+    if item_id in (None, ""):
+        return None
+    item = db.session.get(AgendaItem, int(item_id))
+    if item is None or item.meeting_id != meeting.id:
+        raise ValidationError(
+            "That item is not on this meeting's agenda.", {field: ["Not an item of this meeting."]}
+        )
+    return item
+
+
+def set_attendance(
+    meeting: Meeting,
+    person: Person,
+    status: AttendanceStatus | str,
+    substitute_for: Person | None = None,
+    in_chair: bool = False,
+    capacity: str | None = None,
+    arrived_at_item_id: int | None = None,
+    left_at_item_id: int | None = None,
+    user=None,
+) -> Attendance:
+    """Record (or change) one person's attendance; one row per person per meeting."""
+    errors: dict[str, list[str]] = {}
+    try:
+        status = AttendanceStatus(status)
+    except ValueError:
+        errors["status"] = ["Choose present, apologies, absent, substitute or in attendance."]
+        status = None
+    if status == AttendanceStatus.SUBSTITUTE:
+        if substitute_for is None:
+            errors["substitute_for"] = ["Say whom the substitute is standing in for."]
+        elif substitute_for.id == person.id:
+            errors["substitute_for"] = ["Someone cannot substitute for themselves."]
+        elif not meeting.committee.has_member(substitute_for.id, meeting.local_start.date()):
+            errors["substitute_for"] = [f"{substitute_for.name} is not a member."]
+    elif substitute_for is not None:
+        errors["substitute_for"] = ["Only substitutes stand in for someone."]
+    if in_chair and status not in (AttendanceStatus.PRESENT, AttendanceStatus.SUBSTITUTE):
+        errors["in_chair"] = ["Only someone present can be in the chair."]
+    try:
+        arrived = _item_of(meeting, arrived_at_item_id, "arrived_at_item_id")
+        left = _item_of(meeting, left_at_item_id, "left_at_item_id")
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        arrived = left = None
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    row = db.session.scalar(
+        select(Attendance).where(
+            Attendance.meeting_id == meeting.id, Attendance.person_id == person.id
+        )
+    )
+    if row is None:
+        row = Attendance(meeting=meeting, person=person, status=status)
+        db.session.add(row)
+    if in_chair:
+        for other in meeting.attendance:
+            if other is not row and other.in_chair:
+                other.in_chair = False
+    row.status = status
+    row.substitute_for = substitute_for
+    row.in_chair = bool(in_chair)
+    row.capacity = (capacity or "").strip() or None
+    row.arrived_at_item_id = arrived.id if arrived else None
+    row.left_at_item_id = left.id if left else None
+    db.session.flush()
+    record("attendance_set", meeting, user=user, person=person.id, status=status.value)
+    return row
+
+
+def send_apologies(meeting: Meeting, user, note: str | None = None) -> Attendance:
+    """A member sends their own apologies before the meeting."""
+    person_id = person_id_of(user)
+    if person_id is None or not meeting.committee.is_member_user(user):
+        raise Forbidden("Only members of this committee can send apologies for it.")
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Conflict("This meeting has been cancelled.")
+    if meeting.starts_at <= utcnow():
+        raise Conflict("This meeting has already started; ask the clerk to record apologies.")
+    person = db.session.get(Person, person_id)
+    row = set_attendance(meeting, person, AttendanceStatus.APOLOGIES, user=user)
+    row.apologies_sent_at = utcnow()
+    row.note = (note or "").strip()[:2000] or None
+    db.session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Quorum:
+    voting_members: int
+    present: int
+    required: int | None
+
+    @property
+    def quorate(self) -> bool | None:
+        return None if self.required is None else self.present >= self.required
+
+
+def quorum(meeting: Meeting) -> Quorum:
+    """Voting members on the day, how many of them (or their substitutes) are present, and
+    how many are needed."""
+    on = meeting.local_start.date()
+    voting = set(
+        db.session.scalars(
+            select(Membership.person_id).where(
+                Membership.committee_id == meeting.committee_id,
+                Membership.role.in_(VOTING_ROLES),
+                active_on(on),
+            )
+        )
+    )
+    present = 0
+    for row in meeting.attendance:
+        if (
+            (row.status == AttendanceStatus.PRESENT
+            and row.person_id in voting)
+            or (row.status == AttendanceStatus.SUBSTITUTE and row.substitute_for_id in voting)
+        ):
+            present += 1
+    return Quorum(len(voting), present, meeting.committee.quorum_for(len(voting)))
+
+
+def add_declaration(
+    meeting: Meeting,
+    item_id: int,
+    person: Person,
+    kind: DeclarationKind | str,
+    nature: str,
+    withdrew: bool = False,
+    user=None,
+) -> Declaration:
+    errors: dict[str, list[str]] = {}
+    try:
+        item = _item_of(meeting, item_id, "agenda_item_id")
+        if item is None:
+            errors["agenda_item_id"] = ["Choose the item the interest relates to."]
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        item = None
+    try:
+        kind = DeclarationKind(kind)
+    except ValueError:
+        errors["kind"] = ["Choose disclosable pecuniary, other registrable or non-registrable."]
+    nature = (nature or "").strip()
+    if not nature:
+        errors["nature"] = ["Describe the interest."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    declaration = Declaration(
+        meeting=meeting,
+        item=item,
+        person=person,
+        kind=kind,
+        nature=nature[:5000],
+        withdrew=bool(withdrew),
+    )
+    db.session.add(declaration)
+    db.session.flush()
+    record("interest_declared", declaration, user=user, item=item.id, person=person.id)
+    return declaration
