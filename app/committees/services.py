@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.committees.models import Committee, Membership, MembershipRole, Regime
+from app.core.dates import parse_date
 from app.core.errors import ValidationError, constraint_errors
 from app.extensions import db
 from app.people.models import Person
@@ -353,24 +354,6 @@ class ImportPreview:
         return sum(r.creates_person for r in self.rows)
 
 
-def _parse_date(value: str | None, label: str, errors: list[str]) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)  # UK style 14/06/2013
-    if match:
-        try:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        except ValueError:
-            pass
-    errors.append(f"{label} {value!r} is not a date (use 2013-06-14 or 14/06/2013).")
-    return None
-
-
 def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
     """Check every row and say what would be created, without changing anything."""
     if isinstance(data, bytes):
@@ -410,8 +393,8 @@ def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
             values["role"] = _role(values.get("role") or "member")
         except ValidationError as exc:
             row.errors.append(exc.detail)
-        start = _parse_date(values.get("start_date"), "Start date", row.errors)
-        end = _parse_date(values.get("end_date"), "End date", row.errors)
+        start = parse_date(values.get("start_date"), "Start date", row.errors)
+        end = parse_date(values.get("end_date"), "End date", row.errors)
         if start and end and end < start:
             row.errors.append("End date is before the start date.")
         values["start_date"], values["end_date"] = start, end

@@ -1,0 +1,323 @@
+"""Actions: created from resolutions, standalone or from an action-plan CSV; progress updates
+with status and RAG; the tracker's filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+
+from app.actions.models import Action, ActionStatus, ActionUpdate, Rag
+from app.audit.services import record
+from app.committees.models import Committee
+from app.committees.services import find_person
+from app.core.dates import parse_date
+from app.core.db import utcnow
+from app.core.errors import Forbidden, ValidationError
+from app.extensions import db
+from app.minutes.models import Resolution
+from app.people.models import Person
+
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9]+(?:[.\-/][A-Za-z0-9]+)*$")
+
+
+def _owner(owner_id) -> Person | None:
+    if owner_id in (None, ""):
+        return None
+    try:
+        person = db.session.get(Person, int(owner_id))
+    except (TypeError, ValueError):
+        person = None
+    if person is None:
+        raise ValidationError(
+            "Choose the owner from the people list.", {"owner_id": ["Unknown person."]}
+        )
+    return person
+
+
+def _validate(title, due_date, reference) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not (title or "").strip():
+        errors["title"] = ["Say what is to be done."]
+    if due_date is not None and not isinstance(due_date, date):
+        errors["due_date"] = ["Enter a date."]
+    if reference and not REFERENCE_RE.match(reference):
+        errors["reference"] = ["Use a reference like 1.2.3."]
+    return errors
+
+
+def create_action(
+    committee: Committee,
+    title: str,
+    owner_id=None,
+    due_date: date | None = None,
+    resolution: Resolution | None = None,
+    reference: str | None = None,
+    user=None,
+    **extra,
+) -> Action:
+    reference = (reference or "").strip() or None
+    errors = _validate(title, due_date, reference)
+    try:
+        owner = _owner(owner_id)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        owner = None
+    if resolution is not None and resolution.minute.committee_id != committee.id:
+        errors["resolution_id"] = ["That resolution belongs to another committee."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    action = Action(
+        committee=committee,
+        title=title.strip(),
+        owner=owner,
+        due_date=due_date,
+        resolution=resolution,
+        reference=reference,
+        theme=(extra.get("theme") or "").strip() or None,
+        objective=(extra.get("objective") or "").strip() or None,
+        target_measure=(extra.get("target_measure") or "").strip() or None,
+        review_date=extra.get("review_date"),
+        rag=Rag(extra["rag"]) if extra.get("rag") else None,
+        minute=extra.get("minute"),
+    )
+    db.session.add(action)
+    db.session.flush()
+    record("action_created", action, user=user, summary=action.title)
+    return action
+
+
+def create_from_resolution(
+    resolution: Resolution, title: str, owner_id=None, due_date: date | None = None, user=None
+) -> Action:
+    return create_action(
+        resolution.minute.committee, title, owner_id, due_date, resolution=resolution, user=user
+    )
+
+
+def post_update(
+    action: Action,
+    user,
+    note: str | None = None,
+    status: ActionStatus | str | None = None,
+    rag: Rag | str | None = None,
+    expected_version: int | None = None,
+) -> ActionUpdate:
+    """An owner's (or clerk's) progress report. Grey means complete and evidenced."""
+    from app.meetings.services import check_version
+
+    if not action.can_update(user):
+        raise Forbidden("Only the action's owner or a clerk can update it.")
+    check_version(action, expected_version)
+    errors: dict[str, list[str]] = {}
+    note = (note or "").strip() or None
+    try:
+        status = ActionStatus(status) if status else None
+    except ValueError:
+        errors["status"] = ["Choose open, in progress, complete or cancelled."]
+        status = None
+    try:
+        rag = Rag(rag) if rag else None
+    except ValueError:
+        errors["rag"] = ["Choose red, amber, green or grey."]
+        rag = None
+    if not (note or status or rag) and not errors:
+        errors["note"] = ["Add a note, a status or a RAG rating."]
+    new_status = status or action.status
+    if rag == Rag.GREY and new_status != ActionStatus.COMPLETE:
+        errors["rag"] = ["Grey is for actions that are complete and evidenced."]
+    if note and len(note) > 10_000:
+        errors["note"] = ["At most 10,000 characters."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    update = ActionUpdate(
+        action=action, author_user_id=getattr(user, "id", None), note=note, status=status, rag=rag
+    )
+    db.session.add(update)
+    if status:
+        action.status = status
+        action.closed_at = utcnow() if status.closed else None
+    if rag:
+        action.rag = rag
+    action.version += 1
+    db.session.flush()
+    record(
+        "action_updated",
+        action,
+        user=user,
+        status=new_status.value,
+        rag=action.rag.value if action.rag else None,
+    )
+    return update
+
+
+# --- the tracker -------------------------------------------------------------------------
+
+OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+def tracker_query(
+    committee_id: int | None = None,
+    owner_id: int | None = None,
+    status: str | None = None,
+    rag: str | None = None,
+    overdue: bool = False,
+    today: date | None = None,
+) -> Select:
+    """Actions matching the tracker's filters. Visibility is checked per action by the caller
+    with action.can_view(user)."""
+    stmt = select(Action)
+    if committee_id:
+        stmt = stmt.where(Action.committee_id == committee_id)
+    if owner_id:
+        stmt = stmt.where(Action.owner_id == owner_id)
+    if status:
+        stmt = stmt.where(Action.status == ActionStatus(status))
+    if rag:
+        stmt = stmt.where(Action.rag == Rag(rag))
+    if overdue:
+        stmt = stmt.where(
+            Action.status.in_(OPEN_STATUSES),
+            Action.due_date.is_not(None),
+            Action.due_date < (today or date.today()),
+        )
+    return stmt.order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+
+
+def open_actions(committee: Committee) -> list[Action]:
+    """Carried into the next agenda's action log until closed."""
+    return list(
+        db.session.scalars(tracker_query(committee.id).where(Action.status.in_(OPEN_STATUSES)))
+    )
+
+
+def count_by_rag(committee: Committee) -> dict[str | None, int]:
+    rows = db.session.execute(
+        select(Action.rag, func.count())
+        .where(Action.committee_id == committee.id, or_(Action.status.in_(OPEN_STATUSES)))
+        .group_by(Action.rag)
+    )
+    return {(rag.value if rag else None): n for rag, n in rows}
+
+
+# --- action plan import --------------------------------------------------------------------
+
+PLAN_COLUMNS = (
+    "theme",
+    "objective",
+    "reference",
+    "action",
+    "lead",
+    "review_date",
+    "end_date",
+    "target",
+    "rag",
+)
+
+
+@dataclass
+class PlanRow:
+    line: int
+    values: dict
+    owner: Person | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanPreview:
+    rows: list[PlanRow]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(not r.errors for r in self.rows)
+
+
+def preview_plan(committee: Committee, data: bytes | str) -> PlanPreview:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return PlanPreview([], ["The file is not UTF-8 text. Save it as CSV UTF-8."])
+    reader = csv.DictReader(io.StringIO(data))
+    headers = [h.strip().lower().replace(" ", "_") for h in (reader.fieldnames or [])]
+    if "action" not in headers:
+        return PlanPreview(
+            [],
+            [
+                "The file needs an 'action' column. Allowed columns: "
+                + ", ".join(PLAN_COLUMNS)
+                + "."
+            ],
+        )
+    unknown = [h for h in headers if h and h not in PLAN_COLUMNS]
+    if unknown:
+        return PlanPreview([], [f"Unknown column(s): {', '.join(unknown)}."])
+    rows, seen = [], {}
+    for line, raw in enumerate(reader, start=2):
+        values = {h: (v or "").strip() for h, v in zip(headers, raw.values(), strict=False) if h}
+        if not any(values.values()):
+            continue
+        row = PlanRow(line, values)
+        if not values.get("action"):
+            row.errors.append("The action is empty.")
+        ref = values.get("reference")
+        if ref and not REFERENCE_RE.match(ref):
+            row.errors.append(f"Reference {ref!r} should look like 1.2.3.")
+        if ref and ref in seen:
+            row.errors.append(f"Reference {ref} is also on line {seen[ref]}.")
+        if ref:
+            seen.setdefault(ref, line)
+        if values.get("lead"):
+            row.owner = find_person(values["lead"], None)
+            if row.owner is None:
+                row.errors.append(f"No person called {values['lead']!r}; add them first.")
+        values["review_date"] = parse_date(values.get("review_date"), "Review date", row.errors)
+        values["end_date"] = parse_date(values.get("end_date"), "End date", row.errors)
+        rag = values.get("rag", "").lower()
+        if rag and rag not in {r.value for r in Rag}:
+            row.errors.append(f"RAG {values['rag']!r} should be red, amber, green or grey.")
+        values["rag"] = rag or None
+        rows.append(row)
+    if not rows:
+        return PlanPreview([], ["The file has no rows to import."])
+    return PlanPreview(rows)
+
+
+def import_plan(committee: Committee, data: bytes | str, user=None) -> list[Action]:
+    preview = preview_plan(committee, data)
+    if not preview.ok:
+        raise ValidationError(
+            "Nothing was imported because some rows have errors.",
+            {f"line {r.line}": r.errors for r in preview.rows if r.errors}
+            | ({"file": preview.errors} if preview.errors else {}),
+        )
+    created = []
+    savepoint = db.session.begin_nested()
+    try:
+        for row in preview.rows:
+            v = row.values
+            created.append(
+                create_action(
+                    committee,
+                    v["action"],
+                    row.owner.id if row.owner else None,
+                    v["end_date"],
+                    reference=v.get("reference"),
+                    theme=v.get("theme"),
+                    objective=v.get("objective"),
+                    target_measure=v.get("target"),
+                    review_date=v["review_date"],
+                    rag=v["rag"],
+                    user=user,
+                )
+            )
+    except Exception:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return created
