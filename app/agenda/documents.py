@@ -1,0 +1,128 @@
+"""Papers attached to agenda items: checked before they are kept, then stored by sha256."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO
+
+import pikepdf
+from flask import current_app
+
+from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, Visibility
+from app.audit.services import record
+from app.core import storage
+from app.core.errors import ValidationError
+from app.extensions import db
+
+PDF_MAGIC = b"%PDF-"
+
+
+def _refuse(message: str) -> ValidationError:
+    return ValidationError(message, {"file": [message]})
+
+
+def inspect_pdf(path: Path) -> int:
+    """The page count of a usable PDF, or a ValidationError a clerk can act on."""
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    # The PDF header may follow a little junk, but must appear in the first kilobyte.
+    if PDF_MAGIC not in head:
+        raise _refuse("This file is not a PDF. Save or export it as PDF and upload it again.")
+    try:
+        with pikepdf.open(path) as pdf:
+            if pdf.is_encrypted:
+                raise _refuse(
+                    "This PDF is encrypted (it has restrictions on printing or copying). "
+                    "Save an unrestricted copy and upload that instead."
+                )
+            pages = len(pdf.pages)
+    except pikepdf.PasswordError:
+        raise _refuse(
+            "This file is password-protected; remove the password and upload it again."
+        ) from None
+    except pikepdf.PdfError:
+        raise _refuse(
+            "This PDF is damaged and cannot be read. Open it, save it as a new PDF and upload "
+            "that copy."
+        ) from None
+    if pages < 1:
+        raise _refuse("This PDF has no pages.")
+    return pages
+
+
+def _clean_filename(filename: str | None) -> str:
+    name = Path(filename or "paper.pdf").name.strip() or "paper.pdf"
+    if not name.lower().endswith(".pdf"):
+        name = f"{name}.pdf"
+    return name[-255:]
+
+
+def add_document(
+    item: AgendaItem,
+    stream: BinaryIO,
+    filename: str | None,
+    title: str | None,
+    visibility: Visibility | str = Visibility.PUBLIC,
+    exempt_paragraphs=(),
+    public_interest_reason: str | None = None,
+    user=None,
+) -> Document:
+    """Check an uploaded PDF and attach it; nothing is kept unless every check passes."""
+    errors: dict[str, list[str]] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = ["Enter a title for the paper."]
+    elif len(title) > 500:
+        errors["title"] = ["At most 500 characters."]
+    try:
+        visibility = Visibility(visibility)
+    except ValueError:
+        errors["visibility"] = ["Choose public, exempt or confidential."]
+        visibility = Visibility.PUBLIC
+    try:
+        paragraphs = sorted({int(p) for p in exempt_paragraphs or []})
+    except (TypeError, ValueError):
+        paragraphs = [0]
+    reason = (public_interest_reason or "").strip() or None
+    if visibility == Visibility.EXEMPT:
+        if not paragraphs or any(p not in SCHEDULE_12A for p in paragraphs):
+            errors["exempt_paragraphs"] = ["Choose the paragraph(s) of Schedule 12A, 1 to 7."]
+        if not reason:
+            errors["public_interest_reason"] = ["Say why the public interest favours exemption."]
+    else:
+        paragraphs, reason = [], None
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+
+    limit_mb = current_app.config["MAX_UPLOAD_MB"]
+    try:
+        with storage.spooled_upload(stream, limit_mb * 1024 * 1024) as (tmp, sha256, size):
+            if size == 0:
+                raise _refuse("The file is empty.")
+            pages = inspect_pdf(tmp)
+            storage.keep(db.session, tmp, sha256)
+    except storage.TooLarge:
+        raise _refuse(
+            f"The file is larger than {limit_mb} MB. Reduce its size and upload it again."
+        ) from None
+    document = Document(
+        item=item,
+        title=title,
+        filename=_clean_filename(filename),
+        sha256=sha256,
+        size_bytes=size,
+        page_count=pages,
+        visibility=visibility,
+        public_interest_reason=reason,
+        position=max((d.position for d in item.documents), default=-1) + 1,
+        uploaded_by_id=getattr(user, "id", None),
+    )
+    document.exempt_paragraphs = paragraphs
+    db.session.add(document)
+    db.session.flush()
+    record("document_added", document, user=user, sha256=sha256, pages=pages)
+    return document
+
+
+def document_path(document: Document) -> Path:
+    return storage.blob_path(document.sha256)

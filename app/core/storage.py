@@ -1,0 +1,86 @@
+"""Content-addressed file storage under STORAGE_DIR.
+
+Files are named by their sha256, so the same paper uploaded twice is stored once and a stored
+file never changes. A file written during a transaction that is then rolled back is removed
+again, so a refused upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+CHUNK = 1024 * 1024
+
+
+class TooLarge(Exception):
+    pass
+
+
+def storage_root() -> Path:
+    return Path(current_app.config["STORAGE_DIR"])
+
+
+def blob_path(sha256: str, suffix: str = ".pdf", kind: str = "papers") -> Path:
+    return storage_root() / kind / sha256[:2] / f"{sha256}{suffix}"
+
+
+@contextmanager
+def spooled_upload(stream: BinaryIO, limit: int) -> Iterator[tuple[Path, str, int]]:
+    """Copy an upload to a temporary file while hashing it, stopping as soon as it passes the
+    limit; yields (path, sha256, size) and always removes the temporary file afterwards."""
+    tmp_dir = storage_root() / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=tmp_dir, suffix=".upload")
+    path = Path(name)
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge()
+                digest.update(chunk)
+                out.write(chunk)
+        yield path, digest.hexdigest(), size
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def keep(
+    session: Session, source: Path, sha256: str, suffix: str = ".pdf", kind: str = "papers"
+) -> Path:
+    """Move a checked temporary file into the store (atomically) unless it is there already.
+    Remembers new files on the session so a rollback removes them."""
+    target = blob_path(sha256, suffix, kind)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_suffix(target.suffix + ".part")
+    shutil.copyfile(source, staging)
+    with open(staging, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(staging, target)
+    session.info.setdefault("new_files", []).append(target)
+    return target
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_new_files(session: Session) -> None:
+    session.info.pop("new_files", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_new_files(session: Session) -> None:
+    for path in session.info.pop("new_files", []):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,96 @@
+import io
+from pathlib import Path
+
+import pikepdf
+import pytest
+from sqlalchemy import func, select
+
+from app.agenda.documents import add_document, document_path
+from app.core.errors import ValidationError
+from app.models import Document
+from tests.pdfs import make_pdf
+
+
+@pytest.fixture
+def item(db, f):
+    return f.item(f.meeting(f.committee()), "Action plan")
+
+
+def stored_files(app) -> list[Path]:
+    root = Path(app.config["STORAGE_DIR"])
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def upload(item, data: bytes, **kw):
+    kw.setdefault("title", "Report")
+    return add_document(item, io.BytesIO(data), kw.pop("filename", "report.pdf"), **kw)
+
+
+def test_good_pdf_is_kept_by_hash_with_its_page_count(app, db, item):
+    doc = upload(item, make_pdf(3, "Action plan"))
+    db.session.commit()
+    assert doc.page_count == 3 and len(doc.sha256) == 64
+    path = document_path(doc)
+    assert path.exists() and path.name == f"{doc.sha256}.pdf"
+    with pikepdf.open(path) as pdf:
+        assert len(pdf.pages) == 3
+    # The same file again is stored once.
+    again = upload(item, path.read_bytes(), title="Appendix")
+    db.session.commit()
+    assert again.sha256 == doc.sha256 and again.position == 1
+    assert sum(1 for p in stored_files(app) if p.suffix == ".pdf") >= 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 100, "not a PDF"),
+        (b"%PDF-1.7\n garbage that is not a PDF at all", "damaged"),
+        (
+            make_pdf(1, encryption=pikepdf.Encryption(user="secret", owner="owner")),
+            "password-protected; remove the password",
+        ),
+        (make_pdf(1, encryption=pikepdf.Encryption(user="", owner="owner")), "encrypted"),
+    ],
+)
+def test_refused_files_leave_nothing_behind(app, db, item, data, message):
+    before = stored_files(app)
+    with pytest.raises(ValidationError) as info:
+        upload(item, data)
+    assert message in info.value.detail and "file" in info.value.errors
+    db.session.rollback()
+    assert stored_files(app) == before
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+def test_too_large_is_refused_before_reading_it_all(app, db, item):
+    app.config["MAX_UPLOAD_MB"] = 1
+    try:
+        with pytest.raises(ValidationError) as info:
+            upload(item, make_pdf(1) + b"%" + b"x" * (2 * 1024 * 1024))
+    finally:
+        app.config["MAX_UPLOAD_MB"] = 50
+    assert "larger than 1 MB" in info.value.detail
+
+
+def test_exempt_paper_needs_paragraphs_and_reason(app, db, item):
+    with pytest.raises(ValidationError) as info:
+        upload(item, make_pdf(1), visibility="exempt")
+    assert {"exempt_paragraphs", "public_interest_reason"} <= set(info.value.errors)
+    doc = upload(
+        item,
+        make_pdf(1),
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason="Commercially sensitive tender prices.",
+    )
+    assert doc.exempt_paragraphs == [3] and doc.restricted
+
+
+def test_rollback_after_storing_removes_the_new_file(app, db, item):
+    before = stored_files(app)
+    upload(item, make_pdf(2, "rolled back"))
+    assert stored_files(app) != before
+    db.session.rollback()
+    assert stored_files(app) == before
