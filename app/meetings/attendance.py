@@ -138,10 +138,8 @@ def quorum(meeting: Meeting) -> Quorum:
     )
     present = 0
     for row in meeting.attendance:
-        if (
-            (row.status == AttendanceStatus.PRESENT
-            and row.person_id in voting)
-            or (row.status == AttendanceStatus.SUBSTITUTE and row.substitute_for_id in voting)
+        if (row.status == AttendanceStatus.PRESENT and row.person_id in voting) or (
+            row.status == AttendanceStatus.SUBSTITUTE and row.substitute_for_id in voting
         ):
             present += 1
     return Quorum(len(voting), present, meeting.committee.quorum_for(len(voting)))

@@ -74,13 +74,15 @@ def test_tracker_filters_and_open_actions(db, f, ctx):
     assert {a.title for a in services.open_actions(c)} == {"Late", "Later"}
 
 
-PLAN = "\n".join([
-    "theme,objective,reference,action,lead,review_date,end_date,target,rag",
-    "Keeping safe,Reduce exploitation,1.2.3,Publish the CSE strategy,Sue Wilson,01/09/2013,"
-    "2014-03-31,Strategy published,green",
-    "Healthy lives,Reduce conceptions,2.1.1,Commission EHC services,,,2013-12-31,,amber",
-    "",
-])
+PLAN = "\n".join(
+    [
+        "theme,objective,reference,action,lead,review_date,end_date,target,rag",
+        "Keeping safe,Reduce exploitation,1.2.3,Publish the CSE strategy,Sue Wilson,01/09/2013,"
+        "2014-03-31,Strategy published,green",
+        "Healthy lives,Reduce conceptions,2.1.1,Commission EHC services,,,2013-12-31,,amber",
+        "",
+    ]
+)
 
 
 def test_action_plan_import(db, f, ctx):
