@@ -8,7 +8,8 @@ from app.extensions import db
 
 
 def record(verb: str, entity=None, summary: str | None = None, user=None, **data) -> AuditEvent:
-    """Add an audit row in the caller's transaction; it commits (or not) with the change."""
+    """Add an audit row in the caller's transaction; it commits (or not) with the change.
+    `user=False` records no user even inside a request."""
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
     event = AuditEvent(
@@ -17,7 +18,7 @@ def record(verb: str, entity=None, summary: str | None = None, user=None, **data
         entity_id=getattr(entity, "id", None),
         summary=summary,
         data=data or None,
-        user_id=getattr(user, "id", None),
+        user_id=getattr(user, "id", None) if user else None,
         ip_address=request.remote_addr if has_request_context() else None,
     )
     db.session.add(event)

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+import hashlib
+from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.auth.models import ApiToken, User, hash_token, verify_dummy_password
 from app.core.db import utcnow
@@ -25,18 +29,64 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def authenticate(email: str, password: str) -> User | None:
+# Sign-in throttling: this many failures for one address, or from one network address,
+# within the window, and further attempts are refused until the window has passed.
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+class Throttled(Exception):
+    """Too many recent failed sign-ins; the same for known and unknown addresses."""
+
+
+def _email_key(email: str) -> str:
+    # The audit log keeps a hash, not the typed address, which may be someone's password.
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def _recent_failures(since, email_key: str | None = None, ip: str | None = None) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.verb == "sign_in_failed", AuditEvent.occurred_at >= since)
+    )
+    if email_key is not None:
+        stmt = stmt.where(AuditEvent.entity_type == "email", AuditEvent.summary == email_key)
+    if ip is not None:
+        stmt = stmt.where(AuditEvent.ip_address == ip)
+    return db.session.scalar(stmt) or 0
+
+
+def check_throttle(email: str, ip: str | None) -> None:
+    since = utcnow() - THROTTLE_WINDOW
+    if _recent_failures(since, email_key=_email_key(email)) >= MAX_FAILURES_PER_EMAIL or (
+        ip and _recent_failures(since, ip=ip) >= MAX_FAILURES_PER_IP
+    ):
+        raise Throttled()
+
+
+def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
     """The user if the e-mail and password match an active account, else None.
 
     Unknown addresses cost the same time as wrong passwords, and both get the same answer,
-    so nobody can learn which addresses have accounts.
+    so nobody can learn which addresses have accounts. Raises Throttled after too many
+    recent failures for the address or from the network address.
     """
+    check_throttle(email, ip)
     user = find_user(email)
-    if user is None:
-        verify_dummy_password(password)
-        return None
-    if not user.check_password(password) or not user.is_active:
-        record("sign_in_failed", user, user=user)
+    if user is None or not user.check_password(password) or not user.is_active:
+        if user is None:
+            verify_dummy_password(password)
+        failure = record(
+            "sign_in_failed",
+            None,
+            summary=_email_key(email),
+            user=user if user is not None else False,
+        )
+        failure.entity_type = "email"
+        if ip:
+            failure.ip_address = ip
         return None
     user.last_login_at = utcnow()
     record("signed_in", user, user=user)

@@ -152,3 +152,40 @@ def test_generated_password_is_printed(app, db):
     assert result.exit_code == 0
     password = result.output.strip().splitlines()[-1].removeprefix("Password: ")
     assert services.authenticate("new@example.org", password) is not None
+
+
+def test_sign_in_is_throttled_the_same_for_known_and_unknown_addresses(client, db, f):
+    f.user(email="member@example.org")
+    db.session.commit()
+    for email in ("member@example.org", "ghost@example.org"):
+        for _ in range(services.MAX_FAILURES_PER_EMAIL):
+            assert (
+                client.post(
+                    "/sign-in", data={"email": email, "password": "wrong password"}
+                ).status_code
+                == 400
+            )
+    known = client.post("/sign-in", data={"email": "member@example.org", "password": PASSWORD})
+    unknown = client.post("/sign-in", data={"email": "ghost@example.org", "password": PASSWORD})
+    assert known.status_code == unknown.status_code == 429
+    assert "too many attempts" in known.get_data(as_text=True)
+    # Another address from the same place is still allowed (below the per-IP limit).
+    other = f.user(email="clerk@example.org")
+    db.session.commit()
+    assert (
+        client.post("/sign-in", data={"email": other.email, "password": PASSWORD}).status_code
+        == 302
+    )
+    # The typed address is not kept in the log, only a hash of it.
+    logged = db.session.scalars(
+        select(AuditEvent.summary).where(AuditEvent.verb == "sign_in_failed")
+    ).all()
+    assert logged and all("@" not in (s or "") for s in logged)
+
+
+def test_throttle_per_network_address(db, f):
+    for n in range(services.MAX_FAILURES_PER_IP):
+        services.authenticate(f"user{n}@example.org", "wrong", ip="203.0.113.9")
+    with pytest.raises(services.Throttled):
+        services.authenticate("fresh@example.org", "wrong", ip="203.0.113.9")
+    assert services.authenticate("fresh@example.org", "wrong", ip="198.51.100.1") is None
