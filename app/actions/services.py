@@ -3,10 +3,8 @@ with status and RAG; the tracker's filters."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, or_, select
@@ -15,6 +13,7 @@ from app.actions.models import Action, ActionStatus, ActionUpdate, Rag
 from app.audit.services import record
 from app.committees.models import Committee
 from app.committees.services import find_person
+from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
 from app.core.db import utcnow
 from app.core.errors import Forbidden, ValidationError
@@ -220,48 +219,18 @@ PLAN_COLUMNS = (
 
 
 @dataclass
-class PlanRow:
-    line: int
-    values: dict
+class PlanRow(CsvRow):
     owner: Person | None = None
-    errors: list[str] = field(default_factory=list)
 
 
-@dataclass
-class PlanPreview:
-    rows: list[PlanRow]
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and all(not r.errors for r in self.rows)
-
-
-def preview_plan(committee: Committee, data: bytes | str) -> PlanPreview:
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return PlanPreview([], ["The file is not UTF-8 text. Save it as CSV UTF-8."])
-    reader = csv.DictReader(io.StringIO(data))
-    headers = [h.strip().lower().replace(" ", "_") for h in (reader.fieldnames or [])]
-    if "action" not in headers:
-        return PlanPreview(
-            [],
-            [
-                "The file needs an 'action' column. Allowed columns: "
-                + ", ".join(PLAN_COLUMNS)
-                + "."
-            ],
-        )
-    unknown = [h for h in headers if h and h not in PLAN_COLUMNS]
-    if unknown:
-        return PlanPreview([], [f"Unknown column(s): {', '.join(unknown)}."])
-    rows, seen = [], {}
-    for line, raw in enumerate(reader, start=2):
-        values = {h: (v or "").strip() for h, v in zip(headers, raw.values(), strict=False) if h}
-        if not any(values.values()):
-            continue
+def preview_plan(committee: Committee, data: bytes | str) -> CsvPreview:
+    try:
+        parsed = parse_csv(data, PLAN_COLUMNS, ("action",))
+    except CsvFileError as exc:
+        return CsvPreview([], [str(exc)])
+    rows: list[PlanRow] = []
+    seen: dict[str, int] = {}
+    for line, values in parsed:
         row = PlanRow(line, values)
         if not values.get("action"):
             row.errors.append("The action is empty.")
@@ -283,19 +252,13 @@ def preview_plan(committee: Committee, data: bytes | str) -> PlanPreview:
             row.errors.append(f"RAG {values['rag']!r} should be red, amber, green or grey.")
         values["rag"] = rag or None
         rows.append(row)
-    if not rows:
-        return PlanPreview([], ["The file has no rows to import."])
-    return PlanPreview(rows)
+    return CsvPreview(rows)
 
 
 def import_plan(committee: Committee, data: bytes | str, user=None) -> list[Action]:
     preview = preview_plan(committee, data)
     if not preview.ok:
-        raise ValidationError(
-            "Nothing was imported because some rows have errors.",
-            {f"line {r.line}": r.errors for r in preview.rows if r.errors}
-            | ({"file": preview.errors} if preview.errors else {}),
-        )
+        raise preview.refusal()
     created = []
     savepoint = db.session.begin_nested()
     try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
 from fractions import Fraction
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.committees.models import Committee, Membership, MembershipRole, Regime
+from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
 from app.core.errors import ValidationError, constraint_errors
 from app.extensions import db
@@ -328,27 +327,15 @@ IMPORT_COLUMNS = (
     "end_date",
 )
 REQUIRED_COLUMNS = ("name", "role")
-MAX_IMPORT_ROWS = 2000
 
 
 @dataclass
-class ImportRow:
-    line: int
-    values: dict
+class ImportRow(CsvRow):
     person: Person | None = None
     creates_person: bool = False
-    errors: list[str] = field(default_factory=list)
 
 
-@dataclass
-class ImportPreview:
-    rows: list[ImportRow]
-    errors: list[str] = field(default_factory=list)  # problems with the file as a whole
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and all(not r.errors for r in self.rows)
-
+class ImportPreview(CsvPreview):
     @property
     def people_to_create(self) -> int:
         return sum(r.creates_person for r in self.rows)
@@ -356,33 +343,13 @@ class ImportPreview:
 
 def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
     """Check every row and say what would be created, without changing anything."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return ImportPreview([], ["The file is not UTF-8 text. Save it as CSV UTF-8."])
-    reader = csv.DictReader(io.StringIO(data))
-    headers = [h.strip().lower().replace(" ", "_") for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
-    if missing:
-        return ImportPreview(
-            [],
-            [
-                f"The file needs the column(s): {', '.join(missing)}. "
-                f"Allowed columns: {', '.join(IMPORT_COLUMNS)}."
-            ],
-        )
-    unknown = [h for h in headers if h and h not in IMPORT_COLUMNS]
-    if unknown:
-        return ImportPreview([], [f"Unknown column(s): {', '.join(unknown)}."])
+    try:
+        parsed = parse_csv(data, IMPORT_COLUMNS, REQUIRED_COLUMNS)
+    except CsvFileError as exc:
+        return ImportPreview([], [str(exc)])
     rows: list[ImportRow] = []
     seen: dict[str, int] = {}
-    for index, raw in enumerate(reader, start=2):  # line 1 is the header
-        if index - 1 > MAX_IMPORT_ROWS:
-            return ImportPreview(rows, [f"At most {MAX_IMPORT_ROWS} rows can be imported."])
-        values = {h: (v or "").strip() for h, v in zip(headers, raw.values(), strict=False) if h}
-        if not any(values.values()):
-            continue
+    for index, values in parsed:
         row = ImportRow(index, values)
         try:
             person_fields = clean_person_fields({k: values.get(k) for k in PERSON_LIMITS})
@@ -412,8 +379,6 @@ def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
             ):
                 row.errors.append(f"{row.person.name} is already a member.")
         rows.append(row)
-    if not rows:
-        return ImportPreview([], ["The file has no rows to import."])
     return ImportPreview(rows)
 
 
@@ -421,11 +386,7 @@ def apply_import(committee: Committee, data: bytes | str) -> ImportPreview:
     """Import every row, or none: any bad row refuses the whole file."""
     preview = preview_import(committee, data)
     if not preview.ok:
-        raise ValidationError(
-            "Nothing was imported because some rows have errors.",
-            {f"line {r.line}": r.errors for r in preview.rows if r.errors}
-            | ({"file": preview.errors} if preview.errors else {}),
-        )
+        raise preview.refusal()
     savepoint = db.session.begin_nested()
     try:
         for row in preview.rows:
