@@ -86,6 +86,7 @@ def check_database(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table in the metadata before anything uses it)
     from app.extensions import api, csrf, db, login_manager, migrate
+    from app.search import services as _search  # noqa: F401  (registers the index hooks)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))

@@ -36,6 +36,7 @@ from app.minutes.models import (
     VoteChoice,
 )
 from app.people.models import Person
+from app.search.models import SearchEntry
 
 __all__ = [
     "SCHEDULE_12A",
@@ -71,6 +72,7 @@ __all__ = [
     "ResolutionVote",
     "RevisionKind",
     "Role",
+    "SearchEntry",
     "User",
     "Visibility",
     "VoteChoice",

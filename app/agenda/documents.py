@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pikepdf
+import pypdf
 from flask import current_app
 
 from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, Visibility
@@ -48,6 +49,26 @@ def inspect_pdf(path: Path) -> int:
     if pages < 1:
         raise _refuse("This PDF has no pages.")
     return pages
+
+
+MAX_TEXT = 2_000_000
+
+
+def extract_text(path: Path) -> str | None:
+    """The paper's text for search; a paper whose text cannot be read is still accepted."""
+    try:
+        reader = pypdf.PdfReader(path)
+        parts, size = [], 0
+        for page in reader.pages:
+            chunk = page.extract_text() or ""
+            parts.append(chunk)
+            size += len(chunk)
+            if size > MAX_TEXT:
+                break
+        return "\n".join(parts)[:MAX_TEXT] or None
+    except Exception:
+        current_app.logger.warning("could not extract text from %s", path.name)
+        return None
 
 
 def _clean_filename(filename: str | None) -> str:
@@ -100,6 +121,7 @@ def add_document(
             if size == 0:
                 raise _refuse("The file is empty.")
             pages = inspect_pdf(tmp)
+            text = extract_text(tmp)
             storage.keep(db.session, tmp, sha256)
     except storage.TooLarge:
         raise _refuse(
@@ -111,6 +133,7 @@ def add_document(
         filename=_clean_filename(filename),
         sha256=sha256,
         size_bytes=size,
+        text_content=text,
         page_count=pages,
         visibility=visibility,
         public_interest_reason=reason,

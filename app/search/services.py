@@ -1,0 +1,225 @@
+"""Full-text search over agendas, papers, minutes and resolutions, respecting visibility.
+
+The index is rebuilt per meeting whenever something that feeds it changes (collected from the
+session at flush time and applied before commit), so no service has to remember to reindex.
+Matching uses SQLite FTS5 or PostgreSQL full-text search; whether a hit may be shown is decided
+by the same permission predicates the pages use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import delete, event, select, text
+from sqlalchemy.orm import Session
+
+from app.agenda.models import AgendaItem, Document
+from app.extensions import db
+from app.meetings.models import Meeting
+from app.minutes.models import Minute, Resolution
+from app.search.models import FULLTEXT_EXPRESSION, SearchEntry
+
+MAX_CANDIDATES = 400
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+# --- keeping the index up to date -----------------------------------------------------------
+
+
+def _meeting_id_of(obj) -> int | None:
+    if isinstance(obj, Meeting):
+        return obj.id
+    if isinstance(obj, AgendaItem | Minute):
+        return obj.meeting_id or (obj.meeting.id if obj.meeting else None)
+    if isinstance(obj, Document):
+        return obj.item.meeting_id if obj.item is not None else None
+    if isinstance(obj, Resolution):
+        return obj.minute.meeting_id if obj.minute is not None else None
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _flush_context) -> None:
+    touched = session.info.setdefault("search_meetings", set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Meeting | AgendaItem | Document | Minute | Resolution):
+            meeting_id = _meeting_id_of(obj)
+            if meeting_id:
+                touched.add(meeting_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _reindex_touched(session: Session) -> None:
+    # Reindexing flushes, which may touch more meetings; loop until nothing is left.
+    done: set[int] = set()
+    while True:
+        pending = session.info.get("search_meetings", set()) - done
+        if not pending:
+            break
+        for meeting_id in pending:
+            meeting = session.get(Meeting, meeting_id)
+            reindex_meeting(meeting_id, meeting, session)
+            done.add(meeting_id)
+        session.flush()
+    session.info.pop("search_meetings", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop("search_meetings", None)
+
+
+def entries_for(meeting: Meeting) -> list[SearchEntry]:
+    def entry(kind, ref_id, title, body=""):
+        return SearchEntry(
+            kind=kind,
+            ref_id=ref_id,
+            meeting_id=meeting.id,
+            committee_id=meeting.committee_id,
+            title=title or "",
+            body=body or "",
+        )
+
+    out = []
+    for item in meeting.items:
+        out.append(entry("item", item.id, item.title))
+        if item.purpose:
+            # Kept apart from the title: the title of an exempt item is public, its purpose not.
+            out.append(entry("purpose", item.id, "", item.purpose))
+        for doc in item.documents:
+            out.append(entry("document", doc.id, doc.title, doc.text_content))
+    minutes = db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)).all()
+    for minute in minutes:
+        out.append(
+            entry("minute", minute.id, f"{minute.display_number} {minute.title}", minute.text)
+        )
+        for resolution in minute.resolutions:
+            out.append(entry("resolution", resolution.id, "", resolution.text))
+    return out
+
+
+def reindex_meeting(meeting_id: int, meeting: Meeting | None, session: Session) -> None:
+    session.execute(delete(SearchEntry).where(SearchEntry.meeting_id == meeting_id))
+    if meeting is not None:
+        session.add_all(entries_for(meeting))
+
+
+def reindex_all() -> int:
+    count = 0
+    for meeting in db.session.scalars(select(Meeting)):
+        reindex_meeting(meeting.id, meeting, db.session)
+        count += 1
+    db.session.flush()
+    return count
+
+
+# --- querying --------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    kind: str
+    obj: object
+    meeting: Meeting
+    title: str
+    excerpt: str
+
+
+def _fts5_query(query: str) -> str | None:
+    """A user's words as an FTS5 query: every word must appear; "quoted phrases" stay
+    phrases. Everything is quoted, so FTS5 operators typed by users are just words."""
+    parts = []
+    for phrase, word in re.findall(r'"([^"]+)"|(\S+)', query):
+        words = WORD_RE.findall(phrase or word)
+        if words:
+            parts.append('"' + " ".join(words) + '"')
+    return " ".join(parts) or None
+
+
+def _candidate_ids(query: str) -> list[int]:
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = _fts5_query(query)
+        if not match:
+            return []
+        rows = db.session.execute(
+            text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rank LIMIT :n"),
+            {"q": match, "n": MAX_CANDIDATES},
+        )
+    else:
+        rows = db.session.execute(
+            text(
+                f"SELECT id FROM search_entries, websearch_to_tsquery('english', :q) AS q "
+                f"WHERE {FULLTEXT_EXPRESSION} @@ q "
+                f"ORDER BY ts_rank({FULLTEXT_EXPRESSION}, q) DESC LIMIT :n"
+            ),
+            {"q": query, "n": MAX_CANDIDATES},
+        )
+    return [r[0] for r in rows]
+
+
+_LOADERS = {
+    "item": AgendaItem,
+    "purpose": AgendaItem,
+    "document": Document,
+    "minute": Minute,
+    "resolution": Resolution,
+}
+
+
+def _visible(kind: str, obj, user) -> bool:
+    if kind == "item":
+        return obj.can_view(user)
+    if kind == "purpose":
+        return obj.can_see_papers(user)
+    return obj.can_view(user)
+
+
+def _excerpt(body: str, query: str, width: int = 220) -> str:
+    words = [w.lower() for w in WORD_RE.findall(query)]
+    lower = body.lower()
+    positions = [lower.find(w) for w in words if lower.find(w) >= 0]
+    start = max(0, min(positions) - 60) if positions else 0
+    snippet = " ".join(body[start : start + width].split())
+    return ("…" if start else "") + snippet + ("…" if start + width < len(body) else "")
+
+
+def search(query: str, user, limit: int = 50) -> list[Hit]:
+    query = (query or "").strip()[:200]
+    if not query:
+        return []
+    ids = _candidate_ids(query)
+    if not ids:
+        return []
+    entries = {
+        e.id: e for e in db.session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))
+    }
+    hits: list[Hit] = []
+    for entry_id in ids:
+        entry = entries.get(entry_id)
+        if entry is None:
+            continue
+        obj = db.session.get(_LOADERS[entry.kind], entry.ref_id)
+        if obj is None or not _visible(entry.kind, obj, user):
+            continue
+        meeting = db.session.get(Meeting, entry.meeting_id)
+        hits.append(
+            Hit(
+                entry.kind,
+                obj,
+                meeting,
+                entry.title or _title_of(entry.kind, obj),
+                _excerpt(entry.body or entry.title, query),
+            )
+        )
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+def _title_of(kind: str, obj) -> str:
+    if kind == "purpose":
+        return obj.title
+    if kind == "resolution":
+        return f"Resolution {obj.reference}: {obj.minute.title}"
+    return getattr(obj, "title", "")

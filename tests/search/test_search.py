@@ -1,0 +1,111 @@
+import io
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from app.agenda import services as agenda
+from app.agenda.documents import add_document
+from app.minutes import services as minutes
+from app.models import MinutesState, Role
+from app.search.services import reindex_all, search
+from tests.pdfs import make_pdf
+
+ANON = AnonymousUserMixin()
+REASON = "Commercial negotiations are continuing."
+
+
+@pytest.fixture
+def meeting(db, f):
+    c = f.committee(publish_draft_minutes=True)
+    m = f.published_meeting(c)
+    public = agenda.add_item(
+        m, title="Emergency hormonal contraception", purpose="To agree commissioning of services"
+    )
+    add_document(
+        public,
+        io.BytesIO(make_pdf(2, "Pharmacy provision across Rotherham")),
+        "ehc.pdf",
+        "EHC report",
+    )
+    exempt = agenda.add_item(
+        m,
+        title="Residential placements",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason=REASON,
+        purpose="Placement costs zebracanary",
+    )
+    add_document(
+        exempt,
+        io.BytesIO(make_pdf(1, "Secret tender xylophonecanary")),
+        "tender.pdf",
+        "Tender prices",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason=REASON,
+    )
+    db.session.commit()
+    return m
+
+
+def titles(hits):
+    return [(h.kind, h.title) for h in hits]
+
+
+def test_finds_public_paper_text_but_not_exempt(meeting, db):
+    assert [h.kind for h in search("pharmacy provision", ANON)] == ["document"]
+    assert search("xylophonecanary", ANON) == []
+    assert search("zebracanary", ANON) == []
+    # The exempt item's title is public, as on the agenda.
+    assert ("item", "Residential placements") in titles(search("residential", ANON))
+
+
+def test_members_of_the_committee_find_exempt_text(meeting, db, f):
+    member = f.member_user(meeting.committee)
+    outsider = f.member_user(f.committee())
+    assert [h.kind for h in search("xylophonecanary", member)] == ["document"]
+    assert [h.kind for h in search("zebracanary", member)] == ["purpose"]
+    assert search("xylophonecanary", outsider) == []
+    assert search("xylophonecanary", f.user(Role.CLERK))
+
+
+def test_draft_agenda_and_draft_minutes_are_not_found_by_the_public(db, f):
+    c = f.committee(publish_draft_minutes=True)
+    m = f.meeting(c)  # agenda not published
+    agenda.add_item(m, title="Quokka budget")
+    (minute,) = minutes.draft_minutes(m)
+    minutes.save_minute(minute, "The quokka discussion was lively.", minute.version)
+    minutes.add_resolution(minute, "That quokkas be noted.", "noted")
+    db.session.commit()
+    assert search("quokka", ANON) == []
+    clerk = f.user(Role.CLERK)
+    assert {h.kind for h in search("quokka", clerk)} == {"item", "minute", "resolution"}
+    minutes.publish_minutes(m)
+    db.session.commit()
+    assert {h.kind for h in search("quokka", ANON)} == {"minute", "resolution"}
+
+
+def test_index_follows_edits_and_deletions(meeting, db):
+    item = next(i for i in meeting.items if i.title.startswith("Emergency"))
+    agenda.update_item(item, title="Sexual health commissioning")
+    db.session.commit()
+    assert search("contraception", ANON) == []
+    assert search("sexual health", ANON)
+    agenda.delete_item(item)
+    db.session.commit()
+    assert search("sexual health", ANON) == []
+    assert search("pharmacy", ANON) == []
+
+
+@pytest.mark.parametrize("query", ['"', "AND OR NOT", "NEAR(", "*", "   ", "col:value", "'"])
+def test_odd_queries_do_not_break(meeting, db, query):
+    search(query, ANON)
+
+
+def test_phrases_and_reindex_all(meeting, db, f):
+    assert search('"hormonal contraception"', ANON)
+    assert search('"contraception hormonal"', ANON) == []
+    assert reindex_all() == 1
+    db.session.commit()
+    assert search("pharmacy", ANON)
+    f.with_minutes_state(meeting, MinutesState.APPROVED)
