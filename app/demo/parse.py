@@ -62,7 +62,7 @@ def _join_broken(blocks: list[str]) -> list[str]:
             continues = (
                 bool(prev)
                 and prev[-1] not in ".:!?\"')"
-                and (first[:1].islower() or prev.endswith((" and", "–", "-", ",")))
+                and (first[:1].islower() or prev.endswith((" and", "\u2013", "-", ",")))
             )
             if continues and not block.startswith("- ") and not NUMBERED.match(block):
                 out[-1] = f"{prev} {block}"
