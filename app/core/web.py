@@ -31,6 +31,34 @@ def problem_response(status: int, title: str, detail: str | None = None, errors=
     return response
 
 
+def flatten_messages(messages) -> dict[str, list[str]] | None:
+    """webargs reports errors by location ({"query": {"per_page": [...]}}); clients want them
+    by field."""
+    if not messages:
+        return None
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            out.setdefault(prefix or "_", []).extend(
+                value if isinstance(value, list) else [str(value)]
+            )
+
+    for location_errors in (
+        messages.values()
+        if all(
+            k in ("query", "json", "form", "files", "headers", "view_args", "path")
+            for k in messages
+        )
+        else [messages]
+    ):
+        walk("", location_errors)
+    return out
+
+
 def init_web(app: Flask) -> None:
     from app.auth.models import User
     from app.core.errors import ServiceError, integrity_to_validation
@@ -45,7 +73,17 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_problem_json():
-            return problem_response(exc.code or 500, exc.name, exc.description)
+            data = getattr(exc, "data", None) or {}
+            errors = data.get("errors") or flatten_messages(data.get("messages"))
+            detail = data.get("message") or (
+                "Some of the values sent are not valid." if errors else exc.description
+            )
+            response = problem_response(exc.code or 500, exc.name, detail, errors)
+            for name, value in (data.get("headers") or {}).items():
+                response.headers[name] = value
+            if exc.code == 401:
+                response.headers.setdefault("WWW-Authenticate", "Bearer")
+            return response
         return render_template("error.html", code=exc.code, title=exc.name), exc.code
 
     @app.errorhandler(CSRFError)
