@@ -20,7 +20,7 @@ def demo(db):
 
 def describe(violations):
     return "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+        f"{v['id']} ({v['impact']}): {v['help']} - {[n['target'] for n in v['nodes']][:3]}"
         for v in violations
     )
 
