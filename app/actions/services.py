@@ -63,6 +63,8 @@ def create_action(
     errors = _validate(title, due_date, reference)
     try:
         owner = _owner(owner_id)
+        if owner is None:
+            errors["owner_id"] = ["Choose who owns the action."]
     except ValidationError as exc:
         errors.update(exc.errors)
         owner = None
@@ -245,6 +247,8 @@ def preview_plan(committee: Committee, data: bytes | str) -> CsvPreview:
             row.owner = find_person(values["lead"], None)
             if row.owner is None:
                 row.errors.append(f"No person called {values['lead']!r}; add them first.")
+        else:
+            row.errors.append("The lead is empty: every action needs an owner.")
         values["review_date"] = parse_date(values.get("review_date"), "Review date", row.errors)
         values["end_date"] = parse_date(values.get("end_date"), "End date", row.errors)
         rag = values.get("rag", "").lower()

@@ -210,6 +210,11 @@ def series_dates(rule: SeriesRule, timezone: str) -> list[datetime]:
     starts = [
         local_datetime(d.date(), rule.at, timezone) for d in itertools.islice(days, MAX_SERIES + 1)
     ]
+    if not starts:
+        raise ValidationError(
+            "That rule gives no dates between the start and the end.",
+            {"until": ["No meeting falls in that period."]},
+        )
     if len(starts) > MAX_SERIES:
         raise ValidationError(
             f"A series can create at most {MAX_SERIES} meetings at once.",

@@ -119,6 +119,12 @@ def test_series_every_two_weeks_and_validation(db, f):
     with pytest.raises(ValidationError) as info:
         services.series_dates(bad, "Europe/London")
     assert {"until", "weekday", "every", "unit"} <= set(info.value.errors)
+    empty = services.SeriesRule(
+        first=date(2026, 3, 3), until=date(2026, 3, 8), weekday=0, at=time(18), unit="weeks"
+    )
+    with pytest.raises(ValidationError) as info:
+        services.series_dates(empty, "Europe/London")
+    assert "no dates" in info.value.detail
     huge = services.SeriesRule(
         first=date(2026, 1, 1), until=date(2036, 1, 1), weekday=0, at=time(18), unit="weeks"
     )
