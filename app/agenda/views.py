@@ -1,11 +1,27 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
-from app.agenda.documents import document_path
-from app.agenda.models import Document
+from app.agenda import services
+from app.agenda.documents import add_document, document_path
+from app.agenda.forms import DocumentForm, ItemForm
+from app.agenda.models import AgendaItem, Document
+from app.core.access import staff_required
+from app.core.errors import Conflict, ValidationError
+from app.core.forms import apply_service_errors
 from app.extensions import db
+from app.meetings.models import Meeting
 
 bp = Blueprint("agenda", __name__)
 
@@ -33,3 +49,199 @@ def document(document_id: int, filename: str):
     # Restricted papers must not linger in shared caches.
     response.headers["Cache-Control"] = "private, no-cache" if doc.restricted else "no-cache"
     return response
+
+
+# --- clerks: items and papers ------------------------------------------------------------
+
+
+def _item_or_404(item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _choices(form: ItemForm, meeting: Meeting) -> None:
+    sections = meeting.committee.sections or []
+    form.section.choices = [("", "No section")] + [(s, s) for s in sections]
+    people = sorted({m.person for m in meeting.committee.memberships}, key=lambda p: p.name)
+    form.presenter_id.choices = [("", "Nobody in particular")] + [
+        (str(p.id), p.display_name) for p in people
+    ]
+
+
+def _render_item_form(form, meeting, item, parent, messages, heading):
+    return render_template(
+        "agenda/item_form.html",
+        form=form,
+        meeting=meeting,
+        item=item,
+        parent=parent,
+        messages=messages,
+        heading=heading,
+    ), (400 if (form.errors or messages) else 200)
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/items/new", methods=["GET", "POST"])
+@staff_required
+def new_item(meeting_id: int):
+    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    parent = None
+    parent_id = request.args.get("parent", type=int)
+    if parent_id:
+        parent = _item_or_404(parent_id)
+        if parent.meeting_id != meeting.id:
+            abort(404)
+    form = ItemForm()
+    _choices(form, meeting)
+    if request.method == "GET" and parent is not None:
+        form.section.data = parent.section or ""
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            item = services.add_item(
+                meeting, parent=parent, urgent=form.urgent.data, **form.service_fields()
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _choices(form, meeting)
+            messages = apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Item {item.number} added: {item.title}", "success")
+            return redirect(
+                url_for("meetings.agenda", meeting_id=meeting.id, _anchor=f"item-{item.id}")
+            )
+    return _render_item_form(
+        form, meeting, None, parent, messages, "Add a sub-item" if parent else "Add an item"
+    )
+
+
+@bp.route("/agenda-items/<int:item_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_item(item_id: int):
+    item = _item_or_404(item_id)
+    meeting = item.meeting
+    form = ItemForm(obj=item)
+    _choices(form, meeting)
+    if request.method == "GET":
+        form.kind.data = item.kind.value
+        form.visibility.data = item.visibility.value
+        form.section.data = item.section or ""
+        form.presenter_id.data = str(item.presenter_id) if item.presenter_id else ""
+        form.exempt_paragraphs.data = [str(p) for p in item.exempt_paragraphs]
+        form.version.data = str(item.version)
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            fields = form.service_fields()
+            item.urgent = bool(form.urgent.data)
+            services.update_item(item, expected_version=_int(form.version.data), **fields)
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            item = _item_or_404(item_id)
+            _choices(form, item.meeting)
+            messages = apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Item {item.number} saved", "success")
+            return redirect(
+                url_for("meetings.agenda", meeting_id=meeting.id, _anchor=f"item-{item.id}")
+            )
+    return _render_item_form(
+        form, item.meeting, item, item.parent, messages, f"Edit item {item.number}"
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/agenda-items/<int:item_id>/move", methods=["POST"])
+@staff_required
+def move_item(item_id: int):
+    """Up and down buttons: ordering without JavaScript."""
+    item = _item_or_404(item_id)
+    offset = -1 if request.form.get("direction") == "up" else 1
+    services.move_item(item, offset)
+    db.session.commit()
+    flash(
+        f"Moved {item.title} {'up' if offset < 0 else 'down'}: it is now item {item.number}",
+        "success",
+    )
+    return redirect(
+        url_for("meetings.agenda", meeting_id=item.meeting_id, _anchor=f"item-{item.id}")
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/order", methods=["POST"])
+@staff_required
+def reorder(meeting_id: int):
+    """Drag and drop sends the whole order of one level of the agenda."""
+    meeting = db.session.get(Meeting, meeting_id) or abort(404)
+    ids = [_int(v) for v in request.form.getlist("item_id")]
+    parent_id = _int(request.form.get("parent_id"))
+    try:
+        services.reorder(meeting, [i for i in ids if i is not None], parent_id)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash("Agenda reordered", "success")
+    return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+
+
+@bp.route("/agenda-items/<int:item_id>/delete", methods=["GET", "POST"])
+@staff_required
+def delete_item(item_id: int):
+    item = _item_or_404(item_id)
+    meeting = item.meeting
+    if request.method == "POST":
+        title = item.title
+        services.delete_item(item)
+        db.session.commit()
+        flash(f"Removed {title}", "success")
+        return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+    return render_template("agenda/delete.html", item=item, meeting=meeting)
+
+
+@bp.route("/agenda-items/<int:item_id>/documents/new", methods=["GET", "POST"])
+@staff_required
+def new_document(item_id: int):
+    item = _item_or_404(item_id)
+    form = DocumentForm()
+    messages: list[str] = []
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            form.file.errors = ["Choose a PDF file"]
+        else:
+            try:
+                document = add_document(
+                    item,
+                    upload.stream,
+                    upload.filename,
+                    form.title.data,
+                    form.visibility.data,
+                    [int(p) for p in form.exempt_paragraphs.data or []],
+                    form.public_interest_reason.data,
+                    user=current_user,
+                )
+            except ValidationError as exc:
+                db.session.rollback()
+                messages = apply_service_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(f"Uploaded {document.title} ({document.page_count} pages)", "success")
+                return redirect(
+                    url_for(
+                        "meetings.agenda", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"
+                    )
+                )
+    return render_template(
+        "agenda/document_form.html", form=form, item=item, meeting=item.meeting, messages=messages
+    ), (400 if (form.errors or messages) else 200)

@@ -1,15 +1,26 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.actions.models import Action
+from app.actions.services import open_actions
+from app.agenda import services as agenda_services
 from app.agenda.models import SCHEDULE_12A, AgendaItem
+from app.audit.models import AuditEvent
+from app.committees.views import committee_or_404
+from app.core.access import staff_required
+from app.core.db import utcnow
+from app.core.errors import Conflict, ValidationError
+from app.core.forms import apply_service_errors
 from app.core.markdown import render as render_markdown
 from app.extensions import db
-from app.meetings.models import AttendanceStatus, Meeting
+from app.meetings import services
+from app.meetings.forms import MeetingForm, PublishForm, SeriesForm, StatusForm
+from app.meetings.models import AttendanceStatus, Meeting, MeetingStatus, MinutesState
+from app.meetings.services import local_datetime
 from app.minutes.models import Minute, Resolution
 from app.minutes.queries import minute_by_number
 
@@ -107,3 +118,292 @@ def show(meeting_id: int):
         render_markdown=render_markdown,
         minute_link=minute_link(meeting.committee),
     )
+
+
+# --- clerks: scheduling, status, the agenda builder, publication -------------------------
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _status(form, messages) -> int:
+    return 400 if (form.errors or messages) else 200
+
+
+@bp.route("/new/<slug>", methods=["GET", "POST"])
+@staff_required
+def new(slug: str):
+    committee = committee_or_404(slug)
+    form = MeetingForm()
+    if request.method == "GET":
+        form.starts.data = committee.default_start_time
+        form.venue.data = committee.default_venue
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            starts = local_datetime(form.day.data, form.starts.data, committee.timezone)
+            ends = (
+                local_datetime(form.day.data, form.ends.data, committee.timezone)
+                if form.ends.data
+                else None
+            )
+            meeting = services.schedule_meeting(
+                committee, starts, ends, form.venue.data, form.title.data
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            messages = apply_service_errors(form, _rename(exc, ends_at="ends"))
+        else:
+            db.session.commit()
+            flash("Meeting scheduled", "success")
+            return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+    return render_template(
+        "meetings/form.html",
+        form=form,
+        committee=committee,
+        messages=messages,
+        heading="Schedule a meeting",
+    ), _status(form, messages)
+
+
+def _rename(exc: ValidationError, **names) -> ValidationError:
+    """Point a service's field names at the form's own."""
+    exc.errors = {names.get(k, k): v for k, v in exc.errors.items()}
+    return exc
+
+
+@bp.route("/series/<slug>", methods=["GET", "POST"])
+@staff_required
+def new_series(slug: str):
+    committee = committee_or_404(slug)
+    form = SeriesForm()
+    if request.method == "GET":
+        form.at.data = committee.default_start_time
+        form.venue.data = committee.default_venue
+    messages, dates = [], []
+    if form.validate_on_submit():
+        rule = services.SeriesRule(
+            first=form.first.data,
+            until=form.until.data,
+            weekday=form.weekday.data,
+            at=form.at.data,
+            every=form.every.data,
+            unit=form.unit.data,
+            nth=form.nth.data if form.unit.data == "months" else None,
+        )
+        try:
+            dates = services.series_dates(rule, committee.timezone)
+            if form.confirm.data:
+                created = services.schedule_series(committee, rule, venue=form.venue.data)
+                db.session.commit()
+                flash(f"{len(created)} meetings scheduled", "success")
+                return redirect(url_for("committees.show", slug=committee.slug))
+        except ValidationError as exc:
+            db.session.rollback()
+            messages = apply_service_errors(form, exc)
+    return render_template(
+        "meetings/series.html", form=form, committee=committee, messages=messages, dates=dates
+    ), _status(form, messages)
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    form = MeetingForm()
+    if request.method == "GET":
+        form.day.data = meeting.local_start.date()
+        form.starts.data = meeting.local_start.time()
+        form.ends.data = meeting.local_end.time() if meeting.local_end else None
+        form.venue.data = meeting.venue
+        form.title.data = meeting.title
+        form.version.data = str(meeting.version)
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            starts = local_datetime(form.day.data, form.starts.data, meeting.timezone)
+            ends = (
+                local_datetime(form.day.data, form.ends.data, meeting.timezone)
+                if form.ends.data
+                else None
+            )
+            services.reschedule(
+                meeting,
+                starts,
+                ends,
+                form.venue.data or "",
+                expected_version=_int_or_none(form.version.data),
+            )
+            meeting.title = (form.title.data or "").strip() or None
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            if isinstance(exc, Conflict):
+                messages = [exc.detail]
+            else:
+                messages = apply_service_errors(form, _rename(exc, ends_at="ends"))
+        else:
+            db.session.commit()
+            flash("Meeting updated", "success")
+            return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+    return render_template(
+        "meetings/form.html",
+        form=form,
+        committee=meeting.committee,
+        meeting=meeting,
+        messages=messages,
+        heading="Change the date, time or venue",
+    ), _status(form, messages)
+
+
+@bp.route("/<int:meeting_id>/status", methods=["GET", "POST"])
+@staff_required
+def status(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    form = StatusForm()
+    if request.method == "GET":
+        form.version.data = str(meeting.version)
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.set_status(
+                meeting,
+                form.status.data,
+                form.status_reason.data,
+                expected_version=_int_or_none(form.version.data),
+            )
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            messages = apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Meeting {meeting.status.value}", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_template(
+        "meetings/status.html", form=form, meeting=meeting, messages=messages
+    ), _status(form, messages)
+
+
+@bp.route("/<int:meeting_id>/agenda", methods=["GET"])
+@staff_required
+def agenda(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    deadline = services.publication_deadline_of(meeting)
+    form = PublishForm()
+    return render_template(
+        "meetings/agenda.html",
+        meeting=meeting,
+        committee=meeting.committee,
+        rows=agenda_rows(meeting),
+        deadline=deadline,
+        now=utcnow(),
+        form=form,
+        late=deadline.is_late(utcnow()),
+        fills=standard_fills(meeting),
+    )
+
+
+@bp.route("/<int:meeting_id>/agenda/template", methods=["POST"])
+@staff_required
+def apply_template(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    try:
+        agenda_services.apply_template(meeting)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash("Standard items added", "success")
+    return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+
+
+@bp.route("/<int:meeting_id>/publish", methods=["POST"])
+@staff_required
+def publish(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    form = PublishForm()
+    deadline = services.publication_deadline_of(meeting)
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            publication = services.publish_agenda(
+                meeting, current_user, form.late_reason.data, form.summary.data
+            )
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            messages = apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Agenda published (revision {publication.revision})", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_template(
+        "meetings/agenda.html",
+        meeting=meeting,
+        committee=meeting.committee,
+        rows=agenda_rows(meeting),
+        deadline=deadline,
+        now=utcnow(),
+        form=form,
+        late=deadline.is_late(utcnow()),
+        messages=messages,
+        fills=standard_fills(meeting),
+    ), 400
+
+
+@bp.route("/<int:meeting_id>/audit")
+@staff_required
+def audit(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    return render_template("meetings/audit.html", meeting=meeting, events=audit_trail(meeting))
+
+
+def audit_trail(meeting: Meeting) -> list[AuditEvent]:
+    """Every recorded change to the meeting, its agenda items and their papers."""
+    item_ids = [i.id for i in meeting.items]
+    doc_ids = [d.id for i in meeting.items for d in i.documents]
+    conditions = [and_(AuditEvent.entity_type == "meetings", AuditEvent.entity_id == meeting.id)]
+    if item_ids:
+        conditions.append(
+            and_(AuditEvent.entity_type == "agenda_items", AuditEvent.entity_id.in_(item_ids))
+        )
+    if doc_ids:
+        conditions.append(
+            and_(AuditEvent.entity_type == "documents", AuditEvent.entity_id.in_(doc_ids))
+        )
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(or_(*conditions))
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        )
+    )
+
+
+def standard_fills(meeting: Meeting) -> dict:
+    """What the standard items show by themselves: the previous minutes, the open actions,
+    the dates of future meetings."""
+    previous = db.session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.committee_id == meeting.committee_id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.minutes_state != MinutesState.NONE,
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+    future = db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.committee_id == meeting.committee_id,
+            Meeting.starts_at > meeting.starts_at,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(8)
+    ).all()
+    return {"previous": previous, "future": future, "actions": open_actions(meeting.committee)}

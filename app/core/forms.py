@@ -1,0 +1,68 @@
+"""Form pieces shared by every domain: GOV.UK widgets, time fields, service errors onto fields."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import Field, StringField
+from wtforms.validators import ValidationError as FieldError
+
+from app.core.errors import ValidationError
+
+_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
+
+
+def parse_time(text: str) -> time:
+    """'14:00', '2pm', '2.30pm', '2.30 p.m.' -> a time of day."""
+    match = _TIME.match(text or "")
+    if not match:
+        raise ValueError("Enter a time like 14:00 or 2pm")
+    hour, minute = int(match[1]), int(match[2] or 0)
+    suffix = (match[3] or "").lower().replace(".", "")
+    if suffix:
+        if not 1 <= hour <= 12:
+            raise ValueError("Enter a time like 14:00 or 2pm")
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ValueError("Enter a real time of day")
+    return time(hour, minute)
+
+
+class TimeOfDayField(StringField):
+    """A time typed as people write it; `data` is a datetime.time or None."""
+
+    widget = GovTextInput()
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        if not self.raw.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_time(self.raw)
+        except ValueError as exc:
+            self.data = None
+            raise FieldError(str(exc)) from None
+
+    def _value(self):
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return self.data.strftime("%H:%M") if isinstance(self.data, time) else ""
+
+
+def apply_service_errors(form, exc: ValidationError) -> list[str]:
+    """Show a service's refusal on the fields it names; returns what belongs to no field, for
+    the top of the page."""
+    placed, unplaced = False, []
+    for name, messages in exc.errors.items():
+        field: Field | None = getattr(form, name, None)
+        if isinstance(field, Field):
+            field.errors = list(field.errors or []) + list(messages)
+            placed = True
+        else:
+            unplaced.extend(f"{name}: {m}" if name.startswith("line") else m for m in messages)
+    if not placed and not unplaced:
+        unplaced.append(exc.detail)
+    return unplaced
