@@ -14,7 +14,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -25,7 +24,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.committees.models import MembershipRole, Regime
-from app.core.forms import TimeOfDayField
+from app.core.forms import GovDateField, TimeOfDayField
 
 REGIME_CHOICES = [
     (Regime.PRINCIPAL.value, "Principal council: five clear working days' notice"),
@@ -113,9 +112,7 @@ class CommitteeForm(FlaskForm):
 
 
 class MembershipForm(FlaskForm):
-    person_id = SelectField(
-        "Person", widget=GovSelect(), coerce=str, validators=[InputRequired("Choose a person")]
-    )
+    person_id = SelectField("Person", widget=GovSelect(), coerce=str, validators=[Optional()])
     new_person_name = StringField(
         "Or add a new person: name", widget=GovTextInput(), validators=[Optional(), Length(max=200)]
     )
@@ -125,17 +122,14 @@ class MembershipForm(FlaskForm):
     organisation = StringField(
         "Organisation represented", widget=GovTextInput(), validators=[Optional(), Length(max=200)]
     )
-    start_date = DateField(
-        "Start date", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
-    )
+    start_date = GovDateField("Start date", widget=GovDateInput(), validators=[Optional()])
     submit = SubmitField("Add member", widget=GovSubmitInput())
 
 
 class EndMembershipForm(FlaskForm):
-    end_date = DateField(
+    end_date = GovDateField(
         "Last day of membership",
         widget=GovDateInput(),
-        format="%d %m %Y",
         validators=[InputRequired("Enter the last day of the membership")],
     )
     submit = SubmitField("End membership", widget=GovSubmitInput())

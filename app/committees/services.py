@@ -169,11 +169,26 @@ def _apply_committee_fields(committee: Committee, fields: dict) -> None:
         raise ValidationError(next(iter(errors.values()))[0], errors)
 
 
+def _check_unique(committee: Committee) -> None:
+    """Name the clashing field plainly (the database would report only one of the two)."""
+    others = (
+        select(Committee).where(Committee.id != committee.id) if committee.id else select(Committee)
+    )
+    errors = {}
+    if db.session.scalar(others.where(func.lower(Committee.name) == committee.name.lower())):
+        errors["name"] = ["A committee with that name already exists."]
+    elif db.session.scalar(others.where(Committee.slug == committee.slug)):
+        errors["slug"] = ["Another committee already uses that web address."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+
+
 def create_committee(**fields) -> Committee:
     committee = Committee()
     if not _text(fields.get("slug")) and _text(fields.get("name")):
         fields["slug"] = slugify(fields["name"])
     _apply_committee_fields(committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
+    _check_unique(committee)
     with constraint_errors(db.session):
         db.session.add(committee)
     record("committee_created", committee, summary=committee.name)
@@ -181,9 +196,13 @@ def create_committee(**fields) -> Committee:
 
 
 def update_committee(committee: Committee, **fields) -> Committee:
-    _apply_committee_fields(committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
+    with db.session.no_autoflush:
+        _apply_committee_fields(
+            committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS}
+        )
+        _check_unique(committee)
     with constraint_errors(db.session):
-        pass  # the flush on leaving turns a duplicate name or slug into a field error
+        pass  # a clash that slipped past the check (a race) still becomes a field error
     record("committee_updated", committee, fields=sorted(fields))
     return committee
 

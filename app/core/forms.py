@@ -6,7 +6,7 @@ import re
 from datetime import time
 
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import Field, StringField
+from wtforms import DateField, Field, StringField
 from wtforms.validators import ValidationError as FieldError
 
 from app.core.errors import ValidationError
@@ -66,3 +66,27 @@ def apply_service_errors(form, exc: ValidationError) -> list[str]:
     if not placed and not unplaced:
         unplaced.append(exc.detail)
     return unplaced
+
+
+class GovDateField(DateField):
+    """A GOV.UK day/month/year date. An absent or blank date is no date (the widget cannot
+    redraw an empty submission); a partly filled one is an error."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", "%d %m %Y")
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        parts = [v.strip() for v in valuelist]
+        if not any(parts):
+            self.raw_data = None
+            self.data = None
+            return
+        self.raw_data = [*parts, "", "", ""][:3]
+        if not all(self.raw_data):
+            self.data = None
+            raise FieldError("Enter the day, month and year")
+        try:
+            super().process_formdata([" ".join(self.raw_data)])
+        except ValueError:
+            raise FieldError("Enter a real date, for example 17 7 2013") from None

@@ -10,7 +10,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -21,17 +20,16 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import TimeOfDayField
+from app.core.forms import GovDateField, TimeOfDayField
 
 DATE = "%d %m %Y"
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 class MeetingForm(FlaskForm):
-    day = DateField(
+    day = GovDateField(
         "Date",
         widget=GovDateInput(),
-        format=DATE,
         validators=[InputRequired("Enter the date as day, month and year")],
     )
     starts = TimeOfDayField(
@@ -52,16 +50,14 @@ class MeetingForm(FlaskForm):
 
 
 class SeriesForm(FlaskForm):
-    first = DateField(
+    first = GovDateField(
         "From",
         widget=GovDateInput(),
-        format=DATE,
         validators=[InputRequired("Enter the first date of the series")],
     )
-    until = DateField(
+    until = GovDateField(
         "Until",
         widget=GovDateInput(),
-        format=DATE,
         validators=[InputRequired("Enter the last date of the series")],
     )
     weekday = SelectField(

@@ -51,9 +51,8 @@ def local_datetime(day, at: time | None, timezone: str) -> datetime:
 
 def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
     if ends_at is not None and ends_at <= starts_at:
-        raise ValidationError(
-            "The meeting must end after it starts.", {"ends_at": ["Must be after the start."]}
-        )
+        message = "The meeting must end after it starts."
+        raise ValidationError(message, {"ends_at": [message]})
 
 
 def check_version(obj, expected: int | None) -> None:
@@ -211,9 +210,10 @@ def series_dates(rule: SeriesRule, timezone: str) -> list[datetime]:
         local_datetime(d.date(), rule.at, timezone) for d in itertools.islice(days, MAX_SERIES + 1)
     ]
     if not starts:
+        message = "That rule gives no dates between the start and the end."
         raise ValidationError(
-            "That rule gives no dates between the start and the end.",
-            {"until": ["No meeting falls in that period."]},
+            message,
+            {"until": [message]},
         )
     if len(starts) > MAX_SERIES:
         raise ValidationError(
@@ -272,11 +272,11 @@ def publish_agenda(
             {"summary": ["Enter a summary of the changes."]},
         )
     if late and revision == 1 and not late_reason:
-        raise ValidationError(
+        message = (
             f"The deadline for publishing this agenda was {deadline.day:%A %-d %B %Y}. "
-            "Give the reason it is published late.",
-            {"late_reason": ["Enter the reason for late publication."]},
+            "Give the reason it is published late."
         )
+        raise ValidationError(message, {"late_reason": [message]})
     publication = AgendaPublication(
         meeting=meeting,
         revision=revision,

@@ -1,0 +1,366 @@
+"""The clerk's pages: committees, memberships, scheduling, the agenda builder, publication."""
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pikepdf
+import pytest
+from sqlalchemy import func, select
+
+from app.models import (
+    AgendaState,
+    AuditEvent,
+    Committee,
+    Document,
+    ItemKind,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    Person,
+    Regime,
+    Role,
+)
+from tests.pdfs import make_pdf
+
+REASON = "Negotiations with the bidders are continuing."
+
+
+@pytest.fixture
+def clerk(db, f, sign_in):
+    user = f.user(Role.CLERK, name="Jo Clerk")
+    db.session.commit()
+    sign_in(user)
+    return user
+
+
+def count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def date_fields(name, day: date) -> dict:
+    # GOV.UK date inputs send day, month and year under one name.
+    return {name: [str(day.day), str(day.month), str(day.year)]}
+
+
+def test_staff_pages_are_hidden_from_others(client, db, f, sign_in):
+    c = f.committee()
+    m = f.meeting(c)
+    member = f.member_user(c)
+    db.session.commit()
+    urls = [
+        "/committees/new",
+        f"/committees/{c.slug}/edit",
+        f"/committees/{c.slug}/members",
+        f"/meetings/{m.id}/agenda",
+        f"/meetings/new/{c.slug}",
+        f"/meetings/{m.id}/audit",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 302  # sign in first
+    sign_in(member)
+    for url in urls:
+        assert client.get(url).status_code == 404
+
+
+def test_create_committee_and_refuse_a_duplicate(client, db, clerk):
+    data = {
+        "name": "Audit Committee",
+        "timezone": "Europe/London",
+        "regime": "parish",
+        "first_minute_number": "208",
+        "quorum": "1/3",
+        "default_start_time": "2pm",
+        "sections": "For Decision\nFor Information",
+    }
+    response = client.post("/committees/new", data=data)
+    assert response.status_code == 302
+    c = db.session.scalar(select(Committee))
+    assert (c.slug, c.regime, c.first_minute_number, c.sections) == (
+        "audit-committee",
+        Regime.PARISH,
+        208,
+        ["For Decision", "For Information"],
+    )
+    again = client.post("/committees/new", data=data)
+    assert again.status_code == 400
+    assert "A committee with that name already exists." in again.get_data(as_text=True)
+    assert count(db, Committee) == 1
+    bad = client.post("/committees/new", data={**data, "name": "X", "quorum": "lots"})
+    assert bad.status_code == 400 and "fraction" in bad.get_data(as_text=True)
+
+
+def test_add_and_end_memberships(client, db, f, clerk):
+    c = f.committee()
+    p = f.person("Sue Wilson")
+    db.session.commit()
+    r = client.post(
+        f"/committees/{c.slug}/members", data={"person_id": str(p.id), "role": "vice_chair"}
+    )
+    assert r.status_code == 302
+    r = client.post(
+        f"/committees/{c.slug}/members",
+        data={"person_id": "", "new_person_name": "Joyce Thacker", "role": "member"},
+    )
+    assert r.status_code == 302
+    assert {m.person.name for m in c.memberships} == {"Sue Wilson", "Joyce Thacker"}
+    r = client.post(f"/committees/{c.slug}/members", data={"person_id": "", "role": "member"})
+    assert r.status_code == 400 and "Choose a person" in r.get_data(as_text=True)
+    membership = next(m for m in c.memberships if m.person == p)
+    r = client.post(
+        f"/committees/{c.slug}/members/{membership.id}/end",
+        data=date_fields("end_date", date(2026, 1, 31)),
+    )
+    assert r.status_code == 302
+    db.session.refresh(membership)
+    assert membership.end_date == date(2026, 1, 31)
+
+
+def test_csv_import_preview_then_confirm(client, db, f, clerk):
+    c = f.committee()
+    db.session.commit()
+    csv = b"name,role,email\nLakin,chair,lakin@example.org\nSue Wilson,member,\n"
+    r = client.post(
+        f"/committees/{c.slug}/import",
+        data={"file": (io.BytesIO(csv), "members.csv"), "preview": "Preview"},
+        content_type="multipart/form-data",
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Import these rows" in html and "Lakin" in html
+    assert count(db, Membership) == 0
+    r = client.post(
+        f"/committees/{c.slug}/import", data={"csv_text": csv.decode(), "confirm": "Import"}
+    )
+    assert r.status_code == 302 and count(db, Membership) == 2
+
+
+@pytest.mark.parametrize(
+    ("csv", "message"),
+    [
+        (b"email,role\nx@example.org,member\n", "needs the column"),
+        (b"name,role,email\nA,member,not-an-email\n", "valid e-mail"),
+        (b"name,role\nA,member\nA,member\n", "Same person as line 2"),
+    ],
+)
+def test_bad_csv_imports_nothing(client, db, f, clerk, csv, message):
+    c = f.committee()
+    db.session.commit()
+    people = count(db, Person)
+    r = client.post(
+        f"/committees/{c.slug}/import",
+        data={"file": (io.BytesIO(csv), "m.csv"), "preview": "Preview"},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400 and message in r.get_data(as_text=True)
+    assert "Import these rows" not in r.get_data(as_text=True)
+    r = client.post(
+        f"/committees/{c.slug}/import", data={"csv_text": csv.decode(), "confirm": "Import"}
+    )
+    assert r.status_code == 400
+    assert count(db, Membership) == 0 and count(db, Person) == people
+
+
+def test_schedule_a_meeting_and_refuse_one_ending_before_it_starts(client, db, f, clerk):
+    c = f.committee(default_venue="Town Hall")
+    db.session.commit()
+    day = date(2026, 7, 15)
+    bad = client.post(
+        f"/meetings/new/{c.slug}",
+        data={**date_fields("day", day), "starts": "14:00", "ends": "1pm"},
+    )
+    assert bad.status_code == 400 and "must end after it starts" in bad.get_data(as_text=True)
+    assert count(db, Meeting) == 0
+    ok = client.post(
+        f"/meetings/new/{c.slug}",
+        data={**date_fields("day", day), "starts": "2pm", "ends": "4pm", "venue": "Town Hall"},
+    )
+    assert ok.status_code == 302
+    m = db.session.scalar(select(Meeting))
+    assert m.starts_at == datetime(2026, 7, 15, 13, tzinfo=UTC)
+    assert m.local_end.hour == 16
+
+
+def test_series_preview_then_create_and_a_rule_with_no_dates(client, db, f, clerk):
+    c = f.committee()
+    db.session.commit()
+    data = {
+        **date_fields("first", date(2026, 1, 1)),
+        **date_fields("until", date(2026, 6, 30)),
+        "weekday": "2",
+        "unit": "months",
+        "nth": "3",
+        "every": "2",
+        "at": "14:00",
+    }
+    preview = client.post(f"/meetings/series/{c.slug}", data={**data, "preview": "Preview"})
+    html = preview.get_data(as_text=True)
+    assert "3 meetings" in html and "Wednesday 18 March 2026" in html
+    assert count(db, Meeting) == 0
+    created = client.post(f"/meetings/series/{c.slug}", data={**data, "confirm": "Create"})
+    assert created.status_code == 302 and count(db, Meeting) == 3
+    empty = client.post(
+        f"/meetings/series/{c.slug}",
+        data={**data, **date_fields("until", date(2026, 1, 2)), "preview": "Preview"},
+    )
+    assert empty.status_code == 400 and "no dates" in empty.get_data(as_text=True)
+
+
+def test_reschedule_keeps_uid_and_cancel_needs_reason(client, db, f, clerk):
+    m = f.meeting(f.committee(), starts_at=datetime(2026, 7, 15, 13, tzinfo=UTC))
+    db.session.commit()
+    uid = m.ical_uid
+    r = client.post(
+        f"/meetings/{m.id}/edit",
+        data={
+            **date_fields("day", date(2026, 7, 22)),
+            "starts": "14:00",
+            "venue": "Room 2",
+            "version": str(m.version),
+        },
+    )
+    assert r.status_code == 302
+    db.session.refresh(m)
+    assert m.ical_uid == uid and m.ical_sequence == 1 and m.venue == "Room 2"
+    stale = client.post(
+        f"/meetings/{m.id}/edit",
+        data={**date_fields("day", date(2026, 7, 29)), "starts": "14:00", "version": "1"},
+    )
+    assert stale.status_code == 400 and "changed by someone else" in stale.get_data(as_text=True)
+    r = client.post(
+        f"/meetings/{m.id}/status", data={"status": "cancelled", "version": str(m.version)}
+    )
+    assert r.status_code == 400 and "reason" in r.get_data(as_text=True)
+    r = client.post(
+        f"/meetings/{m.id}/status",
+        data={"status": "cancelled", "status_reason": "No business", "version": str(m.version)},
+    )
+    assert r.status_code == 302
+    db.session.refresh(m)
+    assert m.status == MeetingStatus.CANCELLED
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "Cancelled" in page and "No business" in page
+
+
+def test_agenda_builder_journey_without_javascript(client, db, f, clerk):
+    c = f.committee(regime=Regime.PRINCIPAL)
+    m = f.meeting(c, starts_at=datetime.now(UTC) + timedelta(days=30))
+    db.session.commit()
+    assert client.post(f"/meetings/{m.id}/agenda/template").status_code == 302
+    assert m.numbered_items()[0][0].kind == ItemKind.APOLOGIES
+    r = client.post(
+        f"/meetings/{m.id}/agenda/items/new",
+        data={"title": "Budget", "kind": "business", "visibility": "public", "section": ""},
+    )
+    assert r.status_code == 302
+    budget = next(i for i in m.items if i.title == "Budget")
+    r = client.post(
+        f"/meetings/{m.id}/agenda/items/new?parent={budget.id}",
+        data={"title": "Capital programme", "kind": "business", "visibility": "public"},
+    )
+    assert r.status_code == 302
+    bad = client.post(
+        f"/meetings/{m.id}/agenda/items/new",
+        data={
+            "title": "Land sale",
+            "kind": "business",
+            "visibility": "exempt",
+            "public_interest_reason": REASON,
+        },
+    )
+    assert bad.status_code == 400 and "paragraph" in bad.get_data(as_text=True)
+    r = client.post(
+        f"/meetings/{m.id}/agenda/items/new",
+        data={
+            "title": "Land sale",
+            "kind": "business",
+            "visibility": "exempt",
+            "exempt_paragraphs": ["3"],
+            "public_interest_reason": REASON,
+        },
+    )
+    assert r.status_code == 302
+    titles = [(n, i.title) for i, n in m.numbered_items()]
+    assert titles[-2:] == [("8", "Exclusion of the press and public"), ("9", "Land sale")]
+    assert ("5a", "Capital programme") in titles
+    r = client.post(f"/agenda-items/{budget.id}/move", data={"direction": "up"})
+    assert r.status_code == 302
+    assert next(n for i, n in m.numbered_items() if i.title == "Budget") == "4"
+    # Upload papers: good, then a PNG called .pdf which leaves nothing behind.
+    land = next(i for i in m.items if i.title == "Land sale")
+    r = client.post(
+        f"/agenda-items/{land.id}/documents/new",
+        data={
+            "title": "Valuation",
+            "visibility": "public",
+            "file": (io.BytesIO(make_pdf(3, "valuation")), "valuation.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302
+    r = client.post(
+        f"/agenda-items/{land.id}/documents/new",
+        data={
+            "title": "Photo",
+            "visibility": "public",
+            "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 64), "photo.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400 and "not a PDF" in r.get_data(as_text=True)
+    r = client.post(
+        f"/agenda-items/{land.id}/documents/new",
+        data={
+            "title": "Locked",
+            "visibility": "public",
+            "file": (
+                io.BytesIO(make_pdf(1, encryption=pikepdf.Encryption(user="u", owner="o"))),
+                "locked.pdf",
+            ),
+        },
+        content_type="multipart/form-data",
+    )
+    assert "password-protected" in r.get_data(as_text=True)
+    assert count(db, Document) == 1
+    # Publish, then the public sees the exempt item's title and paragraph but not the paper.
+    r = client.post(f"/meetings/{m.id}/publish", data={})
+    assert r.status_code == 302 and m.agenda_state == AgendaState.PUBLISHED
+    doc = land.documents[0]
+    client.post("/sign-out")
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "Land sale" in page and "NOT FOR PUBLICATION" in page and "paragraph 3" in page
+    assert "Valuation" not in page
+    assert client.get(f"/documents/{doc.id}/{doc.filename}").status_code == 404
+    verbs = set(db.session.scalars(select(AuditEvent.verb)))
+    assert {"agenda_item_added", "agenda_item_moved", "document_added", "agenda_published"} <= verbs
+
+
+def test_deadline_shown_and_late_publication_needs_a_reason(client, db, f, clerk):
+    c = f.committee(regime=Regime.PRINCIPAL)
+    # Ten days ahead over the late May bank holiday 2026 would be on time; three days is late.
+    m = f.meeting(c, starts_at=datetime.now(UTC) + timedelta(days=3))
+    f.item(m, "Apologies")
+    db.session.commit()
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    assert "Publication deadline" in page and "The deadline has passed" in page
+    r = client.post(f"/meetings/{m.id}/publish", data={})
+    assert r.status_code == 400 and "reason it is published late" in r.get_data(as_text=True)
+    assert m.agenda_state == AgendaState.DRAFT
+    r = client.post(f"/meetings/{m.id}/publish", data={"late_reason": "Report was delayed"})
+    assert r.status_code == 302
+    assert m.publications[0].late and m.publications[0].late_reason == "Report was delayed"
+    r = client.post(f"/meetings/{m.id}/publish", data={"summary": ""})
+    assert r.status_code == 400
+    r = client.post(f"/meetings/{m.id}/publish", data={"summary": "Added the budget report"})
+    assert r.status_code == 302
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "Revision 2" in page and "Added the budget report" in page
+
+
+def test_audit_trail_page(client, db, f, clerk):
+    m = f.meeting(f.committee())
+    db.session.commit()
+    client.post(
+        f"/meetings/{m.id}/agenda/items/new",
+        data={"title": "Budget", "kind": "business", "visibility": "public"},
+    )
+    page = client.get(f"/meetings/{m.id}/audit").get_data(as_text=True)
+    assert "Agenda item added" in page and "Jo Clerk" in page and "Budget" in page
