@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def register(app) -> None:
+    from app.api import writes  # noqa: F401  (adds the write routes to the blueprints)
     from app.api.resources import BLUEPRINTS
     from app.extensions import api, csrf
 

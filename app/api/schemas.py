@@ -147,3 +147,126 @@ class MeSchema(Schema):
     person = fields.Nested(PersonRef, allow_none=True)
     calendar_feed_url = fields.String(allow_none=True)
     actions_feed_url = fields.String(allow_none=True)
+
+
+# --- write bodies (issue 3: the agenda builder) --------------------------------------------
+
+
+class CommitteeIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    slug = fields.String(validate=validate.Length(max=200))
+    description = fields.String(allow_none=True)
+    timezone = fields.String(load_default="Europe/London")
+    regime = fields.String(validate=validate.OneOf(["principal", "parish", "none"]))
+    first_minute_number = fields.Integer(validate=validate.Range(min=1))
+    minute_prefix = fields.String(allow_none=True)
+    quorum = fields.String(allow_none=True)
+    default_venue = fields.String(allow_none=True)
+    default_start_time = fields.String(allow_none=True)
+    publish_draft_minutes = fields.Boolean()
+    sections = fields.List(fields.String())
+    clerk_name = fields.String(allow_none=True)
+    clerk_email = fields.String(allow_none=True)
+    clerk_phone = fields.String(allow_none=True)
+
+
+class CommitteePatch(CommitteeIn):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class PersonIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    honorific = fields.String(allow_none=True)
+    job_title = fields.String(allow_none=True)
+    organisation = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class MembershipIn(Schema):
+    person_id = fields.Integer(required=True)
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["chair", "vice_chair", "member", "substitute", "co_opted", "observer", "officer"]
+        ),
+    )
+    organisation = fields.String(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+
+
+class MeetingIn(Schema):
+    committee = fields.String(required=True, metadata={"description": "The committee's slug"})
+    starts_at = fields.DateTime(
+        required=True,
+        metadata={"description": "ISO 8601; with an offset, or naive for the committee's timezone"},
+    )
+    ends_at = fields.DateTime(allow_none=True)
+    venue = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+
+
+class MeetingPatch(Schema):
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime(allow_none=True)
+    venue = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf(["scheduled", "cancelled", "postponed", "held"]))
+    status_reason = fields.String(allow_none=True)
+    version = fields.Integer(metadata={"description": "For optimistic locking"})
+
+
+class AgendaItemIn(Schema):
+    title = fields.String(required=True)
+    section = fields.String(allow_none=True)
+    parent_id = fields.Integer(allow_none=True)
+    position = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    presenter = fields.String(allow_none=True, metadata={"description": "Free-text presenter"})
+    presenter_id = fields.Integer(allow_none=True)
+    purpose = fields.String(allow_none=True)
+    kind = fields.String(
+        validate=validate.OneOf(
+            [
+                "apologies",
+                "declarations",
+                "previous_minutes",
+                "matters_arising",
+                "business",
+                "aob",
+                "next_meeting",
+            ]
+        )
+    )
+    visibility = fields.String(validate=validate.OneOf(["public", "exempt", "confidential"]))
+    exempt_paragraphs = fields.List(fields.Integer())
+    public_interest_reason = fields.String(allow_none=True)
+    urgent_reason = fields.String(allow_none=True)
+
+
+class AgendaItemPatch(AgendaItemIn):
+    title = fields.String()
+    version = fields.Integer(metadata={"description": "For optimistic locking"})
+
+
+class DocumentIn(Schema):
+    title = fields.String(required=True)
+    visibility = fields.String(validate=validate.OneOf(["public", "exempt", "confidential"]))
+    exempt_paragraphs = fields.List(fields.Integer())
+    public_interest_reason = fields.String(allow_none=True)
+
+
+class FileIn(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class PublishIn(Schema):
+    late_reason = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
+
+
+class PublicationSchema(Schema):
+    published_at = fields.String()
+    revision = fields.Integer()
+    deadline = fields.String(allow_none=True)
+    late = fields.Boolean()
+    late_reason = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
