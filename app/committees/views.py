@@ -6,7 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 
 from app.committees import services
-from app.committees.forms import CommitteeForm, EndMembershipForm, ImportForm, MembershipForm
+from app.committees.forms import (
+    ROLE_CHOICES,
+    CommitteeForm,
+    EndMembershipForm,
+    ImportForm,
+    MembershipForm,
+)
 from app.committees.models import Committee, Membership
 from app.core.access import staff_required
 from app.core.db import utcnow
@@ -149,6 +155,7 @@ def members(slug: str):
         memberships=memberships,
         messages=messages,
         end_form=EndMembershipForm(),
+        role_choices=ROLE_CHOICES,
     ), (400 if form.errors or messages else 200)
 
 
@@ -207,3 +214,21 @@ def import_members(slug: str):
     return render_template(
         "committees/import.html", committee=committee, form=form, preview=preview, messages=messages
     ), status
+
+
+@bp.route("/<slug>/members/<int:membership_id>/role", methods=["POST"])
+@staff_required
+def change_role(slug: str, membership_id: int):
+    committee = committee_or_404(slug)
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.committee_id != committee.id:
+        abort(404)
+    try:
+        services.update_membership(membership, role=request.form.get("role", ""))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash(f"{membership.person.display_name} is now {membership.role.label.lower()}", "success")
+    return redirect(url_for("committees.members", slug=slug))

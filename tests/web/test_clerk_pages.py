@@ -16,6 +16,7 @@ from app.models import (
     Meeting,
     MeetingStatus,
     Membership,
+    MembershipRole,
     Person,
     Regime,
     Role,
@@ -364,3 +365,36 @@ def test_audit_trail_page(client, db, f, clerk):
     )
     page = client.get(f"/meetings/{m.id}/audit").get_data(as_text=True)
     assert "Agenda item added" in page and "Jo Clerk" in page and "Budget" in page
+
+
+def test_deadline_across_christmas_bank_holidays_is_shown(client, db, f, clerk):
+    # Wednesday 30 December 2026: Tue 29, (Mon 28 and Fri 25 bank holidays, weekend),
+    # Thu 24, Wed 23, Tue 22, Mon 21 are the five clear working days.
+    from zoneinfo import ZoneInfo
+
+    m = f.meeting(
+        f.committee(regime=Regime.PRINCIPAL),
+        starts_at=datetime(2026, 12, 30, 14, tzinfo=ZoneInfo("Europe/London")),
+    )
+    f.item(m, "Apologies")
+    db.session.commit()
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    assert "Publication deadline: <strong>Sunday 20 December 2026</strong>" in page
+    assert "5 clear working days" in page
+
+
+def test_change_a_members_role(client, db, f, clerk):
+    c = f.committee()
+    membership = f.membership(c, f.person("Sue Wilson"))
+    db.session.commit()
+    r = client.post(
+        f"/committees/{c.slug}/members/{membership.id}/role", data={"role": "vice_chair"}
+    )
+    assert r.status_code == 302
+    db.session.refresh(membership)
+    assert membership.role == MembershipRole.VICE_CHAIR
+    client.post(f"/committees/{c.slug}/members/{membership.id}/role", data={"role": "king"})
+    db.session.refresh(membership)
+    assert membership.role == MembershipRole.VICE_CHAIR
+    page = client.get(f"/committees/{c.slug}/members").get_data(as_text=True)
+    assert '<option value="vice_chair" selected>Vice-chair</option>' in page
