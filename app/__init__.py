@@ -112,14 +112,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.actions.views import bp as actions_bp
     from app.agenda.views import bp as agenda_bp
     from app.api import register as register_api
     from app.auth.views import bp as auth_bp
     from app.committees.views import bp as committees_bp
     from app.main.views import bp as main_bp
     from app.meetings.views import bp as meetings_bp
+    from app.minutes.views import bp as minutes_bp
 
-    for bp in (main_bp, auth_bp, committees_bp, meetings_bp, agenda_bp):
+    for bp in (main_bp, auth_bp, committees_bp, meetings_bp, agenda_bp, minutes_bp, actions_bp):
         app.register_blueprint(bp)
     register_api(app)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -13,16 +13,18 @@ from app.audit.models import AuditEvent
 from app.committees.views import committee_or_404
 from app.core.access import staff_required
 from app.core.db import utcnow
-from app.core.errors import Conflict, ValidationError
+from app.core.errors import Conflict, Forbidden, ValidationError
 from app.core.forms import apply_service_errors
 from app.core.markdown import render as render_markdown
 from app.extensions import db
+from app.meetings import attendance as attendance_services
 from app.meetings import services
 from app.meetings.forms import MeetingForm, PublishForm, SeriesForm, StatusForm
 from app.meetings.models import AttendanceStatus, Meeting, MeetingStatus, MinutesState
 from app.meetings.services import local_datetime
 from app.minutes.models import Minute, Resolution
 from app.minutes.queries import minute_by_number
+from app.people.models import Person
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -115,6 +117,11 @@ def show(meeting_id: int):
         # Who came is part of the record of the meeting, shown with its minutes.
         show_attendance=show_minutes,
         schedule_12a=SCHEDULE_12A,
+        can_send_apologies=(
+            meeting.starts_at > utcnow()
+            and meeting.status == MeetingStatus.SCHEDULED
+            and meeting.committee.is_member_user(current_user)
+        ),
         render_markdown=render_markdown,
         minute_link=minute_link(meeting.committee),
     )
@@ -407,3 +414,93 @@ def standard_fills(meeting: Meeting) -> dict:
         .limit(8)
     ).all()
     return {"previous": previous, "future": future, "actions": open_actions(meeting.committee)}
+
+
+# --- the attendance register and members' apologies ----------------------------------------
+
+ATTENDANCE_CHOICES = [
+    ("", "Not recorded"),
+    ("present", "Present"),
+    ("apologies", "Apologies"),
+    ("absent", "Absent"),
+    ("substitute", "Substitute"),
+    ("in_attendance", "In attendance"),
+]
+
+
+@bp.route("/<int:meeting_id>/attendance", methods=["GET", "POST"])
+@staff_required
+def attendance(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    on = meeting.local_start.date()
+    members = [m.person for m in meeting.committee.current_memberships(on)]
+    recorded = {a.person_id: a for a in meeting.attendance}
+    people = members + [a.person for a in meeting.attendance if a.person not in members]
+    everyone = db.session.scalars(select(Person).order_by(Person.name)).all()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        chair = _int_or_none(request.form.get("in_chair"))
+        for person in people:
+            status = request.form.get(f"status-{person.id}", "")
+            if not status:
+                continue
+            sub_for = _int_or_none(request.form.get(f"substitute_for-{person.id}"))
+            try:
+                attendance_services.set_attendance(
+                    meeting,
+                    person,
+                    status,
+                    substitute_for=db.session.get(Person, sub_for) if sub_for else None,
+                    in_chair=(chair == person.id),
+                    capacity=request.form.get(f"capacity-{person.id}"),
+                    user=current_user,
+                )
+            except ValidationError as exc:
+                errors[f"status-{person.id}"] = f"{person.display_name}: {exc.detail}"
+        extra = _int_or_none(request.form.get("add_person"))
+        if extra and not errors:
+            try:
+                attendance_services.set_attendance(
+                    meeting,
+                    db.session.get(Person, extra) or abort(404),
+                    request.form.get("add_status") or "in_attendance",
+                    capacity=request.form.get("add_capacity"),
+                    user=current_user,
+                )
+            except ValidationError as exc:
+                errors["add_person"] = exc.detail
+        if errors:
+            db.session.rollback()
+            meeting = meeting_or_404(meeting_id)
+            recorded = {a.person_id: a for a in meeting.attendance}
+        else:
+            db.session.commit()
+            flash("Attendance saved", "success")
+            return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
+    return render_template(
+        "meetings/attendance.html",
+        meeting=meeting,
+        people=people,
+        members=members,
+        recorded=recorded,
+        everyone=everyone,
+        choices=ATTENDANCE_CHOICES,
+        errors=errors,
+        form_data=request.form,
+        quorum=attendance_services.quorum(meeting),
+    ), 400 if errors else 200
+
+
+@bp.route("/<int:meeting_id>/apologies", methods=["POST"])
+@login_required
+def send_apologies(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    try:
+        attendance_services.send_apologies(meeting, current_user, request.form.get("note"))
+    except (Forbidden, Conflict) as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash("Your apologies have been sent to the clerk", "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id))

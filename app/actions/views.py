@@ -1,0 +1,207 @@
+"""The action tracker, "my actions", an action's page with its history and updates."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.actions import services
+from app.actions.forms import ActionForm, PlanImportForm, UpdateForm
+from app.actions.models import Action, ActionStatus, Rag
+from app.committees.models import Committee
+from app.core.access import staff_required
+from app.core.errors import Conflict, Forbidden, ValidationError
+from app.core.forms import apply_service_errors
+from app.core.permissions import person_id_of
+from app.extensions import db
+from app.people.models import Person
+
+bp = Blueprint("actions", __name__, url_prefix="/actions")
+
+
+def _filters(args) -> dict:
+    committee = (
+        db.session.scalar(select(Committee).where(Committee.slug == args.get("committee")))
+        if args.get("committee")
+        else None
+    )
+    status = args.get("status") if args.get("status") in {s.value for s in ActionStatus} else None
+    rag = args.get("rag") if args.get("rag") in {r.value for r in Rag} else None
+    owner = args.get("owner", type=int)
+    return {
+        "committee_id": committee.id if committee else None,
+        "owner_id": owner,
+        "status": status,
+        "rag": rag,
+        "overdue": args.get("overdue") == "1",
+    }
+
+
+def _list(title: str, filters: dict, mine: bool = False):
+    actions = [
+        a
+        for a in db.session.scalars(services.tracker_query(**filters).limit(1000))
+        if a.can_view(current_user)
+    ]
+    committees = db.session.scalars(select(Committee).order_by(Committee.name)).all()
+    owners = db.session.scalars(
+        select(Person).join(Action, Action.owner_id == Person.id).distinct().order_by(Person.name)
+    ).all()
+    return render_template(
+        "actions/index.html",
+        title=title,
+        actions=actions,
+        committees=committees,
+        owners=owners,
+        args=request.args,
+        mine=mine,
+    )
+
+
+@bp.route("/")
+def index():
+    return _list("Action tracker", _filters(request.args))
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    person_id = person_id_of(current_user)
+    if person_id is None:
+        return render_template(
+            "actions/index.html",
+            title="My actions",
+            actions=[],
+            committees=[],
+            owners=[],
+            args=request.args,
+            mine=True,
+        )
+    return _list("My actions", {**_filters(request.args), "owner_id": person_id}, mine=True)
+
+
+def _action_or_404(action_id: int) -> Action:
+    action = db.session.get(Action, action_id)
+    if action is None or not action.can_view(current_user):
+        abort(404)
+    return action
+
+
+@bp.route("/<int:action_id>", methods=["GET", "POST"])
+def show(action_id: int):
+    action = _action_or_404(action_id)
+    form = UpdateForm()
+    if request.method == "GET":
+        form.version.data = str(action.version)
+    messages: list[str] = []
+    if request.method == "POST":
+        if not action.can_update(current_user):
+            abort(404 if not current_user.is_authenticated else 403)
+        if form.validate_on_submit():
+            try:
+                version = int(form.version.data) if form.version.data else None
+                services.post_update(
+                    action,
+                    current_user,
+                    form.note.data,
+                    form.status.data,
+                    form.rag.data,
+                    expected_version=version,
+                )
+            except (ValidationError, Conflict, Forbidden) as exc:
+                db.session.rollback()
+                action = _action_or_404(action_id)
+                messages = (
+                    apply_service_errors(form, exc)
+                    if isinstance(exc, ValidationError)
+                    else [exc.detail]
+                )
+                form.version.data = str(action.version)
+            else:
+                db.session.commit()
+                flash("Update posted", "success")
+                return redirect(url_for("actions.show", action_id=action.id))
+    status = 400 if (form.errors or messages) else 200
+    return render_template(
+        "actions/show.html",
+        action=action,
+        form=form,
+        messages=messages,
+        can_update=action.can_update(current_user),
+    ), status
+
+
+def _choices(form: ActionForm) -> None:
+    form.committee_id.choices = [("", "Choose the committee")] + [
+        (str(c.id), c.name) for c in db.session.scalars(select(Committee).order_by(Committee.name))
+    ]
+    people = db.session.scalars(select(Person).order_by(Person.name))
+    form.owner_id.choices = [("", "Choose the owner")] + [
+        (str(p.id), p.display_name) for p in people
+    ]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def new():
+    form = ActionForm()
+    _choices(form)
+    messages: list[str] = []
+    if form.validate_on_submit():
+        committee = db.session.get(Committee, int(form.committee_id.data))
+        try:
+            action = services.create_action(
+                committee,
+                form.title.data,
+                form.owner_id.data,
+                form.due_date.data,
+                reference=form.reference.data,
+                user=current_user,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _choices(form)
+            messages = apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Action added", "success")
+            return redirect(url_for("actions.show", action_id=action.id))
+    return render_template("actions/new.html", form=form, messages=messages), (
+        400 if (form.errors or messages) else 200
+    )
+
+
+@bp.route("/import/<slug>", methods=["GET", "POST"])
+@staff_required
+def import_plan(slug: str):
+    committee = db.session.scalar(select(Committee).where(Committee.slug == slug)) or abort(404)
+    form = PlanImportForm()
+    preview, messages = None, []
+    if form.validate_on_submit():
+        if form.confirm.data and form.csv_text.data:
+            try:
+                created = services.import_plan(committee, form.csv_text.data, current_user)
+            except ValidationError as exc:
+                db.session.rollback()
+                messages = [exc.detail]
+                preview = services.preview_plan(committee, form.csv_text.data)
+            else:
+                db.session.commit()
+                flash(f"Imported {len(created)} actions", "success")
+                return redirect(url_for("actions.index", committee=slug))
+        else:
+            upload = request.files.get("file")
+            data = upload.read(2 * 1024 * 1024 + 1) if upload else b""
+            if not data:
+                form.file.errors = ["Choose a CSV file"]
+            elif len(data) > 2 * 1024 * 1024:
+                form.file.errors = ["The file is larger than 2 MB"]
+            else:
+                preview = services.preview_plan(committee, data)
+                if preview.ok:
+                    form.csv_text.data = data.decode("utf-8-sig")
+    status = 400 if (form.file.errors or messages or (preview and not preview.ok)) else 200
+    return render_template(
+        "actions/import.html", committee=committee, form=form, preview=preview, messages=messages
+    ), status

@@ -1,0 +1,395 @@
+"""Minute-taking, approval, corrections and the decisions register."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.actions import services as action_services
+from app.committees.models import Committee
+from app.core.access import staff_required
+from app.core.errors import Conflict, ValidationError
+from app.core.forms import apply_service_errors
+from app.core.markdown import render as render_markdown
+from app.extensions import db
+from app.meetings import attendance as attendance_services
+from app.meetings.models import Meeting
+from app.minutes import services
+from app.minutes.forms import (
+    ActionFromResolutionForm,
+    ApprovalForm,
+    CorrectionForm,
+    DeclarationForm,
+    MinuteForm,
+    ResolutionForm,
+)
+from app.minutes.models import Minute, Resolution, ResolutionKind
+from app.minutes.queries import decisions_query
+from app.people.models import Person
+
+bp = Blueprint("minutes", __name__)
+
+PER_PAGE = 50
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    return db.session.get(Meeting, meeting_id) or abort(404)
+
+
+def _minute_or_404(minute_id: int) -> Minute:
+    return db.session.get(Minute, minute_id) or abort(404)
+
+
+def _people_choices(prompt: str):
+    people = db.session.scalars(select(Person).order_by(Person.name)).all()
+    return [("", prompt)] + [(str(p.id), p.display_name) for p in people]
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/edit")
+@staff_required
+def overview(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    minutes = db.session.scalars(
+        select(Minute).where(Minute.meeting_id == meeting.id).order_by(Minute.number)
+    ).all()
+    later = _later_meetings(meeting)
+    return render_template(
+        "minutes/overview.html",
+        meeting=meeting,
+        minutes=minutes,
+        quorum=attendance_services.quorum(meeting),
+        later=later,
+        next_number=services.next_minute_number(meeting.committee),
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/draft", methods=["POST"])
+@staff_required
+def draft(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    try:
+        created = services.draft_minutes(meeting, current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash(
+            f"{len(created)} minutes numbered" if created else "Every item has its minute",
+            "success",
+        )
+    return redirect(url_for("minutes.overview", meeting_id=meeting.id))
+
+
+def _edit_context(minute: Minute, **forms):
+    resolution_form = forms.get("resolution_form") or ResolutionForm(prefix="resolution")
+    action_form = forms.get("action_form") or ActionFromResolutionForm(prefix="action")
+    action_form.owner_id.choices = _people_choices("Choose the owner")
+    declaration_form = forms.get("declaration_form") or DeclarationForm(prefix="declaration")
+    declaration_form.person_id.choices = _people_choices("Choose the person")
+    declarations = [
+        d
+        for d in minute.meeting.declarations
+        if minute.item is not None and d.agenda_item_id == minute.item.id
+    ]
+    actions = {r.id: r.actions for r in minute.resolutions}
+    return {
+        "minute": minute,
+        "meeting": minute.meeting,
+        "resolution_form": resolution_form,
+        "action_form": action_form,
+        "declaration_form": declaration_form,
+        "declarations": declarations,
+        "actions": actions,
+        "conflict": forms.get("conflict"),
+        "messages": forms.get("messages", []),
+        "render_markdown": render_markdown,
+    }
+
+
+@bp.route("/minutes/<int:minute_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(minute_id: int):
+    minute = _minute_or_404(minute_id)
+    form = MinuteForm(prefix="minute", obj=minute if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(minute.version)
+    conflict, messages, status = None, [], 200
+    if form.validate_on_submit():
+        try:
+            expected = int(form.version.data) if form.version.data else None
+            services.save_minute(
+                minute, form.text.data or "", expected, current_user, title=form.title.data
+            )
+        except Conflict as exc:
+            db.session.rollback()
+            minute = _minute_or_404(minute_id)
+            if minute.locked:
+                messages, status = [exc.detail], 409
+            else:
+                # Nothing is lost: both texts are shown, and the form now carries the
+                # current version, so saving the merged text goes through.
+                conflict = {"mine": form.text.data, "theirs": minute.text, "message": exc.detail}
+                form.version.data = str(minute.version)
+                status = 409
+        except ValidationError as exc:
+            db.session.rollback()
+            messages, status = apply_service_errors(form, exc), 400
+        else:
+            db.session.commit()
+            flash(f"Minute {minute.display_number} saved", "success")
+            return redirect(url_for("minutes.edit", minute_id=minute.id))
+    elif form.errors:
+        status = 400
+    context = _edit_context(minute, conflict=conflict, messages=messages)
+    return render_template("minutes/edit.html", form=form, **context), status
+
+
+@bp.route("/minutes/<int:minute_id>/resolutions", methods=["POST"])
+@staff_required
+def add_resolution(minute_id: int):
+    minute = _minute_or_404(minute_id)
+    form = ResolutionForm(prefix="resolution")
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            resolution = services.add_resolution(
+                minute,
+                form.text.data,
+                form.kind.data,
+                form.votes_for.data,
+                form.votes_against.data,
+                form.abstentions.data,
+                form.recommended_to.data,
+                user=current_user,
+            )
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            minute = _minute_or_404(minute_id)
+            messages = (
+                apply_service_errors(form, exc)
+                if isinstance(exc, ValidationError)
+                else [exc.detail]
+            )
+        else:
+            db.session.commit()
+            flash(f"Resolution ({resolution.ordinal}) added", "success")
+            return redirect(url_for("minutes.edit", minute_id=minute.id, _anchor="resolutions"))
+    minute_form = MinuteForm(prefix="minute", obj=minute)
+    minute_form.version.data = str(minute.version)
+    return render_template(
+        "minutes/edit.html",
+        form=minute_form,
+        **_edit_context(minute, resolution_form=form, messages=messages),
+    ), 409 if minute.locked else 400
+
+
+@bp.route("/resolutions/<int:resolution_id>/actions", methods=["POST"])
+@staff_required
+def add_action(resolution_id: int):
+    resolution = db.session.get(Resolution, resolution_id) or abort(404)
+    minute = resolution.minute
+    form = ActionFromResolutionForm(prefix="action")
+    form.owner_id.choices = _people_choices("Choose the owner")
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            action = action_services.create_from_resolution(
+                resolution,
+                form.title.data,
+                form.owner_id.data,
+                form.due_date.data,
+                user=current_user,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            messages = apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Action added for {action.owner.display_name}", "success")
+            return redirect(
+                url_for("minutes.edit", minute_id=minute.id, _anchor=f"resolution-{resolution.id}")
+            )
+    minute = _minute_or_404(minute.id)
+    minute_form = MinuteForm(prefix="minute", obj=minute)
+    minute_form.version.data = str(minute.version)
+    return render_template(
+        "minutes/edit.html",
+        form=minute_form,
+        **_edit_context(minute, action_form=form, messages=messages),
+    ), 400
+
+
+@bp.route("/minutes/<int:minute_id>/declarations", methods=["POST"])
+@staff_required
+def add_declaration(minute_id: int):
+    minute = _minute_or_404(minute_id)
+    form = DeclarationForm(prefix="declaration")
+    form.person_id.choices = _people_choices("Choose the person")
+    messages: list[str] = []
+    if form.validate_on_submit() and minute.item is not None:
+        person = db.session.get(Person, int(form.person_id.data))
+        try:
+            attendance_services.add_declaration(
+                minute.meeting,
+                minute.item.id,
+                person,
+                form.kind.data,
+                form.nature.data,
+                form.withdrew.data,
+                user=current_user,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            messages = apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Declaration by {person.display_name} recorded", "success")
+            return redirect(url_for("minutes.edit", minute_id=minute.id, _anchor="declarations"))
+    minute = _minute_or_404(minute_id)
+    minute_form = MinuteForm(prefix="minute", obj=minute)
+    minute_form.version.data = str(minute.version)
+    return render_template(
+        "minutes/edit.html",
+        form=minute_form,
+        **_edit_context(minute, declaration_form=form, messages=messages),
+    ), 400
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/publish", methods=["POST"])
+@staff_required
+def publish(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    try:
+        services.publish_minutes(meeting, current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash("Draft minutes published", "success")
+    return redirect(url_for("minutes.overview", meeting_id=meeting.id))
+
+
+def _later_meetings(meeting: Meeting) -> list[Meeting]:
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.committee_id == meeting.committee_id, Meeting.starts_at > meeting.starts_at
+            )
+            .order_by(Meeting.starts_at)
+            .limit(12)
+        )
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/approve", methods=["GET", "POST"])
+@staff_required
+def approve(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    form = ApprovalForm()
+    later = _later_meetings(meeting)
+    form.at_meeting_id.choices = [("", "Choose the meeting")] + [
+        (str(m.id), f"{m.local_start:%A} {m.local_start.day} {m.local_start:%B %Y}") for m in later
+    ]
+    if request.method == "GET":
+        chair = meeting.committee.current_memberships(meeting.local_start.date())
+        form.chair_name.data = next(
+            (m.person.display_name for m in chair if m.role.value == "chair"), ""
+        )
+        form.signed_on.data = later[0].local_start.date() if later else date.today()
+    messages: list[str] = []
+    if form.validate_on_submit():
+        at = db.session.get(Meeting, int(form.at_meeting_id.data))
+        try:
+            services.approve_minutes(
+                meeting,
+                at,
+                form.amendments.data,
+                form.chair_name.data,
+                form.signed_on.data,
+                current_user,
+            )
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            messages = (
+                apply_service_errors(form, exc)
+                if isinstance(exc, ValidationError)
+                else [exc.detail]
+            )
+        else:
+            db.session.commit()
+            flash("Minutes approved as a correct record; they are now locked", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor="minutes"))
+    return render_template(
+        "minutes/approve.html", form=form, meeting=meeting, messages=messages
+    ), 400 if (form.errors or messages) else 200
+
+
+@bp.route("/minutes/<int:minute_id>/correct", methods=["GET", "POST"])
+@staff_required
+def correct(minute_id: int):
+    minute = _minute_or_404(minute_id)
+    if not minute.locked:
+        return redirect(url_for("minutes.edit", minute_id=minute.id))
+    form = CorrectionForm()
+    if request.method == "GET":
+        form.text.data = minute.text
+    messages: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.correct_minute(minute, form.text.data, form.reason.data, current_user)
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            messages = [exc.detail]
+        else:
+            db.session.commit()
+            flash(f"Correction to minute {minute.display_number} recorded", "success")
+            return redirect(
+                url_for(
+                    "meetings.show", meeting_id=minute.meeting_id, _anchor=f"minute-{minute.number}"
+                )
+            )
+    return render_template(
+        "minutes/correct.html", form=form, minute=minute, messages=messages
+    ), 400 if (form.errors or messages) else 200
+
+
+@bp.route("/decisions/")
+def decisions():
+    """Every resolution the reader may see, searchable."""
+    args = request.args
+    committees = db.session.scalars(select(Committee).order_by(Committee.name)).all()
+    committee = next((c for c in committees if c.slug == args.get("committee")), None)
+
+    def parse(value):
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    kind = args.get("kind") if args.get("kind") in {k.value for k in ResolutionKind} else None
+    stmt = decisions_query(
+        args.get("q"),
+        committee.id if committee else None,
+        parse(args.get("from")),
+        parse(args.get("to")),
+        kind,
+    )
+    page = max(1, args.get("page", 1, type=int) or 1)
+    visible = [r for r in db.session.scalars(stmt.limit(2000)) if r.can_view(current_user)]
+    shown = visible[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return render_template(
+        "minutes/decisions.html",
+        resolutions=shown,
+        total=len(visible),
+        page=page,
+        per_page=PER_PAGE,
+        committees=committees,
+        args=args,
+        bad_dates=[n for n in ("from", "to") if args.get(n) and parse(args.get(n)) is None],
+    )
