@@ -1,0 +1,255 @@
+"""The meeting record through the pages: attendance, minutes, actions, approval, decisions."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.agenda import services as agenda
+from app.models import (
+    Action,
+    Attendance,
+    AttendanceStatus,
+    MembershipRole,
+    Minute,
+    MinutesState,
+    Rag,
+    Role,
+)
+
+
+@pytest.fixture
+def setup(db, f, sign_in):
+    c = f.committee("Health Board", first_minute_number=208)
+    chair, member, other = (
+        f.person("Lakin", honorific="Councillor"),
+        f.person("Sue Wilson"),
+        f.person("Karen Smith"),
+    )
+    for p in (chair, member, other):
+        f.membership(c, p, MembershipRole.CHAIR if p is chair else MembershipRole.MEMBER)
+    may = f.published_meeting(c, starts_at=datetime(2026, 5, 20, 13, tzinfo=UTC))
+    july = f.meeting(c, starts_at=datetime(2026, 7, 15, 13, tzinfo=UTC))
+    agenda.add_item(may, title="Action plan")
+    agenda.add_item(may, title="Budget")
+    clerk = f.user(Role.CLERK, name="Jo Clerk")
+    owner = f.user(Role.MEMBER, person=member)
+    db.session.commit()
+    return {
+        "c": c,
+        "may": may,
+        "july": july,
+        "chair": chair,
+        "member": member,
+        "other": other,
+        "clerk": clerk,
+        "owner": owner,
+    }
+
+
+def test_attendance_register(client, db, f, setup, sign_in):
+    s = setup
+    sign_in(s["clerk"])
+    sub = f.person("Substitute Sam")
+    db.session.commit()
+    url = f"/meetings/{s['may'].id}/attendance"
+    r = client.post(
+        url,
+        data={
+            f"status-{s['chair'].id}": "present",
+            "in_chair": s["chair"].id,
+            f"status-{s['member'].id}": "apologies",
+        },
+    )
+    assert r.status_code == 302
+    # A substitute who names nobody is refused, and nothing of that submission is stored.
+    r = client.post(url, data={f"status-{s['other'].id}": "substitute"})
+    assert r.status_code == 400 and "standing in for" in r.get_data(as_text=True)
+    r = client.post(url, data={"add_person": sub.id, "add_capacity": "Officer"})
+    assert r.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Substitute Sam" in page and "voting members present" in page
+    statuses = {a.person.name: a.status for a in db.session.scalars(select(Attendance))}
+    assert statuses == {
+        "Lakin": AttendanceStatus.PRESENT,
+        "Sue Wilson": AttendanceStatus.APOLOGIES,
+        "Substitute Sam": AttendanceStatus.IN_ATTENDANCE,
+    }
+
+
+def test_member_sends_own_apologies(client, db, f, setup, sign_in):
+    s = setup
+    s["july"].starts_at = datetime.now(UTC) + timedelta(days=10)
+    db.session.commit()
+    sign_in(s["owner"])
+    page = client.get(f"/meetings/{s['july'].id}/").get_data(as_text=True)
+    assert "Send my apologies" in page
+    r = client.post(f"/meetings/{s['july'].id}/apologies")
+    assert r.status_code == 302
+    row = db.session.scalar(select(Attendance))
+    assert row.status == AttendanceStatus.APOLOGIES and row.apologies_sent_at
+
+
+def test_minutes_resolutions_actions_and_conflict(client, db, f, setup, sign_in):
+    s = setup
+    sign_in(s["clerk"])
+    assert client.post(f"/meetings/{s['may'].id}/minutes/draft").status_code == 302
+    minutes = db.session.scalars(select(Minute).order_by(Minute.number)).all()
+    assert [m.number for m in minutes] == [208, 209]
+    first = minutes[0]
+    url = f"/minutes/{first.id}/edit"
+    v = first.version
+    r = client.post(
+        url,
+        data={"minute-title": first.title, "minute-text": "Clerk A's text", "minute-version": v},
+    )
+    assert r.status_code == 302
+    r = client.post(
+        url,
+        data={"minute-title": first.title, "minute-text": "Clerk B's text", "minute-version": v},
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert "Clerk A&#39;s text" in html and "Clerk B&#39;s text" in html
+    db.session.refresh(first)
+    assert first.text == "Clerk A's text"
+    r = client.post(
+        f"/minutes/{first.id}/resolutions",
+        data={
+            "resolution-text": "That the plan be sent to all members.",
+            "resolution-kind": "resolved",
+        },
+    )
+    assert r.status_code == 302
+    resolution = first.resolutions[0]
+    r = client.post(
+        f"/resolutions/{resolution.id}/actions",
+        data={
+            "action-title": "Send the plan",
+            "action-owner_id": s["member"].id,
+            "action-due_date": ["14", "6", "2026"],
+        },
+    )
+    assert r.status_code == 302
+    bad = client.post(
+        f"/resolutions/{resolution.id}/actions",
+        data={
+            "action-title": "No owner",
+            "action-owner_id": "",
+            "action-due_date": ["x", "y", "z"],
+        },
+    )
+    assert bad.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Action)) == 1
+    r = client.post(
+        f"/minutes/{first.id}/declarations",
+        data={
+            "declaration-person_id": s["other"].id,
+            "declaration-kind": "other_registrable",
+            "declaration-nature": "Trustee of Inspire",
+            "declaration-withdrew": "y",
+        },
+    )
+    assert r.status_code == 302
+    assert "Trustee of Inspire" in client.get(url).get_data(as_text=True)
+
+
+def test_owner_updates_action_others_cannot(client, db, f, setup, sign_in):
+    s = setup
+    minute = f.minute(s["may"], 208, "Plan")
+    resolution = f.resolution(minute, "That the plan be sent.")
+    action = Action(
+        committee=s["c"],
+        title="Send the plan",
+        owner=s["member"],
+        resolution=resolution,
+        due_date=date(2026, 6, 14),
+    )
+    db.session.add(action)
+    db.session.commit()
+    sign_in(s["owner"])
+    mine = client.get("/actions/mine").get_data(as_text=True)
+    assert "Send the plan" in mine and "Overdue" in mine
+    r = client.post(
+        f"/actions/{action.id}",
+        data={
+            "note": "Sent on 3 June",
+            "status": "in_progress",
+            "rag": "amber",
+            "version": action.version,
+        },
+    )
+    assert r.status_code == 302
+    db.session.refresh(action)
+    assert action.rag == Rag.AMBER and action.updates[0].note == "Sent on 3 June"
+    client.post("/sign-out")
+    intruder = f.member_user(s["c"])
+    f.with_minutes_state(s["may"], MinutesState.APPROVED)  # so the intruder may see it
+    db.session.commit()
+    sign_in(intruder)
+    r = client.post(f"/actions/{action.id}", data={"note": "Not mine", "rag": "green"})
+    assert r.status_code == 403
+    assert len(action.updates) == 1
+
+
+def test_tracker_filters(client, db, f, setup):
+    s = setup
+    for title, due in (("Late one", date(2020, 1, 1)), ("Future one", date(2099, 1, 1))):
+        db.session.add(Action(committee=s["c"], title=title, owner=s["member"], due_date=due))
+    db.session.commit()
+    all_actions = client.get("/actions/").get_data(as_text=True)
+    # Standalone actions are for the committee and staff; the public sees none of them.
+    assert "Late one" not in all_actions
+
+
+def test_approval_locks_and_corrections(client, db, f, setup, sign_in):
+    s = setup
+    sign_in(s["clerk"])
+    client.post(f"/meetings/{s['may'].id}/minutes/draft")
+    minute = db.session.scalars(select(Minute).order_by(Minute.number)).first()
+    r = client.post(
+        f"/meetings/{s['may'].id}/minutes/approve",
+        data={
+            "at_meeting_id": s["july"].id,
+            "amendments": "Subject to the inclusion of Karen Smith's apologies.",
+            "chair_name": "Councillor Lakin",
+            "signed_on": ["15", "7", "2026"],
+        },
+    )
+    assert r.status_code == 302
+    db.session.refresh(s["may"])
+    assert s["may"].minutes_state == MinutesState.APPROVED
+    r = client.post(
+        f"/minutes/{minute.id}/edit",
+        data={"minute-title": "x", "minute-text": "Rewritten", "minute-version": minute.version},
+    )
+    assert r.status_code == 409
+    r = client.post(
+        f"/minutes/{minute.id}/resolutions",
+        data={"resolution-text": "That x.", "resolution-kind": "resolved"},
+    )
+    assert r.status_code == 409
+    r = client.post(f"/minutes/{minute.id}/correct", data={"text": "Corrected", "reason": ""})
+    assert r.status_code == 400
+    r = client.post(
+        f"/minutes/{minute.id}/correct",
+        data={"text": "Corrected text", "reason": "A name was misspelt"},
+    )
+    assert r.status_code == 302
+    page = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
+    assert "Approved" in page and "Corrected text" in page
+
+
+def test_decisions_register(client, db, f, setup):
+    s = setup
+    f.with_minutes_state(s["may"], MinutesState.APPROVED)
+    m = f.minute(s["may"], 208, "Budget")
+    f.resolution(m, "That the budget be approved.")
+    hidden = f.minute(s["july"], 209, "Draft")
+    f.resolution(hidden, "That a secret be kept.")
+    db.session.commit()
+    page = client.get("/decisions/?q=budget").get_data(as_text=True)
+    assert "That the budget be approved." in page and "secret" not in page
+    assert "1 decision" in page
+    bad = client.get("/decisions/?from=yesterday")
+    assert bad.status_code == 200 and "Enter a date like" in bad.get_data(as_text=True)
