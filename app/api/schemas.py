@@ -270,3 +270,138 @@ class PublicationSchema(Schema):
     late = fields.Boolean()
     late_reason = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
+
+
+# --- the meeting record (issue 5) ------------------------------------------------------------
+
+
+class AttendanceIn(Schema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["present", "apologies", "absent", "substitute", "in_attendance"]),
+    )
+    substitute_for = fields.Integer(allow_none=True)
+    in_chair = fields.Boolean(load_default=False)
+    arrived_at_item = fields.Integer(allow_none=True)
+    left_at_item = fields.Integer(allow_none=True)
+    capacity = fields.String(allow_none=True)
+
+
+class AttendanceSchema(Schema):
+    person_id = fields.Integer()
+    status = fields.String()
+    substitute_for = fields.Integer(allow_none=True)
+    in_chair = fields.Boolean()
+    arrived_at_item = fields.Integer(allow_none=True)
+    left_at_item = fields.Integer(allow_none=True)
+    quorate = fields.Boolean(allow_none=True)
+
+
+class DeclarationIn(Schema):
+    person_id = fields.Integer(required=True)
+    agenda_item_id = fields.Integer(required=True)
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["disclosable_pecuniary", "other_registrable", "non_registrable"]),
+    )
+    nature = fields.String(required=True)
+    withdrew = fields.Boolean(load_default=False)
+
+
+class DeclarationSchema(DeclarationIn):
+    id = fields.Integer()
+
+
+class MinuteIn(Schema):
+    text = fields.String(required=True)
+    title = fields.String()
+    version = fields.Integer(metadata={"description": "For optimistic locking; 409 if stale"})
+
+
+class MinuteSchema(Schema):
+    id = fields.Integer()
+    number = fields.Integer()
+    display_number = fields.String()
+    title = fields.String()
+    text = fields.String()
+    version = fields.Integer()
+    locked = fields.Boolean()
+
+
+class ResolutionIn(Schema):
+    text = fields.String(required=True)
+    kind = fields.String(
+        load_default="resolved", validate=validate.OneOf(["resolved", "recommended", "noted"])
+    )
+    recommended_to = fields.String(allow_none=True)
+    votes_for = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    votes_against = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    abstentions = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+
+
+class ResolutionSchema(Schema):
+    id = fields.Integer()
+    ordinal = fields.Integer()
+    reference = fields.String()
+    kind = fields.String()
+    text = fields.String()
+
+
+class ActionIn(Schema):
+    title = fields.String(required=True)
+    owner_id = fields.Integer(required=True, allow_none=False)
+    due_date = fields.Date(allow_none=True)
+    reference = fields.String(allow_none=True)
+    committee = fields.String(metadata={"description": "Slug; needed for standalone actions"})
+
+
+class ActionQuery(PageQuery):
+    owner = fields.Integer()
+    status = fields.String(
+        validate=validate.OneOf(["open", "in_progress", "complete", "cancelled"])
+    )
+    rag = fields.String(validate=validate.OneOf(["red", "amber", "green", "grey"]))
+    committee = fields.String()
+    overdue = fields.Boolean()
+
+
+class ActionSchema(Schema):
+    id = fields.Integer()
+    committee = fields.String()
+    reference = fields.String(allow_none=True)
+    title = fields.String()
+    owner = fields.Nested(PersonRef, allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    status = fields.String()
+    rag = fields.String(allow_none=True)
+    overdue = fields.Boolean()
+    resolution = fields.String(allow_none=True, metadata={"description": "e.g. 211(1)"})
+    version = fields.Integer()
+
+
+class ActionPage(PageMeta):
+    items = fields.List(fields.Nested(ActionSchema))
+
+
+class UpdateIn(Schema):
+    note = fields.String(allow_none=True)
+    status = fields.String(
+        allow_none=True, validate=validate.OneOf(["open", "in_progress", "complete", "cancelled"])
+    )
+    rag = fields.String(allow_none=True, validate=validate.OneOf(["red", "amber", "green", "grey"]))
+    version = fields.Integer()
+
+
+class UpdateSchema(Schema):
+    id = fields.Integer()
+    created_at = fields.String()
+    note = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    rag = fields.String(allow_none=True)
+
+
+class ApproveIn(Schema):
+    at_meeting_id = fields.Integer(required=True)
+    amendments = fields.String(allow_none=True)
+    chair_name = fields.String(allow_none=True)
+    signed_on = fields.Date(allow_none=True)
