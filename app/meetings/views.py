@@ -57,6 +57,13 @@ def minute_link(committee):
     return resolve
 
 
+def _declarations_by_item(meeting: Meeting) -> dict:
+    out: dict[int, list] = {}
+    for d in meeting.declarations:
+        out.setdefault(d.agenda_item_id, []).append(d)
+    return out
+
+
 def agenda_rows(meeting: Meeting):
     """The agenda as rows with a section heading wherever the section changes."""
     rows, section = [], None
@@ -117,6 +124,9 @@ def show(meeting_id: int):
         # Who came is part of the record of the meeting, shown with its minutes.
         show_attendance=show_minutes,
         schedule_12a=SCHEDULE_12A,
+        quorum=attendance_services.quorum(meeting),
+        declarations=_declarations_by_item(meeting),
+        item_numbers={i.id: n for i, n in meeting.numbered_items()},
         can_send_apologies=(
             meeting.starts_at > utcnow()
             and meeting.status == MeetingStatus.SCHEDULED
@@ -453,6 +463,8 @@ def attendance(meeting_id: int):
                     substitute_for=db.session.get(Person, sub_for) if sub_for else None,
                     in_chair=(chair == person.id),
                     capacity=request.form.get(f"capacity-{person.id}"),
+                    arrived_at_item_id=_int_or_none(request.form.get(f"arrived-{person.id}")),
+                    left_at_item_id=_int_or_none(request.form.get(f"left-{person.id}")),
                     user=current_user,
                 )
             except ValidationError as exc:
@@ -485,6 +497,7 @@ def attendance(meeting_id: int):
         recorded=recorded,
         everyone=everyone,
         choices=ATTENDANCE_CHOICES,
+        items=[(i, n) for i, n in meeting.numbered_items() if not i.parent_id],
         errors=errors,
         form_data=request.form,
         quorum=attendance_services.quorum(meeting),

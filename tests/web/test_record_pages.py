@@ -253,3 +253,36 @@ def test_decisions_register(client, db, f, setup):
     assert "1 decision" in page
     bad = client.get("/decisions/?from=yesterday")
     assert bad.status_code == 200 and "Enter a date like" in bad.get_data(as_text=True)
+
+
+def test_late_arrival_inquorate_and_declarations_in_the_minutes(client, db, f, setup, sign_in):
+    s = setup
+    s["c"].quorum_count = 3
+    budget = next(i for i in s["may"].items if i.title == "Budget")
+    sign_in(s["clerk"])
+    db.session.commit()
+    r = client.post(
+        f"/meetings/{s['may'].id}/attendance",
+        data={
+            f"status-{s['chair'].id}": "present",
+            "in_chair": s["chair"].id,
+            f"status-{s['member'].id}": "present",
+            f"arrived-{s['member'].id}": budget.id,
+        },
+    )
+    assert r.status_code == 302
+    client.post(f"/meetings/{s['may'].id}/minutes/draft")
+    minute = db.session.scalars(select(Minute).order_by(Minute.number)).first()
+    client.post(
+        f"/minutes/{minute.id}/declarations",
+        data={
+            "declaration-person_id": s["chair"].id,
+            "declaration-kind": "disclosable_pecuniary",
+            "declaration-nature": "Owns land nearby",
+            "declaration-withdrew": "y",
+        },
+    )
+    page = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
+    assert "Sue Wilson (arrived during item 2)" in page
+    assert "The meeting was inquorate" in page
+    assert "Councillor Lakin declared a disclosable pecuniary interest: Owns land nearby" in page
