@@ -117,11 +117,21 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import register as register_api
     from app.auth.views import bp as auth_bp
     from app.committees.views import bp as committees_bp
+    from app.ical.views import bp as ical_bp
     from app.main.views import bp as main_bp
     from app.meetings.views import bp as meetings_bp
     from app.minutes.views import bp as minutes_bp
 
-    for bp in (main_bp, auth_bp, committees_bp, meetings_bp, agenda_bp, minutes_bp, actions_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        committees_bp,
+        meetings_bp,
+        agenda_bp,
+        minutes_bp,
+        actions_bp,
+        ical_bp,
+    ):
         app.register_blueprint(bp)
     register_api(app)
 

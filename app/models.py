@@ -15,6 +15,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, User
 from app.committees.models import Committee, Membership, MembershipRole, Regime
 from app.core.permissions import Role
+from app.ical.models import IcalEventCache
 from app.meetings.models import (
     AgendaPublication,
     AgendaState,
@@ -56,6 +57,7 @@ __all__ = [
     "DeclarationKind",
     "Document",
     "DocumentParagraph",
+    "IcalEventCache",
     "ItemKind",
     "Meeting",
     "MeetingStatus",

@@ -170,11 +170,14 @@ def list_agenda_items(meeting_id):
 @me_bp.response(200, schemas.MeSchema)
 def me():
     """The account the token belongs to."""
+    from app.ical.services import feed_urls
+
     user = require_user()
     person = user.person
-    return {
+    out = {
         "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role.value},
         "person": {"id": person.id, "name": person.display_name} if person else None,
-        "calendar_feed_url": None,
-        "actions_feed_url": None,
+        **feed_urls(user),
     }
+    db.session.commit()  # the feed token is made on first use
+    return out

@@ -10,6 +10,9 @@ from app.extensions import db
 def record(verb: str, entity=None, summary: str | None = None, user=None, **data) -> AuditEvent:
     """Add an audit row in the caller's transaction; it commits (or not) with the change.
     `user=False` records no user even inside a request."""
+    # current_user is a proxy; record the object behind it.
+    if entity is not None and hasattr(entity, "_get_current_object"):
+        entity = entity._get_current_object()
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
     event = AuditEvent(

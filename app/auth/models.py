@@ -35,6 +35,11 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[created_at]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Personal calendar feeds: the URL's token is derived from this nonce (a reset draws a new
+    # one) and found again by its hash, so the token itself is never stored.
+    calendar_nonce: Mapped[str | None] = mapped_column(String(32))
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    actions_feed_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     person: Mapped[Person | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(

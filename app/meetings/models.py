@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Index,
     Integer,
     String,
     Text,
@@ -79,6 +80,8 @@ class Meeting(db.Model):
             "minutes_state != 'approved' OR minutes_approved_at IS NOT NULL",
             name="approval_is_stamped",
         ),
+        # Calendar feeds ask "what changed last?" on every poll (app/ical/cache.py).
+        Index("ix_meetings_updated_at", "updated_at"),
     )
 
     id: Mapped[intpk]

@@ -50,7 +50,10 @@ def _collect(session: Session, _flush_context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _reindex_touched(session: Session) -> None:
-    # Reindexing flushes, which may touch more meetings; loop until nothing is left.
+    # before_commit runs before the final flush: flush now so this transaction's changes are
+    # collected and indexed in it (not left for a later one). Reindexing flushes too, which
+    # may touch more meetings; loop until nothing is left.
+    session.flush()
     done: set[int] = set()
     while True:
         pending = session.info.get("search_meetings", set()) - done

@@ -109,3 +109,16 @@ def test_phrases_and_reindex_all(meeting, db, f):
     db.session.commit()
     assert search("pharmacy", ANON)
     f.with_minutes_state(meeting, MinutesState.APPROVED)
+
+
+def test_changes_are_indexed_in_their_own_transaction(db, f):
+    c = f.committee()
+    m = f.published_meeting(c)
+    db.session.commit()
+    # Added without an explicit flush: the commit itself must index it.
+    from app.models import AgendaItem
+
+    db.session.add(AgendaItem(meeting=m, title="Wombat strategy", position=0))
+    db.session.commit()
+    assert db.session.info.get("search_meetings") is None
+    assert [h.kind for h in search("wombat", ANON)] == ["item"]

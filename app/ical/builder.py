@@ -1,0 +1,218 @@
+"""iCalendar (RFC 5545, 5546, 7986) for meetings and actions. Pure functions: no request, no
+database; the caller passes the meetings and the site's base URL.
+
+Events carry no item titles at all, so nothing from an agenda (exempt titles, draft items) can
+reach a calendar; they link to the meeting page and, once the agenda is published, the pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, date, timedelta
+from functools import lru_cache
+
+from icalendar import Calendar, Event, Timezone, Todo, vDuration, vText
+
+from app.actions.models import Action
+from app.meetings.models import AgendaState, Meeting, MeetingStatus
+
+# Raise when the shape of events changes, so every cached event is rebuilt.
+BUILDER_VERSION = "2"
+PRODID = "-//Minutebook//Meetings//EN"
+REFRESH = timedelta(hours=1)
+DEFAULT_LENGTH = timedelta(hours=2)
+
+STATUS = {
+    MeetingStatus.SCHEDULED: "CONFIRMED",
+    MeetingStatus.HELD: "CONFIRMED",
+    # A postponed meeting will not happen at this time; calendars show it as cancelled and
+    # the description says it is postponed (RFC 5545 has no "postponed").
+    MeetingStatus.POSTPONED: "CANCELLED",
+    MeetingStatus.CANCELLED: "CANCELLED",
+}
+
+
+def event_key(meeting: Meeting, base_url: str) -> str:
+    """Everything an event is built from; the cache rebuilds when this changes."""
+    parts = [
+        BUILDER_VERSION,
+        base_url,
+        meeting.id,
+        meeting.ical_uid,
+        meeting.ical_sequence,
+        meeting.version,
+        meeting.updated_at.isoformat(),
+        meeting.starts_at.isoformat(),
+        meeting.ends_at.isoformat() if meeting.ends_at else "",
+        meeting.venue or "",
+        meeting.status.value,
+        meeting.status_reason or "",
+        meeting.agenda_state.value,
+        meeting.title or "",
+        meeting.committee.name,
+        meeting.timezone,
+    ]
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+
+
+def meeting_event(meeting: Meeting, base_url: str) -> Event:
+    base_url = base_url.rstrip("/")
+    page = f"{base_url}/meetings/{meeting.id}/"
+    tz = meeting.tz
+    event = Event()
+    event.add("uid", meeting.ical_uid)
+    event.add("dtstamp", meeting.updated_at.astimezone(UTC))
+    event.add("last-modified", meeting.updated_at.astimezone(UTC))
+    event.add("created", meeting.created_at.astimezone(UTC))
+    event.add("sequence", meeting.ical_sequence)
+    summary = meeting.committee.name + (f": {meeting.title}" if meeting.title else "")
+    if meeting.status == MeetingStatus.CANCELLED:
+        summary = f"Cancelled: {summary}"
+    elif meeting.status == MeetingStatus.POSTPONED:
+        summary = f"Postponed: {summary}"
+    event.add("summary", summary)
+    start = meeting.starts_at.astimezone(tz)
+    event.add("dtstart", start)
+    event.add("dtend", (meeting.ends_at or meeting.starts_at + DEFAULT_LENGTH).astimezone(tz))
+    if meeting.venue:
+        event.add("location", meeting.venue)
+    event.add("status", STATUS[meeting.status])
+    event.add("transp", "OPAQUE")
+    event.add("url", page)
+    lines = [f"Meeting page: {page}"]
+    if meeting.agenda_state == AgendaState.PUBLISHED:
+        lines.append(f"Agenda pack: {base_url}/meetings/{meeting.id}/pack.pdf")
+    if meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.POSTPONED):
+        lines.insert(
+            0,
+            f"This meeting has been {meeting.status.value}"
+            + (f": {meeting.status_reason}" if meeting.status_reason else "."),
+        )
+    event.add("description", "\n".join(lines))
+    return event
+
+
+def event_text(meeting: Meeting, base_url: str) -> str:
+    """One VEVENT as folded iCalendar text with CRLF line ends (what the cache keeps)."""
+    return meeting_event(meeting, base_url).to_ical().decode()
+
+
+@lru_cache(maxsize=64)
+def timezone_text(tzid: str, first_year: int, last_year: int) -> str:
+    """The VTIMEZONE for the years the feed spans (memoised by its inputs)."""
+    component = Timezone.from_tzid(
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+    return component.to_ical().decode()
+
+
+def calendar_header(name: str, method: bool = True) -> str:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", "PUBLISH")
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    text = cal.to_ical().decode()
+    return text.removesuffix("END:VCALENDAR\r\n")
+
+
+def assemble(name: str, events: Iterable[tuple[Meeting, str]]) -> bytes:
+    """A whole feed from cached event texts: header, the time zones used, events."""
+    events = list(events)
+    years: dict[str, list[int]] = {}
+    for meeting, _text in events:
+        years.setdefault(meeting.timezone, []).append(meeting.local_start.year)
+    parts = [calendar_header(name)]
+    for tzid, spans in sorted(years.items()):
+        parts.append(timezone_text(tzid, min(spans), max(spans)))
+    parts.extend(text for _meeting, text in events)
+    parts.append("END:VCALENDAR\r\n")
+    return "".join(parts).encode()
+
+
+def with_comment(event: str, comment: str) -> str:
+    """Add a COMMENT (e.g. the subscriber's own attendance) to a cached event's text."""
+    folded = _fold("COMMENT:" + vText(comment).to_ical().decode())
+    return event.replace("END:VEVENT\r\n", f"{folded}\r\nEND:VEVENT\r\n")
+
+
+def _fold(line: str) -> str:
+    """Fold at 75 octets as RFC 5545 asks, never inside a UTF-8 sequence."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        limit = 75 if not out else 74
+        if len(current) + len(encoded) > limit:
+            out.append(current.decode())
+            current = b""
+        current += encoded
+    out.append(current.decode())
+    return "\r\n ".join(out)
+
+
+def meetings_to_ical(meetings: Iterable[Meeting], name: str, base_url: str) -> bytes:
+    """The whole feed built afresh with icalendar objects (no cache): the simple way, used by
+    the benchmark as the baseline."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    for meeting in meetings:
+        cal.add_component(meeting_event(meeting, base_url))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def actions_to_ical(
+    actions: Iterable[Action], name: str, base_url: str, as_events: bool = False
+) -> bytes:
+    """An owner's actions: VTODO with DUE, or all-day "Action due" events for calendar apps
+    that ignore to-dos."""
+    base_url = base_url.rstrip("/")
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    for action in actions:
+        if action.due_date is None and as_events:
+            continue
+        component = Event() if as_events else Todo()
+        component.add("uid", f"action-{action.id}@minutebook")
+        component.add("dtstamp", action.updated_at.astimezone(UTC))
+        component.add("last-modified", action.updated_at.astimezone(UTC))
+        component.add("sequence", action.version - 1)
+        component.add("summary", ("Action due: " if as_events else "") + action.title)
+        component.add("url", f"{base_url}/actions/{action.id}")
+        component.add("description", f"{action.committee.name}\n{base_url}/actions/{action.id}")
+        if as_events:
+            component.add("dtstart", action.due_date)
+            component.add("dtend", action.due_date + timedelta(days=1))
+            component.add("transp", "TRANSPARENT")
+        else:
+            if action.due_date:
+                component.add("due", action.due_date)
+            component.add(
+                "status",
+                {
+                    "open": "NEEDS-ACTION",
+                    "in_progress": "IN-PROCESS",
+                    "complete": "COMPLETED",
+                    "cancelled": "CANCELLED",
+                }[action.status.value],
+            )
+        cal.add_component(component)
+    return cal.to_ical()

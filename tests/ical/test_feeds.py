@@ -1,0 +1,226 @@
+"""Calendar feeds, parsed back by three independent libraries."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import recurring_ical_events
+import vobject
+
+from app.agenda import services as agenda
+from app.ical.models import IcalEventCache
+from app.ical.services import calendar_token, reset_calendar_token
+from app.meetings import services as meetings
+from app.models import AttendanceStatus, Role
+
+LONDON = ZoneInfo("Europe/London")
+CANARY = "CANARY-ICAL-9f2b"
+NOW = datetime.now(UTC)
+
+
+def next_year(month: int) -> datetime:
+    return datetime(NOW.year + 1, month, 15, 14, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def world(db, f):
+    c = f.committee("Health and Wellbeing Board", default_venue="Town Hall")
+    july = meetings.schedule_meeting(c, next_year(7), next_year(7) + timedelta(hours=2))
+    december = meetings.schedule_meeting(c, next_year(12))
+    agenda.add_item(july, title="Budget")
+    agenda.add_item(
+        july,
+        title=f"Land {CANARY}",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason="Negotiations continue.",
+    )
+    agenda.add_item(december, title=f"Draft {CANARY}")
+    meetings.publish_agenda(july, now=NOW)
+    person = f.person("Sue Wilson", email="sue@example.org")
+    f.membership(c, person)
+    user = f.user(Role.MEMBER, person=person, email="sue@example.org")
+    db.session.commit()
+    return {"c": c, "july": july, "december": december, "user": user, "person": person}
+
+
+def parse_all(body: bytes):
+    """(uid, start instant, summary) per event, as each parser sees them."""
+    text = body.decode()
+    by_icalendar = sorted(
+        (str(e["UID"]), e.decoded("DTSTART").astimezone(UTC), str(e["SUMMARY"]))
+        for e in icalendar.Calendar.from_ical(body).walk("VEVENT")
+    )
+    by_vobject = sorted(
+        (e.uid.value, e.dtstart.value.astimezone(UTC), e.summary.value)
+        for e in vobject.readOne(text).vevent_list
+    )
+    cal = icalendar.Calendar.from_ical(body)
+    by_recurring = sorted(
+        (str(e["UID"]), e["DTSTART"].dt.astimezone(UTC), str(e["SUMMARY"]))
+        for e in recurring_ical_events.of(cal).between(
+            NOW - timedelta(days=800), NOW + timedelta(days=800)
+        )
+    )
+    assert by_icalendar == by_vobject == by_recurring
+    return by_icalendar
+
+
+def test_feeds_agree_across_three_parsers_and_times_are_london(client, world):
+    for url in (
+        "/meetings.ics",
+        "/committees/health-and-wellbeing-board/meetings.ics",
+        f"/meetings/{world['july'].id}/meeting.ics",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.mimetype == "text/calendar"
+        parse_all(response.data)
+    events = parse_all(client.get("/meetings.ics").data)
+    starts = sorted(start for _uid, start, _s in events)
+    assert starts[0].hour == 13 and starts[1].hour == 14  # 14:00 BST and 14:00 GMT
+    cal = icalendar.Calendar.from_ical(client.get("/meetings.ics").data)
+    for event in cal.walk("VEVENT"):
+        local = event.decoded("DTSTART")
+        assert (local.hour, str(local.tzinfo)) == (14, "Europe/London")
+        assert event["DTSTART"].params["TZID"] == "Europe/London"
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/London"]
+
+
+def test_calendar_properties(client, world):
+    body = client.get("/committees/health-and-wellbeing-board/meetings.ics").data
+    cal = icalendar.Calendar.from_ical(body)
+    assert cal["METHOD"] == "PUBLISH" and cal["VERSION"] == "2.0"
+    assert cal["NAME"] == cal["X-WR-CALNAME"] == "Health and Wellbeing Board"
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in body.decode()
+    assert "X-PUBLISHED-TTL:PT1H" in body.decode()
+    july = next(e for e in cal.walk("VEVENT") if e["UID"] == world["july"].ical_uid)
+    assert july["STATUS"] == "CONFIRMED" and july["LOCATION"] == "Town Hall"
+    assert july["SUMMARY"] == "Health and Wellbeing Board"
+    assert july["URL"].endswith(f"/meetings/{world['july'].id}/")
+    assert f"/meetings/{world['july'].id}/pack.pdf" in july["DESCRIPTION"]
+    december = next(e for e in cal.walk("VEVENT") if e["UID"] == world["december"].ical_uid)
+    assert "pack.pdf" not in december["DESCRIPTION"]  # not published yet
+    for stamp in ("DTSTAMP", "LAST-MODIFIED"):
+        assert july.decoded(stamp).utcoffset() == timedelta(0)
+    raw = body.decode()
+    assert "\r\n" in raw and "\n" not in raw.replace("\r\n", "")
+    assert all(len(line.encode()) <= 75 for line in raw.split("\r\n"))
+
+
+def test_reschedule_keeps_uid_raises_sequence_and_rebuilds_the_event(client, db, world):
+    url = "/committees/health-and-wellbeing-board/meetings.ics"
+    client.get(url)
+    dec_before = db.session.get(IcalEventCache, world["december"].id)
+    dec_key, built = dec_before.key, dec_before.built_at
+    meetings.reschedule(world["july"], starts_at=next_year(7) + timedelta(days=7))
+    db.session.commit()
+    cal = icalendar.Calendar.from_ical(client.get(url).data)
+    july = next(e for e in cal.walk("VEVENT") if e["UID"] == world["july"].ical_uid)
+    assert july["SEQUENCE"] == 1 and july.decoded("DTSTART").day == 22
+    dec_after = db.session.get(IcalEventCache, world["december"].id)
+    assert (dec_after.key, dec_after.built_at) == (dec_key, built)  # unchanged: reused
+
+
+def test_cancelled_meeting_stays_cancelled(client, db, world):
+    meetings.set_status(world["december"], "cancelled", "No business")
+    db.session.commit()
+    cal = icalendar.Calendar.from_ical(client.get("/meetings.ics").data)
+    event = next(e for e in cal.walk("VEVENT") if e["UID"] == world["december"].ical_uid)
+    assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 1
+    assert "No business" in event["DESCRIPTION"]
+
+
+def test_conditional_get(client, world):
+    url = "/meetings.ics"
+    first = client.get(url)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_no_exempt_or_draft_titles_and_no_emails_in_any_feed(client, db, world):
+    token = calendar_token(world["user"])
+    world["user"].actions_feed_enabled = True
+    db.session.commit()
+    for url in (
+        "/meetings.ics",
+        "/committees/health-and-wellbeing-board/meetings.ics",
+        f"/meetings/{world['july'].id}/meeting.ics",
+        f"/meetings/{world['december'].id}/meeting.ics",
+        f"/calendar/{token}.ics",
+        f"/calendar/{token}/actions.ics",
+    ):
+        body = client.get(url).get_data(as_text=True)
+        assert CANARY not in body, url
+        assert not re.search(r"[\w.]+@(?!minutebook)[\w.]+\.\w+", body), url
+
+
+def test_personal_feed_notes_attendance_and_token_can_be_reset(client, db, f, world):
+    f.attendance(world["july"], world["person"], AttendanceStatus.APOLOGIES)
+    token = calendar_token(world["user"])
+    db.session.commit()
+    body = client.get(f"/calendar/{token}.ics").data
+    events = parse_all(body)
+    assert len(events) == 2
+    assert "COMMENT:You sent apologies" in body.decode()
+    new = reset_calendar_token(world["user"])
+    db.session.commit()
+    gone = client.get(f"/calendar/{token}.ics")
+    unknown = client.get("/calendar/not-a-real-token.ics")
+    assert gone.status_code == unknown.status_code == 404
+    assert gone.data == unknown.data
+    assert client.get(f"/calendar/{new}.ics").status_code == 200
+
+
+def test_actions_feed_is_opt_in_with_todos_or_events(client, db, f, world):
+    from app.models import Action
+
+    action = Action(
+        committee=world["c"],
+        title="Send the plan",
+        owner=world["person"],
+        due_date=(NOW + timedelta(days=5)).date(),
+    )
+    db.session.add(action)
+    token = calendar_token(world["user"])
+    db.session.commit()
+    assert client.get(f"/calendar/{token}/actions.ics").status_code == 404
+    world["user"].actions_feed_enabled = True
+    db.session.commit()
+    todo = icalendar.Calendar.from_ical(client.get(f"/calendar/{token}/actions.ics").data)
+    (item,) = todo.walk("VTODO")
+    assert item["SUMMARY"] == "Send the plan" and item.decoded("DUE") == action.due_date
+    events = icalendar.Calendar.from_ical(
+        client.get(f"/calendar/{token}/actions.ics?format=events").data
+    )
+    (event,) = events.walk("VEVENT")
+    assert event["SUMMARY"] == "Action due: Send the plan"
+    assert event.decoded("DTSTART") == action.due_date  # an all-day event
+
+
+def test_unknown_committee_is_404(client, world):
+    assert client.get("/committees/nope/meetings.ics").status_code == 404
+    assert client.get("/meetings/999999/meeting.ics").status_code == 404
+
+
+def test_account_page_and_api_show_the_feed_urls(client, db, world, sign_in):
+    from app.auth.services import issue_token
+
+    sign_in(world["user"])
+    page = client.get("/account/calendar").get_data(as_text=True)
+    token = calendar_token(world["user"])
+    assert f"/calendar/{token}.ics" in page and "webcal://" in page
+    assert "Google" in page and "many hours" in page
+    client.post("/account/calendar", data={"action": "reset"})
+    db.session.refresh(world["user"])
+    assert calendar_token(world["user"]) != token
+    plain = issue_token(world["user"])
+    db.session.commit()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"}).get_json()
+    assert me["calendar_feed_url"].endswith(f"/calendar/{calendar_token(world['user'])}.ics")
+    committee_page = client.get("/committees/health-and-wellbeing-board/").get_data(as_text=True)
+    assert "webcal://" in committee_page
