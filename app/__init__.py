@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.meetings.views import bp as meetings_bp
     from app.minutes.views import bp as minutes_bp
+    from app.packs.views import bp as packs_bp
 
     for bp in (
         main_bp,
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         minutes_bp,
         actions_bp,
         ical_bp,
+        packs_bp,
     ):
         app.register_blueprint(bp)
     register_api(app)
@@ -139,6 +141,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
+    from app.packs.cli import packs_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(packs_cli)

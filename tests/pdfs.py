@@ -7,8 +7,14 @@ import io
 import pikepdf
 
 
-def make_pdf(pages: int = 1, text: str | None = None, encryption=None) -> bytes:
+def make_pdf(
+    pages: int = 1, text: str | None = None, encryption=None, title: str | None = None
+) -> bytes:
     pdf = pikepdf.new()
+    if title:
+        pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(Title=title))
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:title"] = title
     for n in range(pages):
         pdf.add_blank_page(page_size=(595, 842))
         if text:

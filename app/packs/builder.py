@@ -1,0 +1,410 @@
+"""Agenda packs and minutes as PDF. Pure builders: they take a meeting and a variant, never
+the request, so a view, the CLI or a worker can call them alike.
+
+A pack is: front sheet and agenda (pages i, ii, ...), then every paper in agenda order, pages
+numbered from 1 and stamped "Page N" by a light overlay. The agenda's "(Pages 11 - 16)" come
+from the same page counts the stamps use, so they always agree. The public variant replaces
+each exempt paper with one NOT FOR PUBLICATION page and carries nothing else of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pikepdf
+from flask import render_template
+from sqlalchemy import select
+from weasyprint import HTML
+
+from app.actions.services import open_actions
+from app.agenda.documents import document_path
+from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, ItemKind
+from app.core.markdown import render as render_markdown
+from app.extensions import db
+from app.meetings.models import AttendanceStatus, Meeting, MinutesState
+from app.minutes.models import Minute
+
+TEMPLATE_VERSION = "1"
+PUBLIC, MEMBERS = "public", "members"
+VARIANTS = (PUBLIC, MEMBERS)
+STAMP_PAD = 28  # points added below an uploaded page so the stamp never covers its content
+
+
+class PackError(Exception):
+    """The pack cannot be built (e.g. a stored paper is missing)."""
+
+
+@dataclass
+class Paper:
+    """One run of pages in the pack, attached to an agenda item."""
+
+    item: AgendaItem
+    number: str
+    title: str
+    kind: str  # "minutes", "actions", "document", "withheld"
+    pdf: bytes = b""
+    pages: int = 0
+    restricted: bool = False
+    first_page: int = 0
+    document: Document | None = None
+
+    @property
+    def last_page(self) -> int:
+        return self.first_page + self.pages - 1
+
+
+@dataclass
+class Pack:
+    pdf: bytes
+    pages: int
+    agenda_pages: int
+    papers: list[Paper] = field(default_factory=list)
+
+
+def _render(template: str, **context) -> bytes:
+    html = render_template(template, **context)
+    return HTML(string=html, base_url=".").write_pdf(
+        pdf_variant="pdf/ua-1",
+        pdf_tags=True,
+        custom_metadata=True,
+    )
+
+
+def _count(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        return len(doc.pages)
+
+
+def previous_meeting(meeting: Meeting) -> Meeting | None:
+    return db.session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.committee_id == meeting.committee_id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.minutes_state != MinutesState.NONE,
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+
+
+def _minutes_context(meeting: Meeting, include_restricted: bool) -> dict:
+    minutes = db.session.scalars(
+        select(Minute).where(Minute.meeting_id == meeting.id).order_by(Minute.number)
+    ).all()
+    if not include_restricted:
+        minutes = [m for m in minutes if not m.restricted]
+    by_status = {s: meeting.attendance_by_status(s) for s in AttendanceStatus}
+    return {
+        "meeting": meeting,
+        "minutes": minutes,
+        "attendance": by_status,
+        "render_markdown": render_markdown,
+        "draft": meeting.minutes_state != MinutesState.APPROVED,
+    }
+
+
+def minutes_pdf(meeting: Meeting, include_restricted: bool, standalone: bool = True) -> bytes:
+    """The minutes; standalone ones number their own pages, those in a pack are stamped."""
+    return _render(
+        "packs/pdf/minutes.html",
+        **_minutes_context(meeting, include_restricted),
+        standalone=standalone,
+    )
+
+
+def _papers(meeting: Meeting, variant: str) -> list[Paper]:
+    members = variant == MEMBERS
+    papers: list[Paper] = []
+    previous = previous_meeting(meeting)
+    for item, number in meeting.numbered_items():
+        if item.kind == ItemKind.PREVIOUS_MINUTES and previous is not None:
+            pdf = minutes_pdf(previous, include_restricted=members, standalone=False)
+            title = f"Minutes of the meeting held on {_long_date(previous)}"
+            papers.append(Paper(item, number, title, "minutes", pdf, _count(pdf)))
+        if item.kind == ItemKind.MATTERS_ARISING:
+            actions = [
+                a
+                for a in open_actions(meeting.committee)
+                if members or not (a.source_minute and a.source_minute.restricted)
+            ]
+            pdf = _render("packs/pdf/actions.html", meeting=meeting, actions=actions)
+            papers.append(Paper(item, number, "Action log", "actions", pdf, _count(pdf)))
+        for doc in item.documents:
+            restricted = doc.visibility.restricted or item.restricted
+            if restricted and not members:
+                paragraphs = doc.exempt_paragraphs or item.exempt_paragraphs
+                reason = doc.public_interest_reason or item.public_interest_reason
+                pdf = _render(
+                    "packs/pdf/withheld.html",
+                    item=item,
+                    number=number,
+                    paragraphs=[(p, SCHEDULE_12A[p]) for p in paragraphs],
+                    reason=reason,
+                    visibility=(
+                        doc.visibility if doc.visibility.restricted else item.visibility
+                    ).value,
+                )
+                # The paper's own title may itself say too much: the public sees the item's.
+                papers.append(
+                    Paper(
+                        item,
+                        number,
+                        f"Item {number}: not for publication",
+                        "withheld",
+                        pdf,
+                        1,
+                        restricted=True,
+                    )
+                )
+                break  # one page stands for all of a restricted item's papers
+            path = document_path(doc)
+            if not path.exists():
+                raise PackError(f"The stored file of paper {doc.id} ({doc.title}) is missing.")
+            papers.append(
+                Paper(
+                    item,
+                    number,
+                    doc.title,
+                    "document",
+                    b"",
+                    doc.page_count,
+                    restricted=restricted,
+                    document=doc,
+                )
+            )
+    page = 1
+    for paper in papers:
+        paper.first_page = page
+        page += paper.pages
+    return papers
+
+
+def _long_date(meeting: Meeting) -> str:
+    local = meeting.local_start
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def _page_range(papers: list[Paper]) -> dict[int, str]:
+    """Item id -> "(Pages 11 - 16)" or "(Page 17)" over all its papers."""
+    spans: dict[int, list[int]] = {}
+    for p in papers:
+        spans.setdefault(p.item.id, []).extend([p.first_page, p.last_page])
+    out = {}
+    for item_id, pages in spans.items():
+        first, last = min(pages), max(pages)
+        out[item_id] = f"(Page {first})" if first == last else f"(Pages {first} - {last})"
+    return out
+
+
+def build_pack(meeting: Meeting, variant: str = PUBLIC) -> Pack:
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}")
+    papers = _papers(meeting, variant)
+    ranges = _page_range(papers)
+    rows = []
+    section = None
+    for item, number in meeting.numbered_items():
+        heading = None
+        if item.parent_id is None and item.section != section:
+            section = heading = item.section
+        rows.append(
+            {
+                "item": item,
+                "number": number,
+                "heading": heading,
+                "pages": ranges.get(item.id, ""),
+                "show_purpose": variant == MEMBERS or not item.restricted,
+                "paragraphs": [(p, SCHEDULE_12A[p]) for p in item.exempt_paragraphs],
+            }
+        )
+    committee = meeting.committee
+    front = _render(
+        "packs/pdf/agenda.html",
+        meeting=meeting,
+        committee=committee,
+        rows=rows,
+        members=committee.current_memberships(meeting.local_start.date()),
+        variant=variant,
+        long_date=_long_date(meeting),
+    )
+    return _assemble(meeting, variant, front, papers)
+
+
+def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper]) -> Pack:
+    out = pikepdf.open(io.BytesIO(front))
+    agenda_pages = len(out.pages)
+    title = f"{meeting.committee.name}: agenda pack, {_long_date(meeting)}"
+    if variant == MEMBERS:
+        title += " (members' version)"
+    opened = []
+    paper_pages = sum(p.pages for p in papers)
+    stamps = pikepdf.open(
+        io.BytesIO(
+            _render(
+                "packs/pdf/stamps.html",
+                count=paper_pages,
+                members=variant == MEMBERS,
+                restricted={
+                    n for p in papers if p.restricted for n in range(p.first_page, p.last_page + 1)
+                },
+            )
+        )
+    )
+    opened.append(stamps)
+    outline_entries = []
+    try:
+        for paper in papers:
+            if paper.kind == "document":
+                src = pikepdf.open(document_path(paper.document))
+                opened.append(src)
+            else:
+                src = pikepdf.open(io.BytesIO(paper.pdf))
+                opened.append(src)
+            start_index = len(out.pages)
+            for page in src.pages:
+                out.pages.append(page)
+            for offset in range(paper.pages):
+                target = out.pages[start_index + offset]
+                if paper.kind == "document":
+                    _pad_bottom(target)
+                target.add_overlay(stamps.pages[paper.first_page - 1 + offset], _stamp_box(target))
+            outline_entries.append((paper, start_index))
+        _outline(out, meeting, papers, outline_entries, agenda_pages)
+        _labels(out, agenda_pages)
+        _metadata(out, title)
+        buffer = io.BytesIO()
+        out.save(
+            buffer,
+            deterministic_id=True,
+            compress_streams=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        )
+    finally:
+        for doc in opened:
+            doc.close()
+        out.close()
+    pdf = buffer.getvalue()
+    return Pack(pdf, agenda_pages + paper_pages, agenda_pages, papers)
+
+
+def _pad_bottom(page: pikepdf.Page) -> None:
+    """Extend the page downwards so the stamp sits below the uploaded content."""
+    box = [Decimal(str(v)) for v in page.mediabox]
+    box[1] -= STAMP_PAD
+    page.mediabox = pikepdf.Array(box)
+    if "/CropBox" in page.obj:
+        crop = [Decimal(str(v)) for v in page.obj.CropBox]
+        crop[1] -= STAMP_PAD
+        page.obj.CropBox = pikepdf.Array(crop)
+
+
+def _stamp_box(page: pikepdf.Page) -> pikepdf.Rectangle:
+    box = page.mediabox
+    x0, y0, x1 = float(box[0]), float(box[1]), float(box[2])
+    return pikepdf.Rectangle(x0, y0, x1, y0 + STAMP_PAD)
+
+
+def _outline(out, meeting, papers, entries, agenda_pages) -> None:
+    first_paper = {}
+    for paper, index in entries:
+        first_paper.setdefault(paper.item.id, index)
+    with out.open_outline() as outline:
+        outline.root.append(pikepdf.OutlineItem("Agenda", 0))
+        for item, number in meeting.numbered_items():
+            target = first_paper.get(item.id, 0)
+            node = pikepdf.OutlineItem(f"{number}. {item.title}", target)
+            for paper, index in entries:
+                if paper.item.id == item.id:
+                    node.children.append(pikepdf.OutlineItem(paper.title, index))
+            outline.root.append(node)
+
+
+def _labels(out, agenda_pages: int) -> None:
+    nums = [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
+    if len(out.pages) > agenda_pages:
+        nums += [agenda_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
+    out.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
+
+
+def _metadata(out, title: str) -> None:
+    # Uploaded papers bring their own metadata; the pack keeps only its own.
+    with out.open_metadata(set_pikepdf_as_editor=False) as meta:
+        for key in list(meta.keys()):
+            del meta[key]
+        meta["dc:title"] = title
+        meta["dc:language"] = ["en-GB"]
+        meta["pdf:Producer"] = "Minutebook"
+        meta["dc:creator"] = ["Minutebook"]
+    out.docinfo = out.make_indirect(
+        pikepdf.Dictionary(Title=title, Creator="Minutebook", Producer="Minutebook")
+    )
+    out.Root.Lang = "en-GB"
+    out.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+    if "/Names" in out.Root:
+        # The pack's own name tree (from the agenda) is not needed; dropping it also makes
+        # sure no embedded files are carried.
+        del out.Root.Names
+
+
+def content_key(meeting: Meeting, variant: str) -> str:
+    """A hash of everything that feeds the pack: it changes exactly when the pack would."""
+    parts: list = [
+        TEMPLATE_VERSION,
+        variant,
+        meeting.id,
+        meeting.version,
+        meeting.updated_at.isoformat(),
+        meeting.agenda_revision,
+        meeting.committee.updated_at.isoformat(),
+    ]
+    for item, number in meeting.numbered_items():
+        parts += [
+            number,
+            item.id,
+            item.version,
+            item.updated_at.isoformat(),
+            item.title,
+            item.visibility.value,
+        ]
+        parts += [
+            (d.id, d.sha256, d.title, d.visibility.value, d.public_interest_reason)
+            for d in item.documents
+        ]
+    previous = previous_meeting(meeting)
+    if previous is not None:
+        parts += ["previous", previous.id, previous.updated_at.isoformat()]
+        parts += [
+            (m.id, m.version, len(m.resolutions))
+            for m in db.session.scalars(select(Minute).where(Minute.meeting_id == previous.id))
+        ]
+    parts += [(a.id, a.version, a.updated_at.isoformat()) for a in open_actions(meeting.committee)]
+    parts.append(datetime.now(UTC).date().isoformat())  # "overdue" in the action log moves
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def minutes_key(meeting: Meeting, include_restricted: bool) -> str:
+    parts: list = [
+        TEMPLATE_VERSION,
+        "minutes",
+        include_restricted,
+        meeting.id,
+        meeting.version,
+        meeting.updated_at.isoformat(),
+    ]
+    for m in db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)):
+        parts += [
+            m.id,
+            m.version,
+            m.updated_at.isoformat(),
+            [(r.id, r.text, r.kind.value) for r in m.resolutions],
+        ]
+    parts += [
+        (a.person_id, a.status.value, a.in_chair, a.updated_at.isoformat())
+        for a in meeting.attendance
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()

@@ -1,0 +1,68 @@
+"""Serving packs and minutes: only to those who may see them, from the cache, with ETag,
+Last-Modified and Range support."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request, send_file
+from flask_login import current_user
+
+from app.committees.services import slugify
+from app.extensions import db
+from app.meetings.models import Meeting
+from app.packs import cache
+from app.packs.builder import MEMBERS, PUBLIC, PackError
+
+bp = Blueprint("packs", __name__)
+
+
+def _meeting(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or not meeting.can_view(current_user):
+        abort(404)
+    return meeting
+
+
+def _send(path, filename: str, restricted: bool):
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        download_name=filename,
+        as_attachment=False,
+        conditional=True,
+        etag=path.stem,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-cache" if restricted else "no-cache"
+    return response
+
+
+@bp.route("/meetings/<int:meeting_id>/pack.pdf")
+def pack(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    if not meeting.can_see_agenda(current_user) or not meeting.items:
+        abort(404)
+    variant = request.args.get("variant", PUBLIC)
+    if variant not in (PUBLIC, MEMBERS):
+        abort(404)
+    if variant == MEMBERS and not meeting.can_see_restricted(current_user):
+        abort(404)  # the members' pack is not something others may know about
+    try:
+        path = cache.pack_file(meeting, variant)
+    except PackError as exc:
+        current_app.logger.error("pack for meeting %s: %s", meeting.id, exc)
+        abort(503)
+    name = f"{slugify(meeting.committee.name)}-{meeting.local_start:%Y-%m-%d}-agenda"
+    if variant == MEMBERS:
+        name += "-members"
+    return _send(path, f"{name}.pdf", variant == MEMBERS)
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes.pdf")
+def minutes(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    if not meeting.can_see_minutes(current_user):
+        abort(404)
+    include_restricted = meeting.can_see_restricted(current_user)
+    path = cache.minutes_file(meeting, include_restricted)
+    name = f"{slugify(meeting.committee.name)}-{meeting.local_start:%Y-%m-%d}-minutes.pdf"
+    return _send(path, name, include_restricted)

@@ -1,0 +1,239 @@
+"""Agenda packs and minutes, parsed back: page labels, ranges against stamps, bookmarks,
+metadata, the public variant's silence about exempt papers, caching and access."""
+
+import io
+import re
+import subprocess
+
+import pikepdf
+import pytest
+
+from app.agenda import services as agenda
+from app.agenda.documents import add_document
+from app.meetings import services as meetings
+from app.minutes import services as minutes
+from app.models import MinutesState, Role
+from app.packs import builder
+from tests.pdfs import make_pdf
+
+CANARY = "CANARYPACK7731"
+REASON = "Commercial negotiations with the preferred bidder are continuing."
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    out = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    return out.split("\f")[:-1] if out.endswith("\f") else out.split("\f")
+
+
+def all_strings(pdf: bytes) -> bytes:
+    """Every byte of the file with every stream decompressed."""
+    doc = pikepdf.open(io.BytesIO(pdf))
+    chunks = [pdf]
+    for obj in doc.objects:
+        if isinstance(obj, pikepdf.Stream):
+            try:
+                chunks.append(obj.read_bytes())
+            except pikepdf.PdfError:
+                chunks.append(obj.read_raw_bytes())
+    return b"".join(chunks)
+
+
+@pytest.fixture
+def meeting(db, f):
+    c = f.committee(
+        "Health and Wellbeing Board", clerk_name="Jo Clerk", clerk_email="jo@example.org"
+    )
+    f.membership(c, f.person("Lakin", honorific="Councillor"), "chair")
+    member_user = f.member_user(c)
+    earlier = f.meeting(c, starts_at=f.meeting(c).starts_at.replace(year=2020))
+    agenda.add_item(earlier, title="Budget")
+    (minute,) = minutes.draft_minutes(earlier)
+    minutes.save_minute(minute, "The budget was **presented**.", minute.version)
+    minutes.add_resolution(minute, "That the budget be approved.")
+    minutes.add_resolution(minute, "That progress be reported in March.")
+    minutes.publish_minutes(earlier)
+    m = f.meeting(c)
+    agenda.apply_template(m)
+    report = agenda.add_item(m, title="Pharmacy services", section="For Decision")
+    add_document(
+        report, io.BytesIO(make_pdf(3, "Pharmacy report")), "pharmacy.pdf", "Pharmacy report"
+    )
+    add_document(report, io.BytesIO(make_pdf(2, "Appendix A")), "appendix.pdf", "Appendix A")
+    exempt = agenda.add_item(
+        m,
+        title="Residential placements",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason=REASON,
+        purpose=f"Agree the fees {CANARY}",
+    )
+    add_document(
+        exempt,
+        io.BytesIO(make_pdf(4, f"Tender {CANARY}", title=f"T {CANARY}")),
+        "tender.pdf",
+        f"Tender prices {CANARY}",
+    )
+    meetings.publish_agenda(m)
+    db.session.commit()
+    return {"meeting": m, "member": member_user, "committee": c}
+
+
+def test_ranges_in_the_agenda_equal_the_stamped_pages(meeting):
+    pack = builder.build_pack(meeting["meeting"], "public")
+    texts = page_texts(pack.pdf)
+    agenda_text = " ".join(texts[: pack.agenda_pages])
+    stamped = {}
+    for index, text in enumerate(texts[pack.agenda_pages :]):
+        numbers = re.findall(r"Page (\d+)\s*$", text.strip())
+        stamped[index] = int(numbers[-1])
+    assert list(stamped.values()) == list(range(1, len(texts) - pack.agenda_pages + 1))
+    for paper in pack.papers:
+        assert stamped[paper.first_page - 1] == paper.first_page
+    # The pharmacy item has two papers (3 + 2 pages): its range spans both.
+    pharmacy = [p for p in pack.papers if p.item.title == "Pharmacy services"]
+    first, last = pharmacy[0].first_page, pharmacy[-1].last_page
+    assert f"(Pages {first} - {last})" in agenda_text
+    assert last - first + 1 == 5
+    withheld = next(p for p in pack.papers if p.kind == "withheld")
+    assert f"(Page {withheld.first_page})" in agenda_text
+
+
+def test_labels_bookmarks_and_metadata(meeting):
+    pack = builder.build_pack(meeting["meeting"], "public")
+    doc = pikepdf.open(io.BytesIO(pack.pdf))
+    nums = list(doc.Root.PageLabels.Nums)
+    assert nums[0] == 0 and nums[1].S == "/r"
+    assert nums[2] == pack.agenda_pages and nums[3].S == "/D" and nums[3].St == 1
+    assert str(doc.Root.Lang) == "en-GB"
+    assert bool(doc.Root.ViewerPreferences.DisplayDocTitle)
+    assert "agenda pack" in str(doc.docinfo.Title)
+    with doc.open_outline() as outline:
+        titles = [o.title for o in outline.root]
+        children = [c.title for o in outline.root for c in o.children]
+    assert "Agenda" in titles and any(t.endswith("Pharmacy services") for t in titles)
+    assert "Pharmacy report" in children and "Appendix A" in children
+    assert any("Minutes of the meeting held on" in c for c in children)
+    assert "Action log" in children
+    fonts = (
+        subprocess.run(["pdffonts", "-"], input=pack.pdf, capture_output=True, check=True)
+        .stdout.decode()
+        .splitlines()[2:]
+    )
+    # Every font of the generated parts is embedded; the test papers' Helvetica is theirs.
+    generated = [line for line in fonts if not line.startswith("Helvetica")]
+    assert generated and all(" yes " in line for line in generated), fonts
+
+
+def test_public_pack_has_nothing_of_the_exempt_paper(meeting):
+    pack = builder.build_pack(meeting["meeting"], "public")
+    texts = page_texts(pack.pdf)
+    whole = "\n".join(texts)
+    assert CANARY not in whole
+    raw = all_strings(pack.pdf)
+    assert CANARY.encode() not in raw
+    withheld = next(p for p in pack.papers if p.kind == "withheld")
+    page = texts[pack.agenda_pages + withheld.first_page - 1]
+    assert "NOT FOR PUBLICATION" in page and "Paragraph 3" in page
+    assert "financial or business affairs" in page and "preferred bidder" in page
+
+
+def test_members_pack_includes_and_marks_the_exempt_paper(meeting):
+    pack = builder.build_pack(meeting["meeting"], "members")
+    texts = page_texts(pack.pdf)
+    tender = next(p for p in pack.papers if p.title.startswith("Tender prices"))
+    assert tender.pages == 4
+    for n in range(tender.first_page, tender.last_page + 1):
+        text = texts[pack.agenda_pages + n - 1]
+        assert CANARY in text and "NOT FOR PUBLICATION" in text and f"Page {n}" in text
+    assert "Members' version" in texts[0]
+
+
+def test_previous_minutes_rendered_with_draft_mark_and_resolutions(meeting):
+    pack = builder.build_pack(meeting["meeting"], "public")
+    paper = next(p for p in pack.papers if p.kind == "minutes")
+    text = page_texts(pack.pdf)[pack.agenda_pages + paper.first_page - 1]
+    assert "DRAFT" in text and "Resolved:-" in text
+    assert "(1) That the budget be approved." in text
+    assert "(2) That progress be reported in March." in text
+
+
+def test_served_from_cache_with_etag_range_and_access(client, db, f, meeting, sign_in, monkeypatch):
+    m = meeting["meeting"]
+    built = []
+    real = builder.build_pack
+    monkeypatch.setattr(builder, "build_pack", lambda *a: built.append(a) or real(*a))
+    url = f"/meetings/{m.id}/pack.pdf"
+    first = client.get(url)
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    assert "inline" in first.headers["Content-Disposition"]
+    again = client.get(url)
+    assert again.data == first.data and len(built) == 1
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    part = client.get(url, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.data) == 100
+    agenda.update_item(
+        next(i for i in m.items if i.title == "Pharmacy services"),
+        title="Pharmacy and sexual health services",
+    )
+    db.session.commit()
+    changed = client.get(url)
+    assert changed.headers["ETag"] != first.headers["ETag"] and len(built) == 2
+    # The members' variant is 404 to the public and to members of other committees.
+    assert client.get(url + "?variant=members").status_code == 404
+    outsider = f.member_user(f.committee())
+    db.session.commit()
+    sign_in(outsider)
+    assert client.get(url + "?variant=members").status_code == 404
+    client.post("/sign-out")
+    sign_in(meeting["member"])
+    members = client.get(url + "?variant=members")
+    assert members.status_code == 200 and CANARY.encode() in all_strings(members.data)
+
+
+def test_draft_agenda_has_no_public_pack(client, db, f):
+    c = f.committee()
+    m = f.meeting(c)
+    f.item(m, "Draft item")
+    db.session.commit()
+    assert client.get(f"/meetings/{m.id}/pack.pdf").status_code == 404
+    assert client.get("/meetings/999999/pack.pdf").status_code == 404
+
+
+def test_minutes_pdf_access_and_draft_mark(client, db, f, meeting):
+    from sqlalchemy import select
+
+    from app.models import Meeting
+
+    earlier = db.session.scalar(
+        select(Meeting).where(Meeting.minutes_state == MinutesState.PUBLISHED)
+    )
+    assert client.get(f"/meetings/{earlier.id}/minutes.pdf").status_code == 404  # no drafts
+    meeting["committee"].publish_draft_minutes = True
+    db.session.commit()
+    response = client.get(f"/meetings/{earlier.id}/minutes.pdf")
+    assert response.status_code == 200
+    text = "\n".join(page_texts(response.data))
+    assert "DRAFT" in text and "Resolved:-" in text
+
+
+def test_cli_writes_the_pack(app, db, meeting, tmp_path):
+    out = tmp_path / "pack.pdf"
+    result = app.test_cli_runner().invoke(
+        args=["packs", "build", str(meeting["meeting"].id), "--variant", "members", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert pikepdf.open(out).pages
+    bad = app.test_cli_runner().invoke(args=["packs", "build", "999999", "-o", str(out)])
+    assert bad.exit_code != 0 and "No meeting" in bad.output
+
+
+def test_clerk_sees_draft_pack(client, db, f, sign_in):
+    c = f.committee()
+    m = f.meeting(c)
+    f.item(m, "Draft item")
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+    sign_in(clerk)
+    assert client.get(f"/meetings/{m.id}/pack.pdf").status_code == 200
