@@ -284,3 +284,43 @@ def post_update(body, action_id):
         "status": update.status.value if update.status else None,
         "rag": update.rag.value if update.rag else None,
     }
+
+
+opendata_bp = Blueprint(
+    "api_opendata",
+    __name__,
+    url_prefix="/api/v1",
+    description="Open data: Open Civic Data events and Popolo",
+)
+opendata_bp.before_request(load_api_user)
+
+
+@opendata_bp.route("/meetings/<int:meeting_id>/ocd-event")
+@opendata_bp.response(200, schemas.OpenDataSchema)
+def ocd_event(meeting_id):
+    """The meeting as an Open Civic Data Event; exempt flags in `extras`, no exempt content
+    for those who may not see it."""
+    from flask import request
+
+    from app.opendata.builders import meeting_to_ocd_event
+
+    meeting = meeting_or_404(meeting_id)
+    return meeting_to_ocd_event(meeting, api_user(), request.host_url)
+
+
+@opendata_bp.route("/popolo")
+@opendata_bp.arguments(schemas.PopoloQuery, location="query")
+@opendata_bp.response(200, schemas.OpenDataSchema)
+def popolo(args):
+    """Organisations, people, memberships, motions and vote events (Popolo)."""
+    from app.committees.models import Committee
+    from app.minutes.queries import decisions_query
+    from app.opendata.builders import popolo_export
+
+    user = api_user()
+    committees = db.session.scalars(select(Committee).order_by(Committee.name)).all()
+    if args.get("committee"):
+        committees = [committee_or_404(args["committee"])]
+    stmt = decisions_query(committee_id=committees[0].id if args.get("committee") else None)
+    resolutions = db.session.scalars(stmt.limit(5000)).all()
+    return popolo_export(committees, resolutions, user, include_email=is_staff(user))

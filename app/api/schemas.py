@@ -405,3 +405,17 @@ class ApproveIn(Schema):
     amendments = fields.String(allow_none=True)
     chair_name = fields.String(allow_none=True)
     signed_on = fields.Date(allow_none=True)
+
+
+class OpenDataSchema(Schema):
+    """A document in an open data format (Open Civic Data, Popolo), passed through as is."""
+
+    class Meta:
+        unknown = "include"
+
+    def dump(self, obj, *, many=None):  # the builders already produce the exact shape
+        return obj
+
+
+class PopoloQuery(Schema):
+    committee = fields.String(metadata={"description": "Limit to one committee (slug)"})

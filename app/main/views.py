@@ -33,3 +33,16 @@ def home():
 @bp.route("/accessibility")
 def accessibility():
     return render_template("main/accessibility.html")
+
+
+@bp.route("/search")
+def search():
+    """Full-text search over agendas, papers, minutes and resolutions the reader may see."""
+    from flask import request
+    from flask_login import current_user
+
+    from app.search.services import search as run_search
+
+    query = (request.args.get("q") or "").strip()[:200]
+    hits = run_search(query, current_user) if query else []
+    return render_template("main/search.html", query=query, hits=hits)

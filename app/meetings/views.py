@@ -57,6 +57,33 @@ def minute_link(committee):
     return resolve
 
 
+def schema_org_event(meeting: Meeting) -> dict:
+    """schema.org Event for search engines: public facts only (no agenda items)."""
+    status = {
+        MeetingStatus.CANCELLED: "https://schema.org/EventCancelled",
+        MeetingStatus.POSTPONED: "https://schema.org/EventPostponed",
+    }.get(meeting.status, "https://schema.org/EventScheduled")
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": f"{meeting.committee.name}" + (f": {meeting.title}" if meeting.title else ""),
+        "startDate": meeting.local_start.isoformat(),
+        "eventStatus": status,
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "url": url_for("meetings.show", meeting_id=meeting.id, _external=True),
+        "organizer": {
+            "@type": "Organization",
+            "name": meeting.committee.name,
+            "url": url_for("committees.show", slug=meeting.committee.slug, _external=True),
+        },
+    }
+    if meeting.local_end:
+        data["endDate"] = meeting.local_end.isoformat()
+    if meeting.venue:
+        data["location"] = {"@type": "Place", "name": meeting.venue, "address": meeting.venue}
+    return data
+
+
 def _declarations_by_item(meeting: Meeting) -> dict:
     out: dict[int, list] = {}
     for d in meeting.declarations:
@@ -127,6 +154,7 @@ def show(meeting_id: int):
         quorum=attendance_services.quorum(meeting),
         declarations=_declarations_by_item(meeting),
         item_numbers={i.id: n for i, n in meeting.numbered_items()},
+        json_ld=schema_org_event(meeting),
         can_send_apologies=(
             meeting.starts_at > utcnow()
             and meeting.status == MeetingStatus.SCHEDULED

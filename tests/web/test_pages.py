@@ -155,7 +155,8 @@ def test_no_inline_script_and_security_headers(client, world):
         response = client.get(url)
         html = response.get_data(as_text=True)
         for tag in re.findall(r"<script[^>]*>", html):
-            assert "src=" in tag, tag
+            # Only external scripts run; JSON-LD is data, which browsers never execute.
+            assert "src=" in tag or 'type="application/ld+json"' in tag, tag
         assert " style=" not in html
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
@@ -180,3 +181,11 @@ def test_demo_meeting_page_shows_minutes_and_resolutions(client, db):
     assert "(2) That detailed case studies be submitted in 6 months" in html
     assert "Councillor Lakin (in the Chair)" in html
     assert isinstance(may, Meeting)
+
+
+def test_search_page_finds_public_paper_but_not_exempt(client, world, f, db, sign_in):
+    html = page(client, "/search?q=Budget")
+    assert "Budget report" in html  # the public paper's text says "Budget page 1"
+    assert "0 results" in page(client, "/search?q=secret")
+    sign_in(world["member"])
+    assert f"Appendix {CANARY}" in page(client, "/search?q=secret")
