@@ -3,6 +3,7 @@ pack, feed and API response, and check where four planted canaries may and may n
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import subprocess
@@ -113,10 +114,8 @@ def text_of(response) -> str:
         parts = [data.decode("latin-1")]
         for obj in doc.objects:
             if isinstance(obj, pikepdf.Stream):
-                try:
+                with contextlib.suppress(pikepdf.PdfError):
                     parts.append(obj.read_bytes().decode("latin-1"))
-                except pikepdf.PdfError:
-                    pass
         parts.append(
             subprocess.run(
                 ["pdftotext", "-", "-"], input=data, capture_output=True, check=False
