@@ -22,6 +22,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     if config_class is None:
         config_class = CONFIGS.get(os.environ.get("MINUTEBOOK_ENV", "development"), Config)
     app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
+    from app.core.web import DatabaseIntConverter
+
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.from_object(config_class)
     app.config.update(overrides)
     try:

@@ -1,5 +1,6 @@
 """Unbound extension objects; `create_app` binds them."""
 
+import marshmallow as ma
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -12,4 +13,21 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
-api = Api()
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every API error is sent (see app/core/web.py)."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
+
+
+class MinutebookApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
+
+
+api = MinutebookApi()

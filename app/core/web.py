@@ -7,8 +7,9 @@ from datetime import date, datetime
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import db, login_manager
 
@@ -59,9 +60,18 @@ def flatten_messages(messages) -> dict[str, list[str]] | None:
     return out
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` ids that fit the database: anything larger cannot exist, so it is a 404
+    rather than an overflow deep in the driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_web(app: Flask) -> None:
     from app.auth.models import User
-    from app.core.errors import ServiceError, integrity_to_validation
+    from app.core.errors import ServiceError, ValidationError, integrity_to_validation
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -107,6 +117,15 @@ def init_web(app: Flask) -> None:
         # A safety net: services should translate these themselves (constraint_errors).
         app.logger.warning("constraint refused a change on %s", request.path)
         return service_error(integrity_to_validation(exc))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc: Exception):
+        # A number too large for the database (from a form or an API body) is bad input.
+        app.logger.warning("value out of range on %s", request.path)
+        return service_error(
+            ValidationError("A number is out of range.", {"_": ["A number is out of range."]})
+        )
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

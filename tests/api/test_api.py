@@ -163,3 +163,17 @@ def test_pagination(client, db, f):
     db.session.commit()
     body = client.get("/api/v1/committees?per_page=2&page=3").get_json()
     assert body["total"] == 5 and body["page"] == 3 and len(body["items"]) == 1
+
+
+def test_numbers_too_large_for_the_database_are_not_500s(client, db, f):
+    assert client.get("/meetings/99999999999999/").status_code == 404
+    problem(client.get("/api/v1/meetings/99999999999999"), 404)
+    clerk = bearer(f.user(Role.CLERK))
+    c = f.committee()
+    db.session.commit()
+    r = client.post(
+        f"/api/v1/committees/{c.slug}/memberships",
+        headers=clerk,
+        json={"person_id": 2**70, "role": "member"},
+    )
+    assert r.status_code in (404, 422) and r.mimetype == "application/problem+json"
