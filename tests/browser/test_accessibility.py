@@ -67,3 +67,15 @@ def test_wrong_password_shows_an_error_summary(live_server, page, axe, demo):
     summary = page.locator(".govuk-error-summary")
     assert "Enter a correct email address and password" in summary.inner_text()
     assert not axe(page)
+
+
+def test_member_and_clerk_pages_have_no_serious_violations(live_server, page, axe, demo):
+    page.goto(live_server + "/sign-in")
+    page.fill("#email", "member@example.org")
+    page.fill("#password", "demo-member-password")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    for path in ("/actions/mine", "/account/calendar", f"/meetings/{demo['may']}/"):
+        page.goto(live_server + path)
+        violations = axe(page)
+        assert not violations, f"{path}:\n{describe(violations)}"
