@@ -89,6 +89,7 @@ def check_database(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table in the metadata before anything uses it)
     from app.extensions import api, csrf, db, login_manager, migrate
+    from app.packs.tasks import init_celery
     from app.search import services as _search  # noqa: F401  (registers the index hooks)
 
     db.init_app(app)
@@ -100,6 +101,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     api.init_app(app)
     WTFormsHelpers(app)
+    init_celery(app)
 
     app.jinja_loader = ChoiceLoader(
         [

@@ -294,5 +294,8 @@ def publish_agenda(
     meeting.agenda_revision = revision
     meeting.version += 1
     db.session.flush()
+    from app.packs.tasks import request_pack_builds
+
+    request_pack_builds(db.session, meeting.id)
     record("agenda_published", meeting, user=user, revision=revision, late=late)
     return publication

@@ -85,8 +85,8 @@ def world(db, f):
     later = meetings.schedule_meeting(a, datetime.now(UTC) + timedelta(days=20))
     agenda.add_item(later, title=f"Item {DRAFT_AGENDA}")  # a draft agenda
     minutes.approve_minutes(held, later)
-    f.db_action = Action(
-        committee=a, title="Report back", owner=people["Olive"], resolution=resolution
+    db.session.add(
+        Action(committee=a, title="Report back", owner=people["Olive"], resolution=resolution)
     )
     # Another held meeting whose minutes are still a draft (not published).
     drafting = meetings.schedule_meeting(a, datetime.now(UTC) - timedelta(days=2))
@@ -95,7 +95,6 @@ def world(db, f):
     (draft_minute,) = minutes.draft_minutes(drafting)
     minutes.save_minute(draft_minute, f"Notes {DRAFT_MINUTES}", draft_minute.version)
     assert drafting.minutes_state == MinutesState.DRAFT and item
-    db.session.add(f.db_action)
     db.session.commit()
     return {
         "users": users,

@@ -1,0 +1,77 @@
+"""Pack builds on Celery workers when CELERY_BROKER_URL is set (Redis); in process otherwise.
+
+Publication asks for the packs after its transaction commits, so a worker never looks for a
+publication that is not there yet. Workers start with:
+    celery -A app.packs.worker worker --pool=solo
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.packs.builder import MEMBERS, PUBLIC
+
+celery = Celery("minutebook")
+
+
+def init_celery(app: Flask) -> Celery:
+    broker = app.config.get("CELERY_BROKER_URL")
+    celery.conf.update(
+        broker_url=broker or "memory://",
+        task_ignore_result=True,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+    )
+
+    class AppContextTask(celery.Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery.Task = AppContextTask
+    app.extensions["celery"] = celery
+    return celery
+
+
+@celery.task(name="minutebook.build_pack")
+def build_pack_task(meeting_id: int, variant: str) -> str | None:
+    from app.extensions import db
+    from app.meetings.models import Meeting
+    from app.packs import cache
+
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or not meeting.items:
+        return None
+    path = cache.pack_file(meeting, variant)
+    db.session.remove()
+    return path.name
+
+
+def request_pack_builds(session: Session, meeting_id: int) -> None:
+    """Ask for the meeting's packs once the current transaction has committed."""
+    session.info.setdefault("packs_to_build", set()).add(meeting_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue(session: Session) -> None:
+    pending = session.info.pop("packs_to_build", None)
+    if not pending:
+        return
+    try:
+        broker = current_app.config.get("CELERY_BROKER_URL")
+    except RuntimeError:  # no app context: nothing to enqueue to
+        return
+    if not broker:
+        return  # without a broker, packs are built on their first request
+    for meeting_id in pending:
+        for variant in (PUBLIC, MEMBERS):
+            build_pack_task.delay(meeting_id, variant)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop("packs_to_build", None)
