@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, render_template
+from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -25,8 +28,63 @@ def home():
     committees = db.session.scalars(
         select(Committee).where(Committee.archived.is_(False)).order_by(Committee.name)
     ).all()
+    week_end = now + timedelta(days=7)
+    month_end = now + timedelta(days=31)
+    this_week = [m for m in upcoming if m.starts_at < week_end]
+    this_month = [m for m in upcoming if week_end <= m.starts_at < month_end]
+    later = [m for m in upcoming if m.starts_at >= month_end]
+    from flask_login import current_user
+
+    from app.minutes.queries import decisions_query
+
+    decisions = [
+        r for r in db.session.scalars(decisions_query().limit(50)) if r.can_view(current_user)
+    ][:5]
     return render_template(
-        "main/home.html", upcoming=upcoming, recent=recent, committees=committees
+        "main/home.html",
+        this_week=this_week,
+        this_month=this_month,
+        later=later,
+        recent=recent,
+        committees=committees,
+        decisions=decisions,
+    )
+
+
+@bp.route("/my-meetings")
+@login_required
+def my_meetings():
+    """The meetings of the committees the signed-in member serves on."""
+    from flask_login import current_user
+
+    from app.committees.models import Membership, active_on
+
+    person_id = current_user.person_id
+    committee_ids = (
+        list(
+            db.session.scalars(
+                select(Membership.committee_id).where(
+                    Membership.person_id == person_id, active_on(date.today())
+                )
+            )
+        )
+        if person_id
+        else []
+    )
+    now = utcnow()
+    base = (
+        select(Meeting)
+        .where(Meeting.committee_id.in_(committee_ids))
+        .options(selectinload(Meeting.committee))
+    )
+    upcoming = db.session.scalars(
+        base.where(Meeting.starts_at >= now).order_by(Meeting.starts_at).limit(30)
+    ).all()
+    past = db.session.scalars(
+        base.where(Meeting.starts_at < now).order_by(Meeting.starts_at.desc()).limit(10)
+    ).all()
+    return render_template(
+        "main/my_meetings.html", upcoming=upcoming, past=past, has_person=person_id is not None
     )
 
 

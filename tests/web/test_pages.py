@@ -41,7 +41,7 @@ def page(client, url, status=200):
 
 def test_home_and_committee_pages(client, world):
     home = page(client, "/")
-    assert "Audit Committee" in home and "Upcoming meetings" in home
+    assert "Audit Committee" in home and "This week" in home
     committee = page(client, "/committees/audit-committee/")
     assert "Councillor Lakin" in committee and "Chair" in committee
     assert "Jo Clerk" in committee
@@ -189,3 +189,32 @@ def test_search_page_finds_public_paper_but_not_exempt(client, world, f, db, sig
     assert "0 results" in page(client, "/search?q=secret")
     sign_in(world["member"])
     assert f"Appendix {CANARY}" in page(client, "/search?q=secret")
+
+
+def test_home_groups_meetings_and_shows_recent_decisions(client, db, f):
+    from datetime import UTC, datetime, timedelta
+
+    c = f.committee("Planning Committee")
+    f.meeting(c, starts_at=datetime.now(UTC) + timedelta(days=2))
+    f.meeting(c, starts_at=datetime.now(UTC) + timedelta(days=20))
+    held = f.with_minutes_state(
+        f.meeting(c, starts_at=datetime.now(UTC) - timedelta(days=5)), MinutesState.APPROVED
+    )
+    f.resolution(f.minute(held, 7, "Application 26/001"), "That permission be granted.")
+    db.session.commit()
+    html = page(client, "/")
+    week = html.split("This week")[1].split("This month")[0]
+    month = html.split("This month")[1].split("Recent meetings")[0]
+    assert "Planning Committee" in week and "Planning Committee" in month
+    assert "That permission be granted." in html
+
+
+def test_my_meetings_lists_my_committees_only(client, db, f, world, sign_in):
+    from datetime import UTC, datetime, timedelta
+
+    other = f.committee("Licensing Committee")
+    f.meeting(other, starts_at=datetime.now(UTC) + timedelta(days=3))
+    db.session.commit()
+    sign_in(world["member"])
+    html = page(client, "/my-meetings")
+    assert "Audit Committee" in html and "Licensing Committee" not in html
