@@ -153,7 +153,8 @@ def post_resolution(body, minute_id):
     minute = db.session.get(Minute, minute_id)
     if minute is None:
         abort(404, message="No minute with that id.")
-    resolution = minute_services.add_resolution(minute, user=user, **body)
+    votes = [(v["person_id"], v["vote"]) for v in body.pop("votes", None) or []]
+    resolution = minute_services.add_resolution(minute, user=user, named_votes=votes, **body)
     db.session.commit()
     return {
         "id": resolution.id,

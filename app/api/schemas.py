@@ -337,6 +337,15 @@ class ResolutionIn(Schema):
     votes_for = fields.Integer(allow_none=True, validate=validate.Range(min=0))
     votes_against = fields.Integer(allow_none=True, validate=validate.Range(min=0))
     abstentions = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    votes = fields.List(
+        fields.Nested(lambda: NamedVote()),
+        metadata={"description": "Named votes, where the minutes record how each member voted"},
+    )
+
+
+class NamedVote(Schema):
+    person_id = fields.Integer(required=True)
+    vote = fields.String(required=True, validate=validate.OneOf(["for", "against", "abstain"]))
 
 
 class ResolutionSchema(Schema):

@@ -17,7 +17,16 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.meetings.models import Meeting, MinutesState
-from app.minutes.models import Minute, MinuteRevision, Resolution, ResolutionKind, RevisionKind
+from app.minutes.models import (
+    Minute,
+    MinuteRevision,
+    Resolution,
+    ResolutionKind,
+    ResolutionVote,
+    RevisionKind,
+    VoteChoice,
+)
+from app.people.models import Person
 
 MAX_TEXT = 200_000
 
@@ -190,10 +199,24 @@ def add_resolution(
     abstentions: int | None = None,
     recommended_to: str | None = None,
     user=None,
+    named_votes: list[tuple[int, str]] | None = None,
 ) -> Resolution:
+    """The next numbered resolution; votes as counts, or named (person id, for/against/
+    abstain) when the minutes record how each member voted."""
     if minute.locked:
         raise Conflict("These minutes are approved and locked.")
     errors: dict[str, list[str]] = {}
+    votes = []
+    for person_id, choice in named_votes or []:
+        person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
+        try:
+            votes.append((person, VoteChoice(choice)))
+        except ValueError:
+            errors["votes"] = ["Each vote is for, against or abstain."]
+        if person is None:
+            errors["votes"] = ["Each named vote needs a known person."]
+    if len({p.id for p, _ in votes if p}) != len(votes):
+        errors.setdefault("votes", ["Each person votes once."])
     text = (text or "").strip()
     if not text:
         errors["text"] = ["Enter the resolution."]
@@ -224,6 +247,12 @@ def add_resolution(
         abstentions=abstentions,
         recommended_to=recommended_to,
     )
+    resolution.votes = [ResolutionVote(person=p, vote=v) for p, v in votes]
+    if votes and votes_for is None:
+        # Named votes also give the counts.
+        resolution.votes_for = sum(v == VoteChoice.FOR for _, v in votes)
+        resolution.votes_against = sum(v == VoteChoice.AGAINST for _, v in votes)
+        resolution.abstentions = sum(v == VoteChoice.ABSTAIN for _, v in votes)
     db.session.add(resolution)
     db.session.flush()
     record("resolution_added", resolution, user=user, minute=minute.number)

@@ -157,3 +157,24 @@ def test_exclusion_item_minute_carries_its_resolution(db, f, committee):
     exclusion = next(x for x in minutes if x.title == "Exclusion of the press and public")
     assert "Paragraph 3 of Part 1 of Schedule 12A" in exclusion.resolutions[0].text
     assert [x.title for x in minutes] == ["Exclusion of the press and public", "Land sale"]
+
+
+def test_named_votes(db, f, committee):
+    m = _meeting_with_items(f, committee, datetime(2026, 5, 22, 13, tzinfo=UTC), ["Plan"])
+    (minute,) = services.draft_minutes(m)
+    a, b, c = f.person("A"), f.person("B"), f.person("C")
+    r = services.add_resolution(
+        minute,
+        "That the plan be adopted.",
+        named_votes=[(a.id, "for"), (b.id, "for"), (c.id, "against")],
+    )
+    assert (r.votes_for, r.votes_against, r.abstentions) == (2, 1, 0)
+    assert {(v.person.name, v.vote.value) for v in r.votes} == {
+        ("A", "for"),
+        ("B", "for"),
+        ("C", "against"),
+    }
+    for bad in ([(a.id, "maybe")], [(999999, "for")], [(a.id, "for"), (a.id, "against")]):
+        with pytest.raises(ValidationError) as info:
+            services.add_resolution(minute, "That x.", named_votes=bad)
+        assert "votes" in info.value.errors
