@@ -55,9 +55,26 @@ def _cached(key: str, build) -> Path:
             lock.unlink(missing_ok=True)
 
 
+def _latest(meeting: Meeting, variant: str) -> Path:
+    # By UID, which is never reused (a database may reuse a deleted meeting's id).
+    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    return _dir() / f"latest-{safe}-{variant}.txt"
+
+
 def pack_file(meeting: Meeting, variant: str) -> Path:
     key = builder.content_key(meeting, variant)
-    return _cached(f"pack-{key}", lambda: builder.build_pack(meeting, variant).pdf)
+    path = _cached(f"pack-{key}", lambda: builder.build_pack(meeting, variant).pdf)
+    _write(_latest(meeting, variant), path.name.encode())
+    return path
+
+
+def last_good_pack(meeting: Meeting, variant: str) -> Path | None:
+    """The most recent pack that was built successfully, to serve while a rebuild fails."""
+    pointer = _latest(meeting, variant)
+    if not pointer.exists():
+        return None
+    path = _dir() / pointer.read_text().strip()
+    return path if path.exists() else None
 
 
 def minutes_file(meeting: Meeting, include_restricted: bool) -> Path:

@@ -6,13 +6,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user
 
+from app.audit.services import record
 from app.committees.services import slugify
+from app.core.errors import ServiceError
+from app.core.permissions import is_staff
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.packs import cache
 from app.packs.builder import MEMBERS, PUBLIC, PackError
 
 bp = Blueprint("packs", __name__)
+
+
+class ServiceUnavailable(ServiceError):
+    status = 503
+    title = "Agenda pack not available"
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -49,8 +57,19 @@ def pack(meeting_id: int):
     try:
         path = cache.pack_file(meeting, variant)
     except PackError as exc:
-        current_app.logger.error("pack for meeting %s: %s", meeting.id, exc)
-        abort(503)
+        # Keep serving the last good pack; tell the clerk (audit trail and, for staff, the
+        # error page) what went wrong.
+        current_app.logger.error("pack for meeting %s could not be built", meeting.id)
+        record("pack_build_failed", meeting, summary=exc.args[0], variant=variant)
+        db.session.commit()
+        path = cache.last_good_pack(meeting, variant)
+        if path is None:
+            message = (
+                f"The agenda pack could not be built: {exc.args[0]}"
+                if is_staff(current_user)
+                else "The agenda pack is not available just now."
+            )
+            raise ServiceUnavailable(message) from None
     name = f"{slugify(meeting.committee.name)}-{meeting.local_start:%Y-%m-%d}-agenda"
     if variant == MEMBERS:
         name += "-members"

@@ -237,3 +237,31 @@ def test_clerk_sees_draft_pack(client, db, f, sign_in):
     db.session.commit()
     sign_in(clerk)
     assert client.get(f"/meetings/{m.id}/pack.pdf").status_code == 200
+
+
+def test_unreadable_paper_keeps_the_last_good_pack_and_tells_the_clerk(
+    client, db, f, meeting, sign_in
+):
+    from app.agenda.documents import document_path
+
+    m = meeting["meeting"]
+    url = f"/meetings/{m.id}/pack.pdf"
+    good = client.get(url)
+    assert good.status_code == 200
+    doc = next(d for i in m.items for d in i.documents if d.title == "Pharmacy report")
+    document_path(doc).unlink()  # the stored paper is lost...
+    agenda.update_item(doc.item, title="Pharmacy services (revised)")  # ...and the pack stale
+    db.session.commit()
+    again = client.get(url)
+    assert again.status_code == 200 and again.data == good.data  # the last good pack
+    from app.models import AuditEvent
+
+    failure = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").first()
+    assert failure is not None and "Pharmacy report" in failure.summary
+    # With no earlier pack, the clerk is told why; the public just that it is unavailable.
+    members_url = url + "?variant=members"
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+    sign_in(clerk)
+    response = client.get(members_url)
+    assert response.status_code == 503 and "is missing" in response.get_data(as_text=True)
