@@ -3,6 +3,7 @@ Families Partnership (22 May and 17 July 2013)."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from app.auth.models import User
 from app.auth.services import create_user
 from app.committees.models import Committee, Membership, MembershipRole, Regime
 from app.core.permissions import Role
-from app.demo.parse import parse_attendance, parse_minutes
+from app.demo.parse import parse_attendance, parse_minutes, parse_reports
 from app.extensions import db
 from app.meetings.models import (
     AgendaPublication,
@@ -292,7 +293,8 @@ def load_demo() -> bool:
     march.chair_signed_on = may.starts_at.date()
     db.session.add(march)
 
-    _july_meeting(committee, people)
+    july = _july_meeting(committee, people)
+    _july_reports(july)
     for day in FUTURE_DATES:
         db.session.add(
             Meeting(
@@ -408,6 +410,32 @@ def _july_meeting(committee, people) -> Meeting:
             )
     db.session.flush()
     return july
+
+
+def _july_reports(july: Meeting) -> None:
+    """The reports of the 17 July pack, from the published text, as PDF papers."""
+    from flask import render_template
+    from weasyprint import HTML
+
+    from app.agenda.documents import add_document
+
+    reports = parse_reports()
+    for item in july.items:
+        for prefix, paragraphs in reports.items():
+            if item.title.startswith(prefix):
+                html = render_template(
+                    "packs/pdf/report.html",
+                    title=item.title,
+                    organisation="Rotherham Metropolitan Borough Council",
+                    paragraphs=paragraphs,
+                )
+                pdf = HTML(string=html).write_pdf()
+                add_document(
+                    item,
+                    io.BytesIO(pdf),
+                    f"item-{item.position + 1}-report.pdf",
+                    f"Report: {item.title}",
+                )
 
 
 def _ensure_logins(people: _People | None) -> list[DemoLogin]:

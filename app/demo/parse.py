@@ -146,3 +146,35 @@ def parse_attendance(text: str | None = None) -> tuple[str, list[str], list[str]
     chair = chair_part.replace("(in the Chair)", "").strip()
     apologies = re.search(r"Apologies were received from (.+?)\n", text).group(1)
     return chair, _bulleted_names(others), _bulleted_names(apologies)
+
+
+REPORT_MARKERS = [
+    # (agenda item title starts with, where the report starts, where it ends)
+    (
+        "Memorandum of Understanding",
+        "\nROTHERHAM\n\nJune 2013",
+        "ROTHERHAM BOROUGH COUNCIL \u2013 CHILDREN, YOUNG PEOPLE AND FAMILIES PARTNERSHIP\n\n1.",
+    ),
+    (
+        "Commissioning/delivery of Emergency Hormonal",
+        "ROTHERHAM BOROUGH COUNCIL \u2013 CHILDREN, YOUNG PEOPLE AND FAMILIES PARTNERSHIP\n\n1.",
+        "Rotherham Children and Young People's Action Plan 2013",
+    ),
+    (
+        "Children and Young People's Services Action Plan",
+        "Rotherham Children and Young People's Action Plan 2013",
+        None,
+    ),
+]
+
+
+def parse_reports(text: str | None = None) -> dict[str, list[str]]:
+    """The reports that follow the minutes in the pack, as paragraphs, by agenda item."""
+    text = text if text is not None else SOURCE.read_text(encoding="utf-8")
+    out = {}
+    for item_title, start_marker, end_marker in REPORT_MARKERS:
+        start = text.index(start_marker)
+        end = text.index(end_marker, start + 1) if end_marker else len(text)
+        body = text[start:end].replace("**", "").replace("\t", " ")
+        out[item_title] = [" ".join(p.split()) for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return out

@@ -163,3 +163,16 @@ def test_parser_stops_at_the_end_of_the_minutes():
     minutes = parse_minutes()
     assert minutes[-1].number == 219
     assert "Protocol" not in minutes[-1].markdown
+
+
+def test_july_pack_reads_like_the_real_one(demo, db):
+    from app.packs.builder import build_pack
+
+    pack = build_pack(_july(db), "public")
+    titles = [p.title for p in pack.papers]
+    assert titles[0].startswith("Minutes of the meeting held on Wednesday 22 May 2013")
+    assert "Action log" in titles
+    assert any(t.startswith("Report: Memorandum of Understanding") for t in titles)
+    assert any(t.startswith("Report: Commissioning/delivery of Emergency") for t in titles)
+    minutes = pack.papers[0]
+    assert (minutes.first_page, minutes.last_page) == (1, 10)  # as in the real pack
