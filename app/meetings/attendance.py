@@ -58,8 +58,19 @@ def set_attendance(
             errors["substitute_for"] = ["Say whom the substitute is standing in for."]
         elif substitute_for.id == person.id:
             errors["substitute_for"] = ["Someone cannot substitute for themselves."]
-        elif not meeting.committee.has_member(substitute_for.id, meeting.local_start.date()):
-            errors["substitute_for"] = [f"{substitute_for.name} is not a member."]
+        else:
+            roles = [
+                m.role
+                for m in meeting.committee.current_memberships(meeting.local_start.date())
+                if m.person_id == substitute_for.id
+            ]
+            if not roles:
+                errors["substitute_for"] = [f"{substitute_for.name} is not a member."]
+            elif not any(r in VOTING_ROLES for r in roles):
+                # Substitutes fill a voting seat; officers and observers have none.
+                errors["substitute_for"] = [
+                    f"{substitute_for.name} is not a voting member, so no one substitutes for them."
+                ]
     elif substitute_for is not None:
         errors["substitute_for"] = ["Only substitutes stand in for someone."]
     if in_chair and status not in (AttendanceStatus.PRESENT, AttendanceStatus.SUBSTITUTE):
@@ -70,13 +81,11 @@ def set_attendance(
     except ValidationError as exc:
         errors.update(exc.errors)
         arrived = left = None
+    if status is not None and not errors:
+        errors.update(_double_counting(meeting, person, status, substitute_for))
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
-    row = db.session.scalar(
-        select(Attendance).where(
-            Attendance.meeting_id == meeting.id, Attendance.person_id == person.id
-        )
-    )
+    row = _row_of(meeting, person)
     if row is None:
         row = Attendance(meeting=meeting, person=person, status=status)
         db.session.add(row)
@@ -93,6 +102,71 @@ def set_attendance(
     db.session.flush()
     record("attendance_set", meeting, user=user, person=person.id, status=status.value)
     return row
+
+
+def _row_of(meeting: Meeting, person: Person) -> Attendance | None:
+    return db.session.scalar(
+        select(Attendance).where(
+            Attendance.meeting_id == meeting.id, Attendance.person_id == person.id
+        )
+    )
+
+
+def _double_counting(
+    meeting: Meeting, person: Person, status: AttendanceStatus, substitute_for: Person | None
+) -> dict[str, list[str]]:
+    """A member's seat is filled once: by the member or by one substitute, never both, so
+    the quorum cannot count it twice."""
+    others = [a for a in meeting.attendance if a.person_id != person.id]
+    if status == AttendanceStatus.SUBSTITUTE and substitute_for is not None:
+        for other in others:
+            if other.status == AttendanceStatus.SUBSTITUTE and (
+                other.substitute_for_id == substitute_for.id
+            ):
+                return {
+                    "substitute_for": [
+                        f"{other.person.display_name} is already substituting for "
+                        f"{substitute_for.display_name}; change that row instead."
+                    ]
+                }
+            if other.person_id == substitute_for.id and other.status == AttendanceStatus.PRESENT:
+                return {
+                    "substitute_for": [
+                        f"{substitute_for.display_name} is recorded as present, so no one can "
+                        "substitute for them."
+                    ]
+                }
+    if status == AttendanceStatus.PRESENT:
+        for other in others:
+            if other.status == AttendanceStatus.SUBSTITUTE and other.substitute_for_id == (
+                person.id
+            ):
+                return {
+                    "status": [
+                        f"{other.person.display_name} is substituting for {person.display_name}; "
+                        "change that row before recording them as present."
+                    ]
+                }
+    return {}
+
+
+def add_to_register(
+    meeting: Meeting,
+    person: Person,
+    status: AttendanceStatus | str = AttendanceStatus.IN_ATTENDANCE,
+    capacity: str | None = None,
+    user=None,
+) -> Attendance:
+    """Add someone who is not yet in the register. Unlike set_attendance (which changes a
+    row, as the API's PUT does), adding a person twice is refused."""
+    existing = _row_of(meeting, person)
+    if existing is not None:
+        message = (
+            f"{person.display_name} is already in the register "
+            f"({existing.status.value.replace('_', ' ')}); change their row instead."
+        )
+        raise ValidationError(message, {"add_person": [message]})
+    return set_attendance(meeting, person, status, capacity=capacity, user=user)
 
 
 def send_apologies(meeting: Meeting, user, note: str | None = None) -> Attendance:
@@ -136,13 +210,15 @@ def quorum(meeting: Meeting) -> Quorum:
             )
         )
     )
-    present = 0
+    # Count seats, not rows: a member and their substitute, or two substitutes for one
+    # member, fill one seat (entry refuses both, but older records may hold them).
+    seats = set()
     for row in meeting.attendance:
-        if (row.status == AttendanceStatus.PRESENT and row.person_id in voting) or (
-            row.status == AttendanceStatus.SUBSTITUTE and row.substitute_for_id in voting
-        ):
-            present += 1
-    return Quorum(len(voting), present, meeting.committee.quorum_for(len(voting)))
+        if row.status == AttendanceStatus.PRESENT and row.person_id in voting:
+            seats.add(row.person_id)
+        elif row.status == AttendanceStatus.SUBSTITUTE and row.substitute_for_id in voting:
+            seats.add(row.substitute_for_id)
+    return Quorum(len(voting), len(seats), meeting.committee.quorum_for(len(voting)))
 
 
 def add_declaration(

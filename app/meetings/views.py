@@ -478,7 +478,13 @@ def attendance(meeting_id: int):
     errors: dict[str, str] = {}
     if request.method == "POST":
         chair = _int_or_none(request.form.get("in_chair"))
-        for person in people:
+        # Seats are freed before they are filled (apologies and the like, then present, then
+        # substitutes), so one save can swap a member for a substitute or back again.
+        fill_order = {"present": 1, "substitute": 2}
+        ordered = sorted(
+            people, key=lambda p: fill_order.get(request.form.get(f"status-{p.id}"), 0)
+        )
+        for person in ordered:
             status = request.form.get(f"status-{person.id}", "")
             if not status:
                 continue
@@ -500,7 +506,7 @@ def attendance(meeting_id: int):
         extra = _int_or_none(request.form.get("add_person"))
         if extra and not errors:
             try:
-                attendance_services.set_attendance(
+                attendance_services.add_to_register(
                     meeting,
                     db.session.get(Person, extra) or abort(404),
                     request.form.get("add_status") or "in_attendance",

@@ -30,7 +30,9 @@ def test_register_and_quorum(db, f, setup):
     attendance.set_attendance(m, sub, "substitute", substitute_for=members[1])
     attendance.set_attendance(m, officer, "in_attendance", capacity="Clerk")
     assert attendance.quorum(m).present == 2 and attendance.quorum(m).quorate
-    # Changing a row updates it rather than adding another.
+    # Changing a row updates it rather than adding another (PUT semantics). The member
+    # arrives, so their substitute stands down first.
+    attendance.set_attendance(m, sub, "in_attendance")
     attendance.set_attendance(m, members[1], "present")
     assert len(m.attendance) == 4
     # A new chair replaces the old one.
@@ -86,3 +88,76 @@ def test_declarations(db, f, setup):
     with pytest.raises(ValidationError) as info:
         attendance.add_declaration(m, item.id, members[0], "gossip", " ")
     assert {"kind", "nature"} <= set(info.value.errors)
+
+
+def test_adding_someone_already_in_the_register_is_refused(db, f, setup):
+    _c, m, members, officer = setup
+    attendance.add_to_register(m, officer, capacity="Director of Public Health")
+    attendance.set_attendance(m, members[0], "present")
+    for person in (officer, members[0]):
+        with pytest.raises(ValidationError) as info:
+            attendance.add_to_register(m, person, capacity="Guest")
+        assert "already in the register" in info.value.detail
+        assert "add_person" in info.value.errors
+    # Nothing changed: one row each, as first recorded.
+    rows = {a.person_id: a for a in m.attendance}
+    assert len(m.attendance) == 2
+    assert rows[officer.id].capacity == "Director of Public Health"
+    assert rows[members[0].id].status == AttendanceStatus.PRESENT
+
+
+def test_a_seat_is_counted_once(db, f, setup):
+    _c, m, members, _ = setup
+    first, second = f.person("First Sub"), f.person("Second Sub")
+    attendance.set_attendance(m, members[0], "apologies")
+    attendance.set_attendance(m, first, "substitute", substitute_for=members[0])
+    # A second substitute for the same member is refused.
+    with pytest.raises(ValidationError) as info:
+        attendance.set_attendance(m, second, "substitute", substitute_for=members[0])
+    assert "First Sub is already substituting" in info.value.detail
+    # So is recording the member present while their substitute sits.
+    with pytest.raises(ValidationError) as info:
+        attendance.set_attendance(m, members[0], "present")
+    assert "status" in info.value.errors
+    # A substitute for a member who is present is refused too.
+    attendance.set_attendance(m, members[1], "present")
+    with pytest.raises(ValidationError) as info:
+        attendance.set_attendance(m, second, "substitute", substitute_for=members[1])
+    assert "recorded as present" in info.value.detail
+    assert {a.person_id for a in m.attendance} == {members[0].id, members[1].id, first.id}
+    assert attendance.quorum(m).present == 2
+    # Changing the existing substitute's own row is allowed (it is the same seat).
+    attendance.set_attendance(m, first, "substitute", substitute_for=members[0], in_chair=True)
+
+
+def test_quorum_counts_seats_not_rows(db, f, setup):
+    """Rows stored before double counting was refused still count each seat once."""
+    from app.models import Attendance
+
+    _c, m, members, _ = setup
+    a, b = f.person("Sub A"), f.person("Sub B")
+    for person, status, sub_for in (
+        (members[0], AttendanceStatus.PRESENT, None),
+        (a, AttendanceStatus.SUBSTITUTE, members[0]),
+        (b, AttendanceStatus.SUBSTITUTE, members[1]),
+        (f.person("Sub C"), AttendanceStatus.SUBSTITUTE, members[1]),
+    ):
+        db.session.add(Attendance(meeting=m, person=person, status=status, substitute_for=sub_for))
+    db.session.flush()
+    q = attendance.quorum(m)
+    assert (q.present, q.quorate) == (2, True)
+
+
+def test_substitute_for_someone_not_a_member_is_refused(db, f, setup):
+    _c, m, _members, officer = setup
+    outsider = f.person("Not A Member")
+    for stands_in_for, message in (
+        (outsider, "Not A Member is not a member."),
+        (officer, "Officer is not a voting member, so no one substitutes for them."),
+    ):
+        with pytest.raises(ValidationError) as info:
+            attendance.set_attendance(
+                m, f.person("Would-be Sub"), "substitute", substitute_for=stands_in_for
+            )
+        assert info.value.errors["substitute_for"] == [message]
+    assert m.attendance == []

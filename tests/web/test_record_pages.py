@@ -77,6 +77,61 @@ def test_attendance_register(client, db, f, setup, sign_in):
     }
 
 
+def test_register_refuses_a_person_twice_and_double_seats(client, db, f, setup, sign_in):
+    s = setup
+    sign_in(s["clerk"])
+    guest, sub = f.person("Guest Gill"), f.person("Substitute Sam")
+    db.session.commit()
+    url = f"/meetings/{s['may'].id}/attendance"
+    r = client.post(url, data={"add_person": guest.id, "add_capacity": "Head of Service"})
+    assert r.status_code == 302
+    # Adding her again is refused with a pointer to her row; her capacity is unchanged.
+    r = client.post(url, data={"add_person": guest.id, "add_capacity": "Someone else"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "Guest Gill is already in the register (in attendance); change their row" in html
+    # A member already recorded (here, present) cannot be added as a guest either.
+    client.post(url, data={f"status-{s['member'].id}": "present"})
+    r = client.post(url, data={"add_person": s["member"].id})
+    assert r.status_code == 400 and "Sue Wilson is already in the register" in r.get_data(
+        as_text=True
+    )
+    rows = {a.person.name: a for a in db.session.scalars(select(Attendance))}
+    assert rows["Guest Gill"].capacity == "Head of Service" and len(rows) == 2
+    # A member who is present cannot also have a substitute...
+    client.post(url, data={"add_person": sub.id})
+    r = client.post(
+        url,
+        data={f"status-{sub.id}": "substitute", f"substitute_for-{sub.id}": s["member"].id},
+    )
+    assert r.status_code == 400 and "Sue Wilson is recorded as present" in r.get_data(as_text=True)
+    # ...but sending apologies and naming the substitute in one save works.
+    r = client.post(
+        url,
+        data={
+            f"status-{sub.id}": "substitute",
+            f"substitute_for-{sub.id}": s["member"].id,
+            f"status-{s['member'].id}": "apologies",
+        },
+    )
+    assert r.status_code == 302
+    db.session.expire_all()
+    rows = {a.person.name: a for a in db.session.scalars(select(Attendance))}
+    assert rows["Substitute Sam"].status == AttendanceStatus.SUBSTITUTE
+    assert rows["Sue Wilson"].status == AttendanceStatus.APOLOGIES
+    # And back: Sue arrives and Sam stands down, in one save (Sue's row comes first on the
+    # page, so her seat must be freed before it is filled).
+    r = client.post(
+        url,
+        data={f"status-{sub.id}": "in_attendance", f"status-{s['member'].id}": "present"},
+    )
+    assert r.status_code == 302
+    db.session.expire_all()
+    rows = {a.person.name: a.status for a in db.session.scalars(select(Attendance))}
+    assert rows["Sue Wilson"] == AttendanceStatus.PRESENT
+    assert rows["Substitute Sam"] == AttendanceStatus.IN_ATTENDANCE
+
+
 def test_member_sends_own_apologies(client, db, f, setup, sign_in):
     s = setup
     s["july"].starts_at = datetime.now(UTC) + timedelta(days=10)
