@@ -32,3 +32,41 @@ def make_pdf(
     out = io.BytesIO()
     pdf.save(out, encryption=encryption)
     return out.getvalue()
+
+
+def weasyprint_pdf(pages: int = 5) -> bytes:
+    """A multi-page paper as a real producer writes it (WeasyPrint: text, fonts, compression)."""
+    import weasyprint
+
+    body = "".join(
+        f"<section style='page-break-after: always'><h1>Report section {n + 1}</h1>"
+        f"<p>{'The partnership considered the action plan and its budget. ' * 25}</p></section>"
+        for n in range(pages)
+    )
+    return weasyprint.HTML(string=f"<html lang='en'><body>{body}</body></html>").write_pdf()
+
+
+def resaved(data: bytes, **save_options) -> bytes:
+    """The same PDF saved again by qpdf, e.g. linearised or with object streams."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.save(out, **save_options)
+    return out.getvalue()
+
+
+def with_incremental_update(data: bytes, title: str = "Revised") -> bytes:
+    """The PDF with an incremental update appended, as Acrobat writes a small edit."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        size = int(pdf.trailer.Size)
+        root = pdf.Root.objgen
+    prev = int(data[data.rindex(b"startxref") + 9 :].split()[0])
+    body = bytearray(data if data.endswith(b"\n") else data + b"\n")
+    info_at = len(body)
+    body += f"{size} 0 obj\n<< /Title ({title}) >>\nendobj\n".encode()
+    xref_at = len(body)
+    body += f"xref\n{size} 1\n{info_at:010d} 00000 n \n".encode()
+    body += (
+        f"trailer\n<< /Size {size + 1} /Root {root[0]} {root[1]} R /Info {size} 0 R "
+        f"/Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n"
+    ).encode()
+    return bytes(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,13 +23,27 @@ def _refuse(message: str) -> ValidationError:
     return ValidationError(message, {"file": [message]})
 
 
+DAMAGED = (
+    "This file is damaged or incomplete (perhaps it was cut short while being saved or "
+    "downloaded). Open it, save it again as PDF and upload it again."
+)
+# Readers look for the end-of-file marker in the last kilobyte; a file cut short has lost it.
+TAIL_BYTES = 1024
+
+log = logging.getLogger(__name__)
+
+
 def inspect_pdf(path: Path) -> int:
     """The page count of a usable PDF, or a ValidationError a clerk can act on."""
     with open(path, "rb") as fh:
         head = fh.read(1024)
+        fh.seek(max(0, path.stat().st_size - TAIL_BYTES))
+        tail = fh.read()
     # The PDF header may follow a little junk, but must appear in the first kilobyte.
     if PDF_MAGIC not in head:
         raise _refuse("This file is not a PDF. Save or export it as PDF and upload it again.")
+    if b"%%EOF" not in tail or b"startxref" not in tail:
+        raise _refuse(DAMAGED)
     try:
         with pikepdf.open(path) as pdf:
             if pdf.is_encrypted:
@@ -37,15 +52,19 @@ def inspect_pdf(path: Path) -> int:
                     "Save an unrestricted copy and upload that instead."
                 )
             pages = len(pdf.pages)
+            # qpdf quietly rebuilds a broken file and fills in what is missing, so a damaged
+            # paper would open here and then print with blank or missing pages in the pack.
+            # Reading every stream and page brings its repairs out as warnings.
+            problems = pdf.check_pdf_syntax()
     except pikepdf.PasswordError:
         raise _refuse(
             "This file is password-protected; remove the password and upload it again."
         ) from None
     except pikepdf.PdfError:
-        raise _refuse(
-            "This PDF is damaged and cannot be read. Open it, save it as a new PDF and upload "
-            "that copy."
-        ) from None
+        raise _refuse(DAMAGED) from None
+    if problems:
+        log.info("refused a damaged PDF: %s", "; ".join(problems[:5]))
+        raise _refuse(DAMAGED)
     if pages < 1:
         raise _refuse("This PDF has no pages.")
     return pages

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db, login_manager
@@ -95,6 +95,21 @@ def init_web(app: Flask) -> None:
                 response.headers.setdefault("WWW-Authenticate", "Bearer")
             return response
         return render_template("error.html", code=exc.code, title=exc.name), exc.code
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        # Werkzeug refuses the body before any view or service sees it (MAX_CONTENT_LENGTH), so
+        # the only upload-sized body is a paper: say so in the same words as the paper check.
+        limit_mb = app.config["MAX_UPLOAD_MB"]
+        message = (
+            f"The file is larger than {limit_mb} MB, the largest paper Minutebook accepts. "
+            "Reduce its size (for example, save it with smaller images) and upload it again."
+        )
+        if wants_problem_json():
+            return problem_response(413, "Content too large", message)
+        return render_template(
+            "error.html", code=413, title="The file is too large", message=message
+        ), 413
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

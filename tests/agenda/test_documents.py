@@ -1,3 +1,4 @@
+import functools
 import io
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 from app.agenda.documents import add_document, document_path
 from app.core.errors import ValidationError
 from app.models import Document
-from tests.pdfs import make_pdf
+from tests.pdfs import make_pdf, resaved, weasyprint_pdf, with_incremental_update
 
 
 @pytest.fixture
@@ -94,3 +95,55 @@ def test_rollback_after_storing_removes_the_new_file(app, db, item):
     assert stored_files(app) != before
     db.session.rollback()
     assert stored_files(app) == before
+
+
+PRODUCERS = ["weasyprint", "pikepdf", "linearised", "object streams"]
+
+
+@functools.cache
+def produced(producer: str) -> bytes:
+    """A good five-page paper as each kind of producer writes it (made once per run)."""
+    plain = make_pdf(5, "Action plan")
+    return {
+        "weasyprint": lambda: weasyprint_pdf(5),
+        "pikepdf": lambda: plain,
+        "linearised": lambda: resaved(plain, linearize=True),
+        "object streams": lambda: resaved(
+            plain, object_stream_mode=pikepdf.ObjectStreamMode.generate
+        ),
+    }[producer]()
+
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+def test_good_pdfs_from_several_producers_are_accepted(app, db, item, producer):
+    data = produced(producer)
+    doc = upload(item, data)
+    assert doc.page_count == 5
+    # A later edit saved as an incremental update, and a little padding after the end marker
+    # (as some mail systems add), are still good files.
+    assert upload(item, with_incremental_update(data)).page_count == 5
+    assert upload(item, data + b"\r\n\x00\x00").page_count == 5
+
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+@pytest.mark.parametrize("fraction", [0.3, 0.5, 0.9, 0.99])
+def test_truncated_pdf_is_refused_and_nothing_kept(app, db, item, producer, fraction):
+    data = produced(producer)
+    assert upload(item, data).page_count == 5  # the whole file is good
+    db.session.rollback()
+    before = stored_files(app)
+    with pytest.raises(ValidationError) as info:
+        upload(item, data[: int(len(data) * fraction)])
+    assert "damaged or incomplete" in info.value.detail and "file" in info.value.errors
+    db.session.rollback()
+    assert stored_files(app) == before
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+def test_pdf_damaged_in_the_middle_is_refused(app, db, item):
+    data = bytearray(weasyprint_pdf(5))
+    middle = len(data) // 2
+    data[middle : middle + 400] = b" " * 400
+    with pytest.raises(ValidationError) as info:
+        upload(item, bytes(data))
+    assert "damaged or incomplete" in info.value.detail

@@ -8,7 +8,7 @@ import pytest
 
 from app.auth.services import issue_token
 from app.models import Document, Meeting, Role
-from tests.pdfs import make_pdf
+from tests.pdfs import make_pdf, weasyprint_pdf
 
 REASON = "Negotiations are continuing."
 
@@ -161,3 +161,49 @@ def test_patch_and_delete_items(client, db, f, clerk):
     assert client.delete(f"/api/v1/agenda-items/{a.id}", headers=clerk).status_code == 404
     r = client.post("/api/v1/committees", headers=clerk, json={"name": m.committee.name})
     assert r.status_code == 422 and "name" in r.get_json()["errors"]
+
+
+def _stored_files(app) -> list:
+    from pathlib import Path
+
+    return sorted(p for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file())
+
+
+def _post_paper(client, clerk, item_id: int, data: bytes):
+    return client.post(
+        f"/api/v1/agenda-items/{item_id}/documents",
+        headers=clerk,
+        content_type="multipart/form-data",
+        data={"title": "Report", "file": (io.BytesIO(data), "report.pdf")},
+    )
+
+
+def test_truncated_paper_is_refused_by_the_api_and_nothing_kept(app, client, db, f, clerk):
+    item = f.item(f.meeting(f.committee()), "Action plan")
+    db.session.commit()
+    whole = weasyprint_pdf(5)
+    before = _stored_files(app)
+    for fraction in (0.3, 0.5, 0.9, 0.99):
+        r = _post_paper(client, clerk, item.id, whole[: int(len(whole) * fraction)])
+        assert r.status_code == 422 and r.mimetype == "application/problem+json"
+        assert (
+            "damaged or incomplete" in r.get_json()["detail"] and "file" in r.get_json()["errors"]
+        )
+    assert db.session.query(Document).count() == 0 and _stored_files(app) == before
+    r = _post_paper(client, clerk, item.id, whole)
+    assert r.status_code == 201 and r.get_json()["page_count"] == 5
+
+
+def test_oversized_paper_gets_a_problem_naming_the_limit(app, client, db, f, clerk, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+    item = f.item(f.meeting(f.committee()), "Action plan")
+    db.session.commit()
+    before = _stored_files(app)
+    r = _post_paper(client, clerk, item.id, make_pdf(1) + b"%" + b"x" * (3 * 1024 * 1024))
+    body = r.get_json()
+    assert r.status_code == 413 and r.mimetype == "application/problem+json"
+    assert body["status"] == 413 and "larger than 1 MB" in body["detail"]
+    r = _post_paper(client, clerk, item.id, make_pdf(1) + b"%" + b"x" * (1024 * 1024 + 10))
+    assert r.status_code == 422 and "larger than 1 MB" in r.get_json()["detail"]
+    assert db.session.query(Document).count() == 0 and _stored_files(app) == before

@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -21,7 +22,7 @@ from app.models import (
     Regime,
     Role,
 )
-from tests.pdfs import make_pdf
+from tests.pdfs import make_pdf, weasyprint_pdf
 
 REASON = "Negotiations with the bidders are continuing."
 
@@ -398,3 +399,90 @@ def test_change_a_members_role(client, db, f, clerk):
     assert membership.role == MembershipRole.VICE_CHAIR
     page = client.get(f"/committees/{c.slug}/members").get_data(as_text=True)
     assert '<option value="vice_chair" selected>Vice-chair</option>' in page
+
+
+def stored_files(app) -> list:
+    return sorted(p for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file())
+
+
+def upload_paper(client, item, data: bytes, title: str = "Report"):
+    return client.post(
+        f"/agenda-items/{item.id}/documents/new",
+        data={"title": title, "visibility": "public", "file": (io.BytesIO(data), "report.pdf")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_truncated_paper_is_refused_on_the_page_and_nothing_kept(app, client, db, f, clerk):
+    item = f.item(f.meeting(f.committee()), "Action plan")
+    db.session.commit()
+    whole = weasyprint_pdf(5)
+    plain = make_pdf(5, "Action plan")
+    before = stored_files(app)
+    for data in (whole, plain):
+        for fraction in (0.3, 0.5, 0.9):
+            r = upload_paper(client, item, data[: int(len(data) * fraction)])
+            assert r.status_code == 400
+            assert "damaged or incomplete" in r.get_data(as_text=True)
+    assert count(db, Document) == 0 and stored_files(app) == before
+    assert upload_paper(client, item, whole).status_code == 302
+    assert count(db, Document) == 1
+
+
+@pytest.fixture
+def one_mb_limit(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+
+
+def test_oversized_upload_gets_a_page_naming_the_limit(app, client, db, f, clerk, one_mb_limit):
+    item = f.item(f.meeting(f.committee()), "Action plan")
+    db.session.commit()
+    before = stored_files(app)
+    # Beyond the slack Werkzeug refuses the body before the view runs.
+    r = upload_paper(client, item, make_pdf(1) + b"%" + b"x" * (3 * 1024 * 1024))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 413 and r.mimetype == "text/html"
+    assert "The file is too large" in page and "larger than 1 MB" in page
+    assert "Request Entity Too Large" not in page and 'class="govuk-heading-l"' in page
+    # Within the slack the paper check refuses it, in the same words, on the upload form.
+    r = upload_paper(client, item, make_pdf(1) + b"%" + b"x" * (1024 * 1024 + 10))
+    assert r.status_code == 400 and "larger than 1 MB" in r.get_data(as_text=True)
+    assert count(db, Document) == 0 and stored_files(app) == before
+
+
+def test_an_exempt_item_with_a_minute_cannot_be_removed(client, db, f, clerk):
+    from app.models import Declaration, Minute, MinutesState, Visibility
+
+    c = f.committee()
+    m = f.published_meeting(c)
+    exempt = f.exempt_item(m, "Land at Moorgate", paragraphs=(3,))
+    f.minute(m, 212, "Land at Moorgate", item=exempt, text="Sold to the bidder.")
+    other = f.item(m, "Budget")
+    db.session.add(
+        Declaration(meeting=m, item=other, person=f.person(), kind="other_registrable", nature="x")
+    )
+    spare = f.item(m, "Spare")
+    db.session.commit()
+    page = client.get(f"/agenda-items/{exempt.id}/delete").get_data(as_text=True)
+    assert "cannot be removed" in page and "This item has a minute (212)" in page
+    assert "Remove the item</button>" not in page
+    r = client.post(f"/agenda-items/{exempt.id}/delete")
+    assert r.status_code == 409 and "This item has a minute (212)" in r.get_data(as_text=True)
+    r = client.post(f"/agenda-items/{other.id}/delete")
+    assert r.status_code == 409 and "Interests have been declared" in r.get_data(as_text=True)
+    db.session.expire_all()
+    minute = db.session.scalar(select(Minute))
+    assert minute.item.id == exempt.id and minute.item.visibility == Visibility.EXEMPT
+    assert count(db, Declaration) == 1 and len(m.items) == 3
+    # Approved minutes lock the agenda: even an item nothing refers to stays.
+    f.with_minutes_state(m, MinutesState.APPROVED)
+    db.session.commit()
+    r = client.post(f"/agenda-items/{spare.id}/delete")
+    assert r.status_code == 409 and "approved and locked" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert len(db.session.get(Meeting, m.id).items) == 3
+    # The approved minutes are public, but the exempt item's minute stays hidden.
+    client.post("/sign-out")
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "Land at Moorgate" in page and "Sold to the bidder" not in page
