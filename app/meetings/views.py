@@ -85,9 +85,14 @@ def schema_org_event(meeting: Meeting) -> dict:
 
 
 def _declarations_by_item(meeting: Meeting) -> dict:
+    """Declarations keyed by the top-level item, since sub-items are minuted with their
+    parent; one made on a sub-item would otherwise never reach the minutes."""
     out: dict[int, list] = {}
     for d in meeting.declarations:
-        out.setdefault(d.agenda_item_id, []).append(d)
+        item = d.item
+        while item.parent is not None:
+            item = item.parent
+        out.setdefault(item.id, []).append(d)
     return out
 
 

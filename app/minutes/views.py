@@ -90,11 +90,11 @@ def _edit_context(minute: Minute, **forms):
     action_form.owner_id.choices = _people_choices("Choose the owner")
     declaration_form = forms.get("declaration_form") or DeclarationForm(prefix="declaration")
     declaration_form.person_id.choices = _people_choices("Choose the person")
-    declarations = [
-        d
-        for d in minute.meeting.declarations
-        if minute.item is not None and d.agenda_item_id == minute.item.id
-    ]
+    # Sub-items are minuted with their parent, so their declarations belong here too.
+    item_ids = set()
+    if minute.item is not None:
+        item_ids = {minute.item.id} | {c.id for c in minute.item.children}
+    declarations = [d for d in minute.meeting.declarations if d.agenda_item_id in item_ids]
     actions = {r.id: r.actions for r in minute.resolutions}
     return {
         "minute": minute,

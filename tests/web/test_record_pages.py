@@ -341,3 +341,37 @@ def test_late_arrival_inquorate_and_declarations_in_the_minutes(client, db, f, s
     assert "Sue Wilson (arrived during item 2)" in page
     assert "The meeting was inquorate" in page
     assert "Councillor Lakin declared a disclosable pecuniary interest: Owns land nearby" in page
+
+
+def test_declarations_on_sub_items_reach_the_minutes(client, db, f, setup, sign_in):
+    s = setup
+    budget = next(i for i in s["may"].items if i.title == "Budget")
+    capital = agenda.add_item(s["may"], parent=budget, title="Capital programme")
+    db.session.commit()
+    from app.auth.services import issue_token
+
+    r = client.post(
+        f"/api/v1/meetings/{s['may'].id}/declarations",
+        headers={"Authorization": f"Bearer {issue_token(s['clerk'])}"},
+        json={
+            "person_id": s["other"].id,
+            "agenda_item_id": capital.id,
+            "kind": "non_registrable",
+            "nature": "Her husband bids for the capital works",
+            "withdrew": True,
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    sign_in(s["clerk"])
+    client.post(f"/meetings/{s['may'].id}/minutes/draft")
+    minute = db.session.scalar(select(Minute).where(Minute.agenda_item_id == budget.id))
+    edit = client.get(f"/minutes/{minute.id}/edit").get_data(as_text=True)
+    assert "Her husband bids for the capital works" in edit
+    f.with_minutes_state(s["may"], MinutesState.APPROVED)
+    db.session.commit()
+    page = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
+    section = page.split(f'id="minute-{minute.number}"')[1].split("</section>")[0]
+    assert (
+        "Karen Smith declared a non registrable interest: Her husband bids for the capital works"
+        " and withdrew from the meeting for this item." in section
+    )
