@@ -86,6 +86,10 @@ def create_action(
         rag=Rag(extra["rag"]) if extra.get("rag") else None,
         minute=extra.get("minute"),
     )
+    if action.rag == Rag.GREY:
+        # Grey means complete and evidenced, so a grey action (from a plan) is complete.
+        action.status = ActionStatus.COMPLETE
+        action.closed_at = utcnow()
     db.session.add(action)
     db.session.flush()
     record("action_created", action, user=user, summary=action.title)
@@ -131,6 +135,12 @@ def post_update(
     new_status = status or action.status
     if rag == Rag.GREY and new_status != ActionStatus.COMPLETE:
         errors["rag"] = ["Grey is for actions that are complete and evidenced."]
+    elif rag is None and action.rag == Rag.GREY and new_status != ActionStatus.COMPLETE:
+        # Reopening (or cancelling) must not leave a grey rating behind.
+        errors["rag"] = [
+            "This action is rated grey (complete and evidenced): choose red, amber or green "
+            f"when you mark it {new_status.value.replace('_', ' ')}."
+        ]
     if note and len(note) > 10_000:
         errors["note"] = ["At most 10,000 characters."]
     if errors:
@@ -255,6 +265,8 @@ def preview_plan(committee: Committee, data: bytes | str) -> CsvPreview:
         if rag and rag not in {r.value for r in Rag}:
             row.errors.append(f"RAG {values['rag']!r} should be red, amber, green or grey.")
         values["rag"] = rag or None
+        # Shown in the preview: grey (complete and evidenced) rows are imported as complete.
+        values["status"] = ActionStatus.COMPLETE if rag == Rag.GREY else ActionStatus.OPEN
         rows.append(row)
     return CsvPreview(rows)
 

@@ -108,3 +108,30 @@ def test_action_plan_with_a_bad_row_imports_nothing(db, f, ctx):
     with pytest.raises(ValidationError):
         services.import_plan(c, bad)
     assert db.session.scalar(select(func.count()).select_from(Action)) == 0
+
+
+def test_grey_only_ever_means_complete(db, f, ctx):
+    c, owner, resolution = ctx
+    clerk = f.user(Role.CLERK)
+    action = services.create_from_resolution(resolution, "Send the plan", owner.person_id)
+    services.post_update(action, clerk, "Evidence filed", "complete", "grey")
+    # Reopening (or cancelling) without a new rating would leave it grey while open.
+    for status in ("open", "in_progress", "cancelled"):
+        with pytest.raises(ValidationError) as info:
+            services.post_update(action, clerk, "Reopened", status)
+        assert "rated grey" in info.value.errors["rag"][0]
+    assert (action.status, action.rag, len(action.updates)) == (ActionStatus.COMPLETE, Rag.GREY, 1)
+    services.post_update(action, clerk, "Evidence was incomplete", "open", "amber")
+    assert (action.status, action.rag, action.closed_at) == (ActionStatus.OPEN, Rag.AMBER, None)
+    # A grey row in an action plan is imported as complete, as the preview says.
+    f.person("Sue Wilson")
+    plan = PLAN + "Keeping safe,,1.2.4,Train staff,Sue Wilson,,2013-06-30,,Grey\n"
+    preview = services.preview_plan(c, plan)
+    assert preview.ok and preview.rows[-1].values["status"] == ActionStatus.COMPLETE
+    created = services.import_plan(c, plan)
+    assert [(a.status, a.rag) for a in created] == [
+        (ActionStatus.OPEN, Rag.GREEN),
+        (ActionStatus.OPEN, Rag.AMBER),
+        (ActionStatus.COMPLETE, Rag.GREY),
+    ]
+    assert created[-1].closed_at is not None and created[-1] not in services.open_actions(c)
