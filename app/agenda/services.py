@@ -8,12 +8,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from sqlalchemy import func, or_, select
+
 from app.agenda.models import SCHEDULE_12A, AgendaItem, ItemKind, Visibility
 from app.audit.services import record
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
-from app.meetings.models import AgendaState, Meeting
+from app.meetings.models import AgendaState, Attendance, Declaration, Meeting
 from app.meetings.services import check_version
+from app.minutes.models import Minute
 from app.people.models import Person
 
 EXCLUSION_TITLE = "Exclusion of the press and public"
@@ -35,23 +38,39 @@ EDITABLE_FIELDS = (
 )
 
 
-def exclusion_resolution(paragraphs: Iterable[int]) -> str:
-    """The draft resolution that opens Part 2, citing the paragraphs relied on."""
+def exclusion_resolution(paragraphs: Iterable[int], confidential: bool = False) -> str:
+    """The draft resolution that opens Part 2, citing what it relies on.
+
+    Exempt information is defined by the paragraphs of Part 1 of Schedule 12A and the public
+    may be excluded for it by resolution (s.100A(4)); confidential information is defined by
+    s.100A(3) and the public must be excluded whenever it would be disclosed (s.100A(2)).
+    Schedule 12A says nothing about confidential information, so it is cited only for
+    exempt items."""
     paras = sorted(set(paragraphs))
-    if not paras:
-        cited = "Part 1 of Schedule 12A"
+    grounds = []
+    if confidential:
+        grounds.append("confidential information as defined in Section 100A(3) of the Act")
+    if paras or not confidential:
+        if not paras:
+            cited = "Part 1 of Schedule 12A"
+        else:
+            words = (
+                f"Paragraph {paras[0]}"
+                if len(paras) == 1
+                else "Paragraphs " + ", ".join(map(str, paras[:-1])) + f" and {paras[-1]}"
+            )
+            cited = f"{words} of Part 1 of Schedule 12A"
+        grounds.append(f"exempt information as defined in {cited} to the Act")
+    if confidential and paras:
+        section = "Section 100A(2) and (4)"
+    elif confidential:
+        section = "Section 100A(2)"
     else:
-        words = (
-            f"Paragraph {paras[0]}"
-            if len(paras) == 1
-            else "Paragraphs " + ", ".join(map(str, paras[:-1])) + f" and {paras[-1]}"
-        )
-        cited = f"{words} of Part 1 of Schedule 12A"
+        section = "Section 100A(4)"
     return (
-        "That under Section 100A(4) of the Local Government Act 1972, the public be excluded "
+        f"That under {section} of the Local Government Act 1972, the public be excluded "
         "from the meeting for the following items of business on the grounds that they involve "
-        f"the likely disclosure of exempt information as defined in {cited} to the Local "
-        "Government Act 1972."
+        f"the likely disclosure of {' and '.join(grounds)}."
     )
 
 
@@ -219,7 +238,56 @@ def update_item(item: AgendaItem, expected_version: int | None = None, **fields)
     return item
 
 
+def removal_blockers(item: AgendaItem) -> list[str]:
+    """Why an item may not be removed: the record of the meeting refers to it or its
+    sub-items. Removing it would orphan a minute (an exempt item's minute would turn public,
+    since a minute is restricted through its item) and delete declarations of interest."""
+    meeting = item.meeting
+    if meeting.minutes_locked:
+        return [
+            "The minutes of this meeting are approved and locked, so its agenda items cannot "
+            "be removed."
+        ]
+    ids = [item.id, *(c.id for c in item.children)]
+    blockers = []
+    numbers = db.session.scalars(
+        select(Minute).where(Minute.agenda_item_id.in_(ids)).order_by(Minute.number)
+    ).all()
+    if numbers:
+        which = ", ".join(m.display_number for m in numbers)
+        blockers.append(
+            f"This item has a minute ({which}); an item with a minute cannot be removed, "
+            "because the minute would lose its item. Edit the item instead."
+            if len(numbers) == 1
+            else f"This item and its sub-items have minutes ({which}); an item with a minute "
+            "cannot be removed, because the minute would lose its item. Edit the item instead."
+        )
+    declared = db.session.scalar(
+        select(func.count()).select_from(Declaration).where(Declaration.agenda_item_id.in_(ids))
+    )
+    if declared:
+        blockers.append(
+            f"Interests have been declared on this item ({declared}); an item with "
+            "declarations of interest cannot be removed."
+        )
+    attended = db.session.scalar(
+        select(func.count())
+        .select_from(Attendance)
+        .where(or_(Attendance.arrived_at_item_id.in_(ids), Attendance.left_at_item_id.in_(ids)))
+    )
+    if attended:
+        blockers.append(
+            "The attendance register records someone arriving or leaving at this item, so it "
+            "cannot be removed."
+        )
+    return blockers
+
+
 def delete_item(item: AgendaItem) -> None:
+    """Remove an item and its sub-items, unless the record of the meeting refers to them."""
+    blockers = removal_blockers(item)
+    if blockers:
+        raise Conflict(" ".join(blockers), {"item": blockers})
     meeting = item.meeting
     parent_id = item.parent_id
     record("agenda_item_deleted", item, summary=item.title)
@@ -287,7 +355,8 @@ def arrange_parts(meeting: Meeting) -> None:
             position=len(top) + _PARK,
         )
         db.session.add(exclusion)
-    exclusion.purpose = exclusion_resolution(paragraphs)
+    confidential = any(i.visibility == Visibility.CONFIDENTIAL for i in part_two)
+    exclusion.purpose = exclusion_resolution(paragraphs, confidential=confidential)
     exclusion.section = None
     db.session.flush()
     _apply_order([*part_one, exclusion, *part_two])

@@ -202,11 +202,21 @@ def delete_item(item_id: int):
     meeting = item.meeting
     if request.method == "POST":
         title = item.title
-        services.delete_item(item)
+        try:
+            services.delete_item(item)
+        except Conflict:
+            db.session.rollback()
+            item = _item_or_404(item_id)
+            blockers = services.removal_blockers(item)
+            return render_template(
+                "agenda/delete.html", item=item, meeting=item.meeting, blockers=blockers
+            ), 409
         db.session.commit()
         flash(f"Removed {title}", "success")
         return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
-    return render_template("agenda/delete.html", item=item, meeting=meeting)
+    return render_template(
+        "agenda/delete.html", item=item, meeting=meeting, blockers=services.removal_blockers(item)
+    )
 
 
 @bp.route("/agenda-items/<int:item_id>/documents/new", methods=["GET", "POST"])

@@ -189,7 +189,9 @@ def update_agenda_item(body, item_id):
 @meetings_bp.route("/agenda-items/<int:item_id>", methods=["DELETE"])
 @meetings_bp.response(204)
 def delete_agenda_item(item_id):
-    """Remove an item (and its sub-items)."""
+    """Remove an item (and its sub-items). 409 when the record of the meeting refers to it
+    (a minute, declarations of interest, the attendance register) or its minutes are
+    approved."""
     require_staff()
     agenda_services.delete_item(_item_or_404(item_id))
     db.session.commit()

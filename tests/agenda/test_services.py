@@ -144,3 +144,102 @@ def test_stale_item_edit_is_a_conflict(meeting):
     with pytest.raises(Conflict):
         services.update_item(item, expected_version=version, title="Budget (old copy)")
     assert item.title == "Budget 2026/27"
+
+
+def _exempt(meeting, title="Land at Moorgate", paragraphs=(3,)):
+    return services.add_item(
+        meeting,
+        title=title,
+        visibility="exempt",
+        exempt_paragraphs=list(paragraphs),
+        public_interest_reason=REASON,
+    )
+
+
+def test_exclusion_wording_for_confidential_only_and_mixed_part_two(meeting):
+    secret = services.add_item(meeting, title="Legal advice", visibility="confidential")
+    exclusion = next(i for i in meeting.items if i.kind == ItemKind.EXCLUSION)
+    # Confidential information is defined by s.100A(3), not Schedule 12A, and the public must
+    # be excluded under s.100A(2).
+    assert exclusion.purpose == (
+        "That under Section 100A(2) of the Local Government Act 1972, the public be excluded "
+        "from the meeting for the following items of business on the grounds that they involve "
+        "the likely disclosure of confidential information as defined in Section 100A(3) of "
+        "the Act."
+    )
+    assert "Schedule 12A" not in exclusion.purpose
+    _exempt(meeting, paragraphs=(3, 1))
+    assert exclusion.purpose == (
+        "That under Section 100A(2) and (4) of the Local Government Act 1972, the public be "
+        "excluded from the meeting for the following items of business on the grounds that "
+        "they involve the likely disclosure of confidential information as defined in Section "
+        "100A(3) of the Act and exempt information as defined in Paragraphs 1 and 3 of Part 1 "
+        "of Schedule 12A to the Act."
+    )
+    services.update_item(secret, visibility="public")
+    assert exclusion.purpose.startswith("That under Section 100A(4) of")
+    assert "confidential" not in exclusion.purpose
+    assert "exempt information as defined in Paragraphs 1 and 3 of Part 1" in exclusion.purpose
+
+
+def _state(db, meeting):
+    from sqlalchemy import select
+
+    from app.models import Declaration, Minute
+
+    return (
+        sorted((i.id, i.title, i.position) for i in meeting.items),
+        sorted(
+            (m.number, m.agenda_item_id)
+            for m in db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id))
+        ),
+        len(db.session.scalars(select(Declaration)).all()),
+    )
+
+
+def test_an_item_with_a_minute_or_declarations_cannot_be_removed(db, f, meeting):
+    from app.meetings.attendance import add_declaration
+
+    exempt = _exempt(meeting)
+    minute = f.minute(meeting, 212, "Land at Moorgate", item=exempt, text="Sold for £1.")
+    assert minute.restricted
+    before = _state(db, meeting)
+    with pytest.raises(Conflict) as info:
+        services.delete_item(exempt)
+    assert info.value.detail.startswith("This item has a minute (212)")
+    assert _state(db, meeting) == before
+    assert minute.item is exempt and minute.restricted  # still hidden from the public
+
+    # A sub-item's declaration protects its parent too.
+    parent = services.add_item(meeting, title="Budget")
+    child = services.add_item(meeting, parent=parent, title="Capital")
+    add_declaration(meeting, child.id, f.person("Sue Wilson"), "other_registrable", "Governor")
+    before = _state(db, meeting)
+    with pytest.raises(Conflict) as info:
+        services.delete_item(parent)
+    assert "Interests have been declared" in info.value.detail
+    assert _state(db, meeting) == before
+
+    # Someone arriving at an item is part of the record too.
+    late = services.add_item(meeting, title="Late arrival")
+    f.attendance(meeting, f.person(), arrived_at_item_id=late.id)
+    with pytest.raises(Conflict) as info:
+        services.delete_item(late)
+    assert "attendance register" in info.value.detail
+
+    # An item the record does not mention is removed as before.
+    spare = services.add_item(meeting, title="Spare")
+    services.delete_item(spare)
+    assert spare not in meeting.items
+
+
+def test_no_item_is_removed_once_the_minutes_are_approved(db, f, meeting):
+    from app.models import MinutesState
+
+    spare = services.add_item(meeting, title="Spare")
+    f.with_minutes_state(meeting, MinutesState.APPROVED)
+    before = _state(db, meeting)
+    with pytest.raises(Conflict) as info:
+        services.delete_item(spare)
+    assert "approved and locked" in info.value.detail
+    assert _state(db, meeting) == before

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pikepdf
 import pytest
+from sqlalchemy import select
 
 from app.auth.services import issue_token
 from app.models import Document, Meeting, Role
@@ -161,6 +162,27 @@ def test_patch_and_delete_items(client, db, f, clerk):
     assert client.delete(f"/api/v1/agenda-items/{a.id}", headers=clerk).status_code == 404
     r = client.post("/api/v1/committees", headers=clerk, json={"name": m.committee.name})
     assert r.status_code == 422 and "name" in r.get_json()["errors"]
+
+
+def test_deleting_an_item_the_record_refers_to_is_a_conflict(client, db, f, clerk):
+    from app.models import AgendaItem, Minute, MinutesState
+
+    m = f.published_meeting(f.committee())
+    exempt = f.exempt_item(m, "Land at Moorgate", paragraphs=(3,))
+    f.minute(m, 212, "Land at Moorgate", item=exempt, text="Sold to the bidder.")
+    spare = f.item(m, "Spare")
+    db.session.commit()
+    r = client.delete(f"/api/v1/agenda-items/{exempt.id}", headers=clerk)
+    assert r.status_code == 409 and r.mimetype == "application/problem+json"
+    assert r.get_json()["detail"].startswith("This item has a minute (212)")
+    db.session.expire_all()
+    assert db.session.scalar(select(Minute)).agenda_item_id == exempt.id
+    assert db.session.query(AgendaItem).count() == 2
+    f.with_minutes_state(db.session.get(type(m), m.id), MinutesState.APPROVED)
+    db.session.commit()
+    r = client.delete(f"/api/v1/agenda-items/{spare.id}", headers=clerk)
+    assert r.status_code == 409 and "approved and locked" in r.get_json()["detail"]
+    assert db.session.query(AgendaItem).count() == 2
 
 
 def _stored_files(app) -> list:
