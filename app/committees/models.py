@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import created_at, fk, intpk, str_enum, updated_at
-from app.core.permissions import is_staff, person_id_of
+from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
 from app.people.models import Person
 
@@ -135,6 +135,8 @@ class Committee(db.Model):
 
     def is_member_user(self, user) -> bool:
         """Whether the signed-in user serves on this committee now (any role)."""
+        if isinstance(user, CommitteeReader):
+            return user.committee_id == self.id
         pid = person_id_of(user)
         if pid is None:
             return False

@@ -32,3 +32,18 @@ def is_admin(user: User | None) -> bool:
 
 def person_id_of(user: User | None) -> int | None:
     return user.person_id if is_authenticated(user) else None
+
+
+class CommitteeReader:
+    """Stands for "any current member of this committee" where something is made once for all
+    of them (the members' agenda pack). Signed in, not staff, owning nothing: the models'
+    predicates then give exactly what every member may see, and no more."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    role = Role.MEMBER
+    person_id = None
+
+    def __init__(self, committee_id: int) -> None:
+        self.committee_id = committee_id

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pikepdf
@@ -24,6 +24,7 @@ from app.actions.services import open_actions
 from app.agenda.documents import document_path
 from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, ItemKind
 from app.core.markdown import render as render_markdown
+from app.core.permissions import CommitteeReader
 from app.extensions import db
 from app.meetings.models import AttendanceStatus, Meeting, MinutesState
 from app.minutes.models import Minute
@@ -79,6 +80,12 @@ def _count(pdf: bytes) -> int:
         return len(doc.pages)
 
 
+def reader_for(meeting: Meeting, variant: str):
+    """Who a variant is for, as the permission predicates understand it: the public pack is
+    what an anonymous visitor may see, the members' pack what any member may see."""
+    return CommitteeReader(meeting.committee_id) if variant == MEMBERS else None
+
+
 def previous_meeting(meeting: Meeting) -> Meeting | None:
     return db.session.scalar(
         select(Meeting)
@@ -119,24 +126,44 @@ def minutes_pdf(meeting: Meeting, include_restricted: bool, standalone: bool = T
 
 def _papers(meeting: Meeting, variant: str) -> list[Paper]:
     members = variant == MEMBERS
+    reader = reader_for(meeting, variant)
     papers: list[Paper] = []
     previous = previous_meeting(meeting)
     for item, number in meeting.numbered_items():
         if item.kind == ItemKind.PREVIOUS_MINUTES and previous is not None:
-            pdf = minutes_pdf(previous, include_restricted=members, standalone=False)
             title = f"Minutes of the meeting held on {_long_date(previous)}"
-            papers.append(Paper(item, number, title, "minutes", pdf, _count(pdf)))
+            if previous.can_see_minutes(reader):
+                pdf = minutes_pdf(
+                    previous,
+                    include_restricted=previous.can_see_restricted(reader),
+                    standalone=False,
+                )
+                papers.append(Paper(item, number, title, "minutes", pdf, _count(pdf)))
+            else:
+                # Draft minutes this audience may not see yet: say so rather than leave a gap.
+                pdf = _render(
+                    "packs/pdf/to_follow.html",
+                    previous=previous,
+                    long_date=_long_date(previous),
+                    public=not members,
+                )
+                papers.append(Paper(item, number, f"{title} (to follow)", "to_follow", pdf, 1))
         if item.kind == ItemKind.MATTERS_ARISING:
-            actions = [
-                a
-                for a in open_actions(meeting.committee)
-                if members or not (a.source_minute and a.source_minute.restricted)
-            ]
-            pdf = _render("packs/pdf/actions.html", meeting=meeting, actions=actions)
+            actions = action_log(meeting, reader)
+            pdf = _render(
+                "packs/pdf/actions.html",
+                meeting=meeting,
+                actions=actions,
+                as_at=_as_at(meeting, actions),
+            )
             papers.append(Paper(item, number, "Action log", "actions", pdf, _count(pdf)))
+        withheld_item = False
         for doc in item.documents:
             restricted = doc.visibility.restricted or item.restricted
+            if restricted and not members and item.restricted and withheld_item:
+                continue  # one page stands for all of a restricted item's papers
             if restricted and not members:
+                withheld_item = True
                 paragraphs = doc.exempt_paragraphs or item.exempt_paragraphs
                 reason = doc.public_interest_reason or item.public_interest_reason
                 pdf = _render(
@@ -161,7 +188,7 @@ def _papers(meeting: Meeting, variant: str) -> list[Paper]:
                         restricted=True,
                     )
                 )
-                break  # one page stands for all of a restricted item's papers
+                continue  # a confidential paper in an open item hides only itself
             path = document_path(doc)
             if not path.exists():
                 raise PackError(f"The stored file of paper {doc.id} ({doc.title}) is missing.")
@@ -182,6 +209,21 @@ def _papers(meeting: Meeting, variant: str) -> list[Paper]:
         paper.first_page = page
         page += paper.pages
     return papers
+
+
+def action_log(meeting: Meeting, reader) -> list:
+    """Open actions as the action tracker would show them to this reader."""
+    return [a for a in open_actions(meeting.committee) if a.can_view(reader)]
+
+
+def _as_at(meeting: Meeting, actions: list) -> date:
+    """The date the action log speaks for ("overdue" is judged on it): the later of the
+    agenda's publication and the last change to a listed action. Taken from the data, not
+    the clock, so an unchanged pack stays the same from one day to the next."""
+    moments = [a.updated_at for a in actions]
+    published = [p.published_at for p in meeting.publications]
+    moments.append(max(published) if published else meeting.created_at)
+    return max(m.astimezone(meeting.tz) for m in moments if m is not None).date()
 
 
 def _long_date(meeting: Meeting) -> str:

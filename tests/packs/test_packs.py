@@ -77,7 +77,7 @@ def meeting(db, f):
     )
     meetings.publish_agenda(m)
     db.session.commit()
-    return {"meeting": m, "member": member_user, "committee": c}
+    return {"meeting": m, "member": member_user, "committee": c, "earlier": earlier}
 
 
 def test_ranges_in_the_agenda_equal_the_stamped_pages(meeting):
@@ -150,13 +150,92 @@ def test_members_pack_includes_and_marks_the_exempt_paper(meeting):
     assert "Members' version" in texts[0]
 
 
-def test_previous_minutes_rendered_with_draft_mark_and_resolutions(meeting):
-    pack = builder.build_pack(meeting["meeting"], "public")
-    paper = next(p for p in pack.papers if p.kind == "minutes")
-    text = page_texts(pack.pdf)[pack.agenda_pages + paper.first_page - 1]
+def paper_text(pack, paper) -> str:
+    texts = page_texts(pack.pdf)
+    return "\n".join(
+        texts[pack.agenda_pages + paper.first_page - 1 : pack.agenda_pages + paper.last_page]
+    )
+
+
+def test_previous_minutes_follow_who_may_see_them(db, meeting):
+    # Draft minutes published to members only: the public pack says they are to follow (as
+    # /minutes.pdf is 404 to the public), the members' pack carries them with the DRAFT mark.
+    public = builder.build_pack(meeting["meeting"], "public")
+    notice = next(p for p in public.papers if p.item.kind == "previous_minutes")
+    assert notice.kind == "to_follow" and notice.pages == 1
+    text = paper_text(public, notice)
+    assert "To follow" in text and "Resolved:-" not in text and "budget" not in text
+    agenda_text = "\n".join(page_texts(public.pdf)[: public.agenda_pages])
+    assert f"(Page {notice.first_page})" in agenda_text
+    members = builder.build_pack(meeting["meeting"], "members")
+    paper = next(p for p in members.papers if p.kind == "minutes")
+    text = paper_text(members, paper)
     assert "DRAFT" in text and "Resolved:-" in text
     assert "(1) That the budget be approved." in text
     assert "(2) That progress be reported in March." in text
+    # Where the committee publishes its draft minutes, the public pack carries them too.
+    meeting["committee"].publish_draft_minutes = True
+    db.session.commit()
+    public = builder.build_pack(meeting["meeting"], "public")
+    paper = next(p for p in public.papers if p.kind == "minutes")
+    assert "DRAFT" in paper_text(public, paper)
+
+
+def test_unpublished_minutes_and_their_actions_stay_out_of_packs(db, f, meeting):
+    from app.actions import services as actions
+    from app.models import Minute
+
+    c, earlier = meeting["committee"], meeting["earlier"]
+    owner = f.person("Owner Person")
+    minute = db.session.query(Minute).filter_by(meeting_id=earlier.id).one()
+    minutes.save_minute(minute, f"Draft words {CANARY}M", minute.version)
+    actions.create_from_resolution(minute.resolutions[0], f"Follow up {CANARY}R", owner.id)
+    actions.create_action(c, f"Standalone task {CANARY}S", owner.id)
+    db.session.commit()
+    for variant in ("public", "members"):
+        pack = builder.build_pack(meeting["meeting"], variant)
+        whole, raw = "\n".join(page_texts(pack.pdf)), all_strings(pack.pdf)
+        visible = variant == "members"  # members may see published drafts and all actions
+        for mark in ("M", "R", "S"):
+            assert ((CANARY + mark) in whole) is visible, (variant, mark)
+            # Generated text is glyph ids, so only absence can be checked byte for byte.
+            assert visible or (CANARY + mark).encode() not in raw, (variant, mark)
+    # Minutes not yet circulated are in no pack; the standalone action stays in the members'.
+    f.with_minutes_state(earlier, MinutesState.DRAFT)
+    db.session.commit()
+    members = builder.build_pack(meeting["meeting"], "members")
+    whole, raw = "\n".join(page_texts(members.pdf)), all_strings(members.pdf)
+    assert f"{CANARY}M".encode() not in raw and f"{CANARY}R".encode() not in raw
+    assert f"{CANARY}S" in whole
+    assert any(p.kind == "to_follow" for p in members.papers)
+    public = builder.build_pack(meeting["meeting"], "public")
+    raw = all_strings(public.pdf)
+    assert not any(f"{CANARY}{mark}".encode() in raw for mark in "MRS")
+
+
+def test_public_papers_after_a_confidential_one_are_kept(db, meeting):
+    m = meeting["meeting"]
+    item = next(i for i in m.items if i.title == "Pharmacy services")
+    add_document(
+        item,
+        io.BytesIO(make_pdf(2, f"Contract {CANARY}")),
+        "contract.pdf",
+        "Contract terms",
+        visibility="confidential",
+    )
+    add_document(item, io.BytesIO(make_pdf(1, "Appendix B")), "appendix-b.pdf", "Appendix B")
+    db.session.commit()
+    pack = builder.build_pack(m, "public")
+    mine = [p for p in pack.papers if p.item.id == item.id]
+    withheld = f"Item {mine[0].number}: not for publication"
+    assert [p.title for p in mine] == ["Pharmacy report", "Appendix A", withheld, "Appendix B"]
+    text = "\n".join(page_texts(pack.pdf))
+    assert "Appendix B page 1" in text and CANARY not in text
+    members = builder.build_pack(m, "members")
+    assert [p.title for p in members.papers if p.item.id == item.id][2:] == [
+        "Contract terms",
+        "Appendix B",
+    ]
 
 
 def test_served_from_cache_with_etag_range_and_access(client, db, f, meeting, sign_in, monkeypatch):
