@@ -97,13 +97,15 @@ def agenda_item_out(item: AgendaItem, number: str, user) -> dict:
         "exempt_paragraphs": item.exempt_paragraphs,
         "public_interest_reason": None,
         "urgent": item.urgent,
-        "urgent_reason": item.urgent_reason,
+        "urgent_reason": None,
         "documents": [],
     }
     if not item.can_see_papers(user):
         # The public agenda shows an exempt item's title and paragraphs, nothing more.
         return out
     out["purpose"] = item.purpose
+    # The special circumstances describe the business, so they are withheld with it.
+    out["urgent_reason"] = item.urgent_reason
     out["public_interest_reason"] = item.public_interest_reason
     out["documents"] = [
         {

@@ -486,3 +486,36 @@ def test_an_exempt_item_with_a_minute_cannot_be_removed(client, db, f, clerk):
     client.post("/sign-out")
     page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
     assert "Land at Moorgate" in page and "Sold to the bidder" not in page
+
+
+def test_urgent_reasons_of_restricted_items_are_not_public(client, db, f, sign_in):
+    import subprocess
+
+    c = f.committee()
+    m = f.published_meeting(c)
+    f.item(m, "Flood response", urgent=True, urgent_reason="Flooding on 3 March FLOODPUBLIC")
+    f.exempt_item(
+        m, "Care home closure", urgent=True, urgent_reason="Provider insolvent URGENTCANARY"
+    )
+    member = f.member_user(c)
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert page.count("Urgent item") == 2 and "FLOODPUBLIC" in page
+    assert "URGENTCANARY" not in page
+    items = client.get(f"/api/v1/meetings/{m.id}/agenda-items").get_json()["items"]
+    reasons = {i["title"]: i["urgent_reason"] for i in items}
+    assert reasons == {
+        "Flood response": "Flooding on 3 March FLOODPUBLIC",
+        "Care home closure": None,
+    }
+    pack = client.get(f"/meetings/{m.id}/pack.pdf")
+    assert pack.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pack.data, capture_output=True, check=True
+    ).stdout.decode()
+    assert "FLOODPUBLIC" in text and "URGENTCANARY" not in text
+    for user in (member, clerk):
+        sign_in(user)
+        assert "URGENTCANARY" in client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+        client.post("/sign-out")
