@@ -153,7 +153,7 @@ def post_resolution(body, minute_id):
     minute = db.session.get(Minute, minute_id)
     if minute is None:
         abort(404, message="No minute with that id.")
-    votes = [(v["person_id"], v["vote"]) for v in body.pop("votes", None) or []]
+    votes = [(v.get("person_id", v.get("name")), v["vote"]) for v in body.pop("votes", None) or []]
     resolution = minute_services.add_resolution(minute, user=user, named_votes=votes, **body)
     db.session.commit()
     return {
@@ -162,6 +162,13 @@ def post_resolution(body, minute_id):
         "reference": resolution.reference,
         "kind": resolution.kind.value,
         "text": resolution.text,
+        "votes_for": resolution.votes_for,
+        "votes_against": resolution.votes_against,
+        "abstentions": resolution.abstentions,
+        "votes": [
+            {"person_id": v.person_id, "name": v.person.display_name, "vote": v.vote.value}
+            for v in resolution.votes
+        ],
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 MAX_PER_PAGE = 200
 
@@ -344,8 +344,14 @@ class ResolutionIn(Schema):
 
 
 class NamedVote(Schema):
-    person_id = fields.Integer(required=True)
+    person_id = fields.Integer(metadata={"description": "The voter; or give their name"})
+    name = fields.String(metadata={"description": "A voting member's (or substitute's) name"})
     vote = fields.String(required=True, validate=validate.OneOf(["for", "against", "abstain"]))
+
+    @validates_schema
+    def one_voter(self, data, **kwargs):
+        if ("person_id" in data) == ("name" in data):
+            raise ValidationError("Give the voter's person_id or their name.", "person_id")
 
 
 class ResolutionSchema(Schema):
@@ -354,6 +360,16 @@ class ResolutionSchema(Schema):
     reference = fields.String()
     kind = fields.String()
     text = fields.String()
+    votes_for = fields.Integer(allow_none=True)
+    votes_against = fields.Integer(allow_none=True)
+    abstentions = fields.Integer(allow_none=True)
+    votes = fields.List(fields.Nested(lambda: NamedVoteOut()))
+
+
+class NamedVoteOut(Schema):
+    person_id = fields.Integer()
+    name = fields.String()
+    vote = fields.String()
 
 
 class ActionIn(Schema):

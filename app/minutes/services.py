@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from app.agenda.models import AgendaItem, ItemKind
 from app.audit.services import record
-from app.committees.models import Committee
+from app.committees.models import VOTING_ROLES, Committee
 from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
-from app.meetings.models import Meeting, MinutesState
+from app.meetings.models import AttendanceStatus, Meeting, MinutesState
 from app.minutes.models import (
     Minute,
     MinuteRevision,
@@ -190,6 +190,33 @@ def correct_minute(minute: Minute, text: str, reason: str, user=None) -> Minute:
     return minute
 
 
+def voters(meeting: Meeting) -> list[Person]:
+    """Who may have a named vote: the voting members on the day and any substitutes."""
+    on = meeting.local_start.date()
+    people = [m.person for m in meeting.committee.current_memberships(on) if m.role in VOTING_ROLES]
+    people += [
+        a.person
+        for a in meeting.attendance
+        if a.status == AttendanceStatus.SUBSTITUTE and a.person not in people
+    ]
+    return people
+
+
+def _voter(minute: Minute, who) -> Person | None:
+    """A named vote names a person by id, or by name among the meeting's voters."""
+    if isinstance(who, Person):
+        return who
+    if isinstance(who, int) and not isinstance(who, bool):
+        return db.session.get(Person, who)
+    if isinstance(who, str) and who.strip():
+        wanted = " ".join(who.split()).lower()
+        matches = [
+            p for p in voters(minute.meeting) if wanted in (p.name.lower(), p.display_name.lower())
+        ]
+        return matches[0] if len(matches) == 1 else None
+    return None
+
+
 def add_resolution(
     minute: Minute,
     text: str,
@@ -201,20 +228,25 @@ def add_resolution(
     user=None,
     named_votes: list[tuple[int, str]] | None = None,
 ) -> Resolution:
-    """The next numbered resolution; votes as counts, or named (person id, for/against/
-    abstain) when the minutes record how each member voted."""
+    """The next numbered resolution; votes as counts, or named (person id or member's name,
+    for/against/abstain) when the minutes record how each member voted, and then the counts
+    follow from the names."""
     if minute.locked:
         raise Conflict("These minutes are approved and locked.")
     errors: dict[str, list[str]] = {}
     votes = []
-    for person_id, choice in named_votes or []:
-        person = db.session.get(Person, person_id) if isinstance(person_id, int) else None
+    for who, choice in named_votes or []:
+        person = _voter(minute, who)
         try:
             votes.append((person, VoteChoice(choice)))
         except ValueError:
             errors["votes"] = ["Each vote is for, against or abstain."]
         if person is None:
-            errors["votes"] = ["Each named vote needs a known person."]
+            errors["votes"] = [
+                f"No member called {who!r} on the day; use their name as in the register."
+                if isinstance(who, str)
+                else "Each named vote needs a known person."
+            ]
     if len({p.id for p, _ in votes if p}) != len(votes):
         errors.setdefault("votes", ["Each person votes once."])
     text = (text or "").strip()
@@ -231,6 +263,25 @@ def add_resolution(
     ):
         if value is not None and (not isinstance(value, int) or value < 0):
             errors[name] = ["Enter a whole number, 0 or more."]
+    if votes and not errors:
+        # The counts follow from the names; counts given as well must agree with them.
+        named = {
+            "votes_for": sum(v == VoteChoice.FOR for _, v in votes),
+            "votes_against": sum(v == VoteChoice.AGAINST for _, v in votes),
+            "abstentions": sum(v == VoteChoice.ABSTAIN for _, v in votes),
+        }
+        given = {"votes_for": votes_for, "votes_against": votes_against, "abstentions": abstentions}
+        for name, value in given.items():
+            if value is not None and value != named[name]:
+                errors[name] = [
+                    f"The named votes give {named[name]} here, not {value}: leave the counts "
+                    "empty when you name how each member voted."
+                ]
+        votes_for, votes_against, abstentions = (
+            named["votes_for"],
+            named["votes_against"],
+            named["abstentions"],
+        )
     recommended_to = (recommended_to or "").strip() or None
     if kind == ResolutionKind.RECOMMENDED and not recommended_to:
         errors["recommended_to"] = ["Name the body the recommendation goes to."]
@@ -248,11 +299,6 @@ def add_resolution(
         recommended_to=recommended_to,
     )
     resolution.votes = [ResolutionVote(person=p, vote=v) for p, v in votes]
-    if votes and votes_for is None:
-        # Named votes also give the counts.
-        resolution.votes_for = sum(v == VoteChoice.FOR for _, v in votes)
-        resolution.votes_against = sum(v == VoteChoice.AGAINST for _, v in votes)
-        resolution.abstentions = sum(v == VoteChoice.ABSTAIN for _, v in votes)
     db.session.add(resolution)
     db.session.flush()
     record("resolution_added", resolution, user=user, minute=minute.number)

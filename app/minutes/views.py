@@ -33,6 +33,12 @@ from app.people.models import Person
 bp = Blueprint("minutes", __name__)
 
 PER_PAGE = 50
+VOTE_CHOICES = [
+    ("", "Not recorded"),
+    ("for", "For"),
+    ("against", "Against"),
+    ("abstain", "Abstained"),
+]
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
@@ -97,6 +103,11 @@ def _edit_context(minute: Minute, **forms):
     declarations = [d for d in minute.meeting.declarations if d.agenda_item_id in item_ids]
     actions = {r.id: r.actions for r in minute.resolutions}
     return {
+        "voters": services.voters(minute.meeting),
+        "vote_choices": VOTE_CHOICES,
+        "form_data": request.form if request.method == "POST" else {},
+        "votes_given": request.method == "POST"
+        and any(k.startswith("vote-") and v for k, v in request.form.items()),
         "minute": minute,
         "meeting": minute.meeting,
         "resolution_form": resolution_form,
@@ -155,6 +166,12 @@ def add_resolution(minute_id: int):
     form = ResolutionForm(prefix="resolution")
     messages: list[str] = []
     if form.validate_on_submit():
+        # One radio group per voter ("vote-<person id>"); a voter left unset did not vote.
+        named = [
+            (p.id, request.form[f"vote-{p.id}"])
+            for p in services.voters(minute.meeting)
+            if request.form.get(f"vote-{p.id}")
+        ]
         try:
             resolution = services.add_resolution(
                 minute,
@@ -165,6 +182,7 @@ def add_resolution(minute_id: int):
                 form.abstentions.data,
                 form.recommended_to.data,
                 user=current_user,
+                named_votes=named,
             )
         except (ValidationError, Conflict) as exc:
             db.session.rollback()

@@ -153,3 +153,42 @@ def test_someone_elses_action_cannot_be_updated(client, db, s, f):
         json={"title": "Plan", "owner_id": s["member"].id, "committee": "nope"},
     )
     assert r.status_code == 404
+
+
+def test_named_votes_through_the_api(client, db, s):
+    clerk = s["clerk"]
+    r = client.put(
+        f"/api/v1/agenda-items/{s['item'].id}/minute", headers=clerk, json={"text": "Debate."}
+    )
+    minute = r.get_json()
+    url = f"/api/v1/minutes/{minute['id']}/resolutions"
+    r = client.post(
+        url,
+        headers=clerk,
+        json={
+            "text": "That the plan be adopted.",
+            "votes": [
+                {"person_id": s["chair"].id, "vote": "for"},
+                {"name": "sue wilson", "vote": "against"},
+            ],
+        },
+    )
+    body = r.get_json()
+    assert r.status_code == 201, body
+    assert (body["votes_for"], body["votes_against"], body["abstentions"]) == (1, 1, 0)
+    assert {(v["name"], v["vote"]) for v in body["votes"]} == {
+        ("Lakin", "for"),
+        ("Sue Wilson", "against"),
+    }
+    for bad, field in (
+        ({"votes": [{"vote": "for"}]}, "votes"),  # neither person_id nor name
+        ({"votes": [{"name": "Nobody", "vote": "for"}]}, "votes"),
+        ({"votes": [{"person_id": s["chair"].id, "vote": "maybe"}]}, "votes"),
+        ({"votes": [{"person_id": s["chair"].id, "vote": "for"}], "votes_for": 3}, "votes_for"),
+    ):
+        r = client.post(url, headers=clerk, json={"text": "That x.", **bad})
+        assert r.status_code == 422, bad
+        assert field in str(r.get_json()["errors"]), r.get_json()
+    from app.models import Resolution
+
+    assert db.session.query(Resolution).count() == 1  # the refusals stored nothing

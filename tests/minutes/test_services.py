@@ -178,3 +178,41 @@ def test_named_votes(db, f, committee):
         with pytest.raises(ValidationError) as info:
             services.add_resolution(minute, "That x.", named_votes=bad)
         assert "votes" in info.value.errors
+
+
+def test_named_votes_by_member_name_and_counts_follow(db, f, committee):
+    from app.meetings import attendance
+
+    m = _meeting_with_items(f, committee, datetime(2026, 5, 22, 13, tzinfo=UTC), ["Plan"])
+    lakin = f.person("Lakin", honorific="Councillor")
+    wilson, absent = f.person("Sue Wilson"), f.person("Karen Smith")
+    for p in (lakin, wilson, absent):
+        f.membership(committee, p)
+    sub = f.person("Sam Sub")
+    attendance.set_attendance(m, absent, "apologies")
+    attendance.set_attendance(m, sub, "substitute", substitute_for=absent)
+    assert {p.name for p in services.voters(m)} == {"Lakin", "Sue Wilson", "Karen Smith", "Sam Sub"}
+    (minute,) = services.draft_minutes(m)
+    r = services.add_resolution(
+        minute,
+        "That the plan be adopted.",
+        named_votes=[
+            ("councillor lakin", "for"),
+            ("Sue  Wilson", "against"),
+            ("Sam Sub", "abstain"),
+        ],
+    )
+    assert (r.votes_for, r.votes_against, r.abstentions) == (1, 1, 1)
+    # Counts that contradict the names are refused; matching ones are accepted.
+    with pytest.raises(ValidationError) as info:
+        services.add_resolution(minute, "That x.", votes_for=5, named_votes=[("Sue Wilson", "for")])
+    assert "The named votes give 1 here, not 5" in info.value.errors["votes_for"][0]
+    ok = services.add_resolution(
+        minute, "That y.", votes_for=1, votes_against=0, named_votes=[(wilson.id, "for")]
+    )
+    assert (ok.votes_for, ok.votes_against, ok.abstentions) == (1, 0, 0)
+    # A name that is no voter's is refused, and nothing is stored.
+    with pytest.raises(ValidationError) as info:
+        services.add_resolution(minute, "That z.", named_votes=[("Nobody Known", "for")])
+    assert "No member called 'Nobody Known'" in info.value.errors["votes"][0]
+    assert [x.ordinal for x in minute.resolutions] == [1, 2]

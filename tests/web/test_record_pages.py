@@ -375,3 +375,38 @@ def test_declarations_on_sub_items_reach_the_minutes(client, db, f, setup, sign_
         "Karen Smith declared a non registrable interest: Her husband bids for the capital works"
         " and withdrew from the meeting for this item." in section
     )
+
+
+def test_named_votes_on_the_resolution_form(client, db, f, setup, sign_in):
+    s = setup
+    sign_in(s["clerk"])
+    client.post(f"/meetings/{s['may'].id}/minutes/draft")
+    minute = db.session.scalars(select(Minute).order_by(Minute.number)).first()
+    page = client.get(f"/minutes/{minute.id}/edit").get_data(as_text=True)
+    # One labelled radio group per voting member, no script needed.
+    assert "Record how each member voted" in page
+    assert (
+        '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Councillor Lakin' in page
+    )
+    assert f'id="vote-{s["member"].id}-against" name="vote-{s["member"].id}"' in page
+    url = f"/minutes/{minute.id}/resolutions"
+    base = {"resolution-text": "That the plan be adopted.", "resolution-kind": "resolved"}
+    votes = {
+        f"vote-{s['chair'].id}": "for",
+        f"vote-{s['member'].id}": "against",
+        f"vote-{s['other'].id}": "for",
+    }
+    bad = client.post(url, data={**base, **votes, "resolution-votes_for": "9"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "The named votes give 2 here, not 9" in html
+    # The choices survive the refusal.
+    assert 'value="against" checked' in html
+    assert client.post(url, data={**base, **votes}).status_code == 302
+    db.session.refresh(minute)
+    (r,) = minute.resolutions
+    assert (r.votes_for, r.votes_against, r.abstentions) == (2, 1, 0)
+    f.with_minutes_state(s["may"], MinutesState.APPROVED)
+    db.session.commit()
+    shown = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
+    assert "(For 2, against 1, abstentions 0)" in shown
+    assert "For: Councillor Lakin, Karen Smith." in shown and "Against: Sue Wilson." in shown
