@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from config import CONFIGS, Config, ConfigError, instance_secret_key
 
@@ -68,9 +70,30 @@ def _finish_config(app: Flask) -> None:
         raise ConfigError(f"cannot use STORAGE_DIR {storage}: {exc.strerror}") from exc
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if not uri.startswith(("sqlite:", "postgresql")):
-        raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, not {uri!r}")
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        raise ConfigError(
+            f"DATABASE_URL must be a sqlite:// or postgresql:// URL, not {_without_password(uri)!r}"
+        )
+    try:
+        url = make_url(uri)
+        url.port  # noqa: B018  (a port that is not a number only fails when it is read)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            f"DATABASE_URL is not a valid URL: {_without_password(uri)!r} "
+            "(expected e.g. postgresql://user:password@host:5432/name)"
+        ) from None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the folder {folder} for the SQLite database: {exc.strerror}"
+            ) from None
+
+
+def _without_password(uri: str) -> str:
+    # Start-up errors go to logs; a URL that cannot be parsed may still carry a password.
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", uri)
 
 
 def check_database(app: Flask) -> None:
@@ -92,7 +115,12 @@ def _init_extensions(app: Flask) -> None:
     from app.packs.tasks import init_celery
     from app.search import services as _search  # noqa: F401  (registers the index hooks)
 
-    db.init_app(app)
+    try:
+        db.init_app(app)  # makes the engine, which is where a URL it cannot use is refused
+    except ArgumentError as exc:
+        uri = _without_password(app.config["SQLALCHEMY_DATABASE_URI"])
+        reason = str(exc).strip().splitlines()[0]
+        raise ConfigError(f"DATABASE_URL {uri!r} cannot be used: {reason}") from None
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from config import TestingConfig, instance_secret_key, normalise_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +59,27 @@ def test_bad_upload_limit_is_one_clear_line(tmp_path):
     assert "Traceback" not in result.stderr
     assert "MAX_UPLOAD_MB must be a whole number" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        # /dev/null is a file, so no folder can ever be made under it, even by root.
+        ("sqlite:////dev/null/db/minutebook.sqlite3", "cannot create the folder /dev/null/db"),
+        ("postgresql://u:secret@localhost:abc/db", "DATABASE_URL is not a valid URL"),
+        ("postgresql://u:secret@[::1/db", "DATABASE_URL is not a valid URL"),
+        ("sqlite://host/minutebook.sqlite3", "cannot be used: Invalid SQLite URL"),
+        ("mysql://u:secret@host/db", "must be a sqlite:// or postgresql:// URL"),
+    ],
+)
+def test_bad_database_url_is_one_clear_line(tmp_path, url, message):
+    result = _start({"DATABASE_URL": url}, tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("minutebook: ") and message in lines[0]
+    assert "secret" not in result.stderr
 
 
 def test_good_config_starts(tmp_path):
