@@ -199,6 +199,23 @@ def tracker_query(
     return stmt.order_by(Action.due_date.is_(None), Action.due_date, Action.id)
 
 
+def actions_by_minute(minutes) -> dict[int, list[Action]]:
+    """The actions recorded in these minutes (from a resolution or the minute's narrative),
+    by minute id. Callers showing them to someone check action.can_view(user)."""
+    minute_ids = [m.id for m in minutes]
+    resolution_ids = [r.id for m in minutes for r in m.resolutions]
+    out: dict[int, list[Action]] = {}
+    if not minute_ids:
+        return out
+    for action in db.session.scalars(
+        select(Action)
+        .where(or_(Action.minute_id.in_(minute_ids), Action.resolution_id.in_(resolution_ids)))
+        .order_by(Action.id)
+    ):
+        out.setdefault(action.source_minute.id, []).append(action)
+    return out
+
+
 def open_actions(committee: Committee) -> list[Action]:
     """Carried into the next agenda's action log until closed."""
     return list(

@@ -221,6 +221,19 @@ def quorum(meeting: Meeting) -> Quorum:
     return Quorum(len(voting), len(seats), meeting.committee.quorum_for(len(voting)))
 
 
+def declarations_by_item(meeting: Meeting) -> dict[int, list[Declaration]]:
+    """Declarations of interest keyed by the top-level item, as the minutes show them under
+    each minute: sub-items are minuted with their parent, so one made on a sub-item would
+    otherwise never reach the minutes."""
+    out: dict[int, list[Declaration]] = {}
+    for d in sorted(meeting.declarations, key=lambda d: d.id):
+        item = d.item
+        while item.parent is not None:
+            item = item.parent
+        out.setdefault(item.id, []).append(d)
+    return out
+
+
 def add_declaration(
     meeting: Meeting,
     item_id: int,

@@ -5,8 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.actions.models import Action
-from app.actions.services import open_actions
+from app.actions.services import actions_by_minute, open_actions
 from app.agenda import services as agenda_services
 from app.agenda.models import SCHEDULE_12A, AgendaItem
 from app.audit.models import AuditEvent
@@ -84,18 +83,6 @@ def schema_org_event(meeting: Meeting) -> dict:
     return data
 
 
-def _declarations_by_item(meeting: Meeting) -> dict:
-    """Declarations keyed by the top-level item, since sub-items are minuted with their
-    parent; one made on a sub-item would otherwise never reach the minutes."""
-    out: dict[int, list] = {}
-    for d in meeting.declarations:
-        item = d.item
-        while item.parent is not None:
-            item = item.parent
-        out.setdefault(item.id, []).append(d)
-    return out
-
-
 def agenda_rows(meeting: Meeting):
     """The agenda as rows with a section heading wherever the section changes."""
     rows, section = [], None
@@ -133,15 +120,10 @@ def show(meeting_id: int):
             )
             if m.can_view(current_user)
         ]
-        minute_ids = [m.id for m in minutes]
-        resolution_ids = [r.id for m in minutes for r in m.resolutions]
-        for action in db.session.scalars(
-            select(Action)
-            .where(or_(Action.minute_id.in_(minute_ids), Action.resolution_id.in_(resolution_ids)))
-            .order_by(Action.id)
-        ):
-            if action.can_view(current_user):
-                actions.setdefault(action.source_minute.id, []).append(action)
+        for minute_id, recorded in actions_by_minute(minutes).items():
+            visible = [a for a in recorded if a.can_view(current_user)]
+            if visible:
+                actions[minute_id] = visible
     attendance = {status: meeting.attendance_by_status(status) for status in AttendanceStatus}
     return render_template(
         "meetings/show.html",
@@ -157,7 +139,7 @@ def show(meeting_id: int):
         show_attendance=show_minutes,
         schedule_12a=SCHEDULE_12A,
         quorum=attendance_services.quorum(meeting),
-        declarations=_declarations_by_item(meeting),
+        declarations=attendance_services.declarations_by_item(meeting),
         item_numbers={i.id: n for i, n in meeting.numbered_items()},
         json_ld=schema_org_event(meeting),
         can_send_apologies=(

@@ -344,3 +344,94 @@ def test_unreadable_paper_keeps_the_last_good_pack_and_tells_the_clerk(
     sign_in(clerk)
     response = client.get(members_url)
     assert response.status_code == 503 and "is missing" in response.get_data(as_text=True)
+
+
+def _full_record(db, f):
+    """A meeting with every part of the record the minutes PDF has to carry."""
+    from app.actions import services as actions
+    from app.meetings import attendance
+
+    c = f.committee("Schools Forum", quorum_count=4)
+    chair = f.person("Ann Chair", honorific="Councillor")
+    late, early, absent, sub_for = (
+        f.person(n) for n in ("Lou Late", "Ed Early", "Abe Sent", "Vi Away")
+    )
+    for p in (chair, late, early, absent, sub_for):
+        f.membership(c, p, "chair" if p is chair else "member")
+    sub, officer = f.person("Sam Sub"), f.person("Olive Officer")
+    m = f.meeting(c, starts_at=f.meeting(c).starts_at.replace(year=2021))
+    budget = agenda.add_item(m, title="Budget")
+    plan = agenda.add_item(m, title="Schools plan")
+    attendance.set_attendance(m, chair, "present", in_chair=True)
+    attendance.set_attendance(m, late, "present", arrived_at_item_id=plan.id)
+    attendance.set_attendance(m, early, "present", left_at_item_id=budget.id)
+    attendance.set_attendance(m, sub, "substitute", substitute_for=sub_for)
+    attendance.set_attendance(m, officer, "in_attendance", capacity="Head of Finance")
+    attendance.set_attendance(m, absent, "apologies")
+    attendance.add_declaration(m, budget.id, early, "other_registrable", "Governor of a school")
+    first, second = minutes.draft_minutes(m)
+    minutes.save_minute(first, "The budget was presented.", first.version)
+    minutes.add_resolution(first, "That the budget be approved.", votes_for=3, votes_against=1)
+    minutes.add_resolution(
+        first,
+        "That the plan be adopted.",
+        kind="recommended",
+        recommended_to="Cabinet",
+        named_votes=[(chair.id, "for"), (late.id, "against"), (sub.id, "abstain")],
+    )
+    owner = f.person("Owen Owner")
+    actions.create_from_resolution(first.resolutions[0], "Circulate the budget", owner.id)
+    db.session.commit()
+    return {"meeting": m, "committee": c, "first": first, "second": second}
+
+
+def test_minutes_pdf_carries_the_whole_record(db, f):
+    record = _full_record(db, f)
+    m = record["meeting"]
+    text = " ".join(" ".join(page_texts(builder.minutes_pdf(m, include_restricted=False))).split())
+    assert "DRAFT" in text
+    assert "Present: Councillor Ann Chair (in the Chair); Ed Early (left during item 1);" in text
+    assert "Lou Late (arrived during item 2)" in text
+    assert "Sam Sub (substitute for Vi Away)" in text
+    assert "In attendance: Olive Officer, Head of Finance." in text
+    assert "Apologies for absence were received from Abe Sent." in text
+    # Four voting members needed; the chair, two members and one substitute were there.
+    assert "inquorate" not in text
+    assert "Ed Early declared a other registrable interest: Governor of a school." in text
+    assert "(1) That the budget be approved. (For 3, against 1, abstentions 0)" in text
+    assert (
+        "(2) That the plan be adopted. (recommended to Cabinet) (For 1, against 1, abstentions 1)"
+        in text
+    )
+    assert (
+        "Recorded vote on resolution (2): For: Councillor Ann Chair. Against: Lou Late. "
+        "Abstained: Sam Sub." in text
+    )
+    assert "Action: Circulate the budget \N{EN DASH} Owen Owner." in text
+    assert "Approved as a correct record" not in text
+
+
+def test_minutes_pdf_inquorate_and_approved_with_signature(db, f):
+    from datetime import date
+
+    record = _full_record(db, f)
+    m, c = record["meeting"], record["committee"]
+    c.quorum_count = 5
+    later = f.meeting(c, starts_at=m.starts_at.replace(year=2022))
+    minutes.approve_minutes(
+        m,
+        later,
+        amendments="Subject to minute 2 reading 'plan'.",
+        chair_name="Ann Chair",
+        signed_on=date(2022, 1, 5),
+    )
+    db.session.commit()
+    text = " ".join(" ".join(page_texts(builder.minutes_pdf(m, include_restricted=False))).split())
+    assert "The meeting was inquorate (4 voting members present; 5 needed)." in text
+    assert "DRAFT" not in text
+    when = later.local_start
+    assert (
+        f"Approved as a correct record at the meeting held on {when:%A} {when.day} {when:%B %Y}, "
+        "subject to minute 2 reading 'plan'." in text
+    )
+    assert "Chair Ann Chair" in text and "Date Wednesday 5 January 2022" in text
