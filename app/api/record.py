@@ -144,6 +144,19 @@ def put_minute(body, item_id):
     return minute_out(minute)
 
 
+@record_bp.route("/minutes/<int:minute_id>", methods=["DELETE"])
+@record_bp.response(204)
+def delete_minute(minute_id):
+    """Delete a draft minute; its number is never reused. 409 once the minutes are approved
+    or when actions arise from it."""
+    user = require_staff()
+    minute = db.session.get(Minute, minute_id)
+    if minute is None:
+        abort(404, message="No minute with that id.")
+    minute_services.delete_minute(minute, user)
+    db.session.commit()
+
+
 @record_bp.route("/minutes/<int:minute_id>/resolutions", methods=["POST"])
 @record_bp.arguments(schemas.ResolutionIn)
 @record_bp.response(201, schemas.ResolutionSchema)

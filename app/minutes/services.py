@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
+from app.actions.models import Action
 from app.agenda.models import AgendaItem, ItemKind
 from app.audit.services import record
 from app.committees.models import VOTING_ROLES, Committee
@@ -303,6 +304,34 @@ def add_resolution(
     db.session.flush()
     record("resolution_added", resolution, user=user, minute=minute.number)
     return resolution
+
+
+def delete_minute(minute: Minute, user=None) -> int:
+    """Delete a draft minute (say, one numbered for an item that was withdrawn). Its number
+    stays issued: the committee's high-water mark is kept, so the number is never reused and
+    "Minute No. N" can never come to mean something else. Returns the deleted number."""
+    if minute.locked:
+        raise Conflict("These minutes are approved and locked. Record a correction instead.")
+    resolution_ids = [r.id for r in minute.resolutions]
+    linked = db.session.scalars(
+        select(Action).where(
+            or_(Action.minute_id == minute.id, Action.resolution_id.in_(resolution_ids))
+        )
+    ).all()
+    if linked:
+        titles = "; ".join(a.title for a in linked[:3])
+        raise Conflict(
+            f"Minute {minute.display_number} has actions arising from it ({titles}). "
+            "Actions are never deleted with a minute; this minute cannot be deleted."
+        )
+    _lock_committee(minute.committee)
+    committee, number = minute.committee, minute.number
+    committee.last_minute_number = max(committee.last_minute_number or 0, number)
+    meeting = minute.meeting
+    db.session.delete(minute)
+    db.session.flush()
+    record("minute_deleted", meeting, user=user, number=number, title=minute.title)
+    return number
 
 
 def publish_minutes(meeting: Meeting, user=None) -> None:

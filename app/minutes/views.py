@@ -159,6 +159,31 @@ def edit(minute_id: int):
     return render_template("minutes/edit.html", form=form, **context), status
 
 
+@bp.route("/minutes/<int:minute_id>/delete", methods=["GET", "POST"])
+@staff_required
+def delete(minute_id: int):
+    """Confirm, then delete a draft minute; its number is never given out again."""
+    minute = _minute_or_404(minute_id)
+    meeting = minute.meeting
+    message = None
+    if request.method == "POST":
+        shown = minute.display_number
+        try:
+            services.delete_minute(minute, current_user)
+        except Conflict as exc:
+            db.session.rollback()
+            minute, message = _minute_or_404(minute_id), exc.detail
+        else:
+            db.session.commit()
+            flash(f"Minute {shown} deleted; its number will not be used again", "success")
+            return redirect(url_for("minutes.overview", meeting_id=meeting.id))
+    elif minute.locked:
+        message = "These minutes are approved and locked. Record a correction instead."
+    return render_template(
+        "minutes/delete.html", minute=minute, meeting=meeting, message=message
+    ), 409 if message else 200
+
+
 @bp.route("/minutes/<int:minute_id>/resolutions", methods=["POST"])
 @staff_required
 def add_resolution(minute_id: int):

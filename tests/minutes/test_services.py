@@ -216,3 +216,16 @@ def test_named_votes_by_member_name_and_counts_follow(db, f, committee):
         services.add_resolution(minute, "That z.", named_votes=[("Nobody Known", "for")])
     assert "No member called 'Nobody Known'" in info.value.errors["votes"][0]
     assert [x.ordinal for x in minute.resolutions] == [1, 2]
+
+
+def test_deleted_minute_numbers_are_never_reused(db, f, committee):
+    m = _meeting_with_items(f, committee, datetime(2026, 5, 22, 13, tzinfo=UTC), ["Plan"])
+    # A minute recorded without going through the numbering (as imported history might be).
+    old = f.minute(m, 230, "Imported")
+    assert committee.last_minute_number in (None, 0) or committee.last_minute_number < 230
+    assert services.delete_minute(old) == 230
+    (plan,) = services.draft_minutes(m)
+    assert plan.number == 231
+    m.minutes_state = MinutesState.APPROVED
+    with pytest.raises(Conflict):
+        services.delete_minute(plan)

@@ -410,3 +410,58 @@ def test_named_votes_on_the_resolution_form(client, db, f, setup, sign_in):
     shown = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
     assert "(For 2, against 1, abstentions 0)" in shown
     assert "For: Councillor Lakin, Karen Smith." in shown and "Against: Sue Wilson." in shown
+
+
+def test_deleting_a_draft_minute_never_frees_its_number(client, db, f, setup, sign_in):
+    s = setup
+    sign_in(s["clerk"])
+    client.post(f"/meetings/{s['may'].id}/minutes/draft")
+    plan, budget = db.session.scalars(select(Minute).order_by(Minute.number)).all()
+    assert (plan.number, budget.number) == (208, 209)
+    assert f"/minutes/{budget.id}/delete" in client.get(f"/minutes/{budget.id}/edit").get_data(
+        as_text=True
+    )
+    confirm = client.get(f"/minutes/{budget.id}/delete").get_data(as_text=True)
+    assert "The number 209 is never used again" in confirm
+    r = client.post(f"/minutes/{budget.id}/delete")
+    assert r.status_code == 302
+    assert [m.number for m in db.session.scalars(select(Minute))] == [208]
+    # The highest number was deleted, yet the next minute is 210, not 209.
+    agenda.add_item(s["may"], title="Any other business")
+    db.session.commit()
+    client.post(f"/meetings/{s['may'].id}/minutes/draft")
+    numbers = {m.title: m.number for m in db.session.scalars(select(Minute))}
+    assert numbers == {"Action plan": 208, "Budget": 210, "Any other business": 211}
+    # A minute with an action arising from it is kept.
+    plan_minute = db.session.scalar(select(Minute).where(Minute.number == 208))
+    resolution = f.resolution(plan_minute, "That the plan be sent.")
+    db.session.add(
+        Action(committee=s["c"], title="Send the plan", owner=s["member"], resolution=resolution)
+    )
+    db.session.commit()
+    r = client.post(f"/minutes/{plan_minute.id}/delete")
+    assert r.status_code == 409 and "has actions arising from it" in r.get_data(as_text=True)
+    # Approved minutes are locked: nothing can be deleted.
+    aob = db.session.scalar(select(Minute).where(Minute.number == 211))
+    f.with_minutes_state(s["may"], MinutesState.APPROVED)
+    db.session.commit()
+    assert client.get(f"/minutes/{aob.id}/delete").status_code == 409
+    assert client.post(f"/minutes/{aob.id}/delete").status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(Minute)) == 3
+
+
+def test_delete_a_draft_minute_through_the_api(client, db, f, setup):
+    from app.auth.services import issue_token
+
+    s = setup
+    clerk = {"Authorization": f"Bearer {issue_token(s['clerk'])}"}
+    member = {"Authorization": f"Bearer {issue_token(s['owner'])}"}
+    item = next(i for i in s["may"].items if i.title == "Budget")
+    r = client.put(f"/api/v1/agenda-items/{item.id}/minute", headers=clerk, json={"text": "x"})
+    minute = r.get_json()
+    assert minute["number"] == 209
+    assert client.delete(f"/api/v1/minutes/{minute['id']}", headers=member).status_code == 403
+    assert client.delete(f"/api/v1/minutes/{minute['id']}", headers=clerk).status_code == 204
+    assert client.delete(f"/api/v1/minutes/{minute['id']}", headers=clerk).status_code == 404
+    r = client.put(f"/api/v1/agenda-items/{item.id}/minute", headers=clerk, json={"text": "y"})
+    assert r.get_json()["number"] == 210
