@@ -46,6 +46,7 @@ class MinuteForm(FlaskForm):
     )
     version = HiddenField()
     submit = SubmitField("Save minute", widget=GovSubmitInput())
+    save_next = SubmitField("Save and go to the next item", widget=GovSubmitInput())
 
 
 class ResolutionForm(FlaskForm):

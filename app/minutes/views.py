@@ -90,6 +90,19 @@ def draft(meeting_id: int):
     return redirect(url_for("minutes.overview", meeting_id=meeting.id))
 
 
+def _neighbours(minute: Minute) -> tuple[Minute | None, Minute | None]:
+    """The minutes before and after this one, in number (that is, agenda) order, so the
+    clerk can walk the agenda item by item."""
+    same_meeting = select(Minute).where(Minute.meeting_id == minute.meeting_id)
+    previous = db.session.scalar(
+        same_meeting.where(Minute.number < minute.number).order_by(Minute.number.desc()).limit(1)
+    )
+    following = db.session.scalar(
+        same_meeting.where(Minute.number > minute.number).order_by(Minute.number).limit(1)
+    )
+    return previous, following
+
+
 def _edit_context(minute: Minute, **forms):
     resolution_form = forms.get("resolution_form") or ResolutionForm(prefix="resolution")
     action_form = forms.get("action_form") or ActionFromResolutionForm(prefix="action")
@@ -102,7 +115,10 @@ def _edit_context(minute: Minute, **forms):
         item_ids = {minute.item.id} | {c.id for c in minute.item.children}
     declarations = [d for d in minute.meeting.declarations if d.agenda_item_id in item_ids]
     actions = {r.id: r.actions for r in minute.resolutions}
+    previous, following = _neighbours(minute)
     return {
+        "previous_minute": previous,
+        "next_minute": following,
         "voters": services.voters(minute.meeting),
         "vote_choices": VOTE_CHOICES,
         "form_data": request.form if request.method == "POST" else {},
@@ -152,7 +168,8 @@ def edit(minute_id: int):
         else:
             db.session.commit()
             flash(f"Minute {minute.display_number} saved", "success")
-            return redirect(url_for("minutes.edit", minute_id=minute.id))
+            following = _neighbours(minute)[1] if form.save_next.data else None
+            return redirect(url_for("minutes.edit", minute_id=(following or minute).id))
     elif form.errors:
         status = 400
     context = _edit_context(minute, conflict=conflict, messages=messages)

@@ -465,3 +465,37 @@ def test_delete_a_draft_minute_through_the_api(client, db, f, setup):
     assert client.delete(f"/api/v1/minutes/{minute['id']}", headers=clerk).status_code == 404
     r = client.put(f"/api/v1/agenda-items/{item.id}/minute", headers=clerk, json={"text": "y"})
     assert r.get_json()["number"] == 210
+
+
+def test_minute_taking_walks_the_agenda(client, db, f, setup, sign_in):
+    s = setup
+    agenda.add_item(s["may"], title="Any other business")
+    db.session.commit()
+    sign_in(s["clerk"])
+    client.post(f"/meetings/{s['may'].id}/minutes/draft")
+    first, second, third = db.session.scalars(select(Minute).order_by(Minute.number)).all()
+    page = client.get(f"/minutes/{second.id}/edit").get_data(as_text=True)
+    assert f'href="/minutes/{first.id}/edit" rel="prev"' in page
+    assert f'href="/minutes/{third.id}/edit" rel="next"' in page
+    assert "208. Action plan" in page and "210. Any other business" in page
+    # The first has no previous item; the last has neither "next" nor "save and go to next".
+    assert 'rel="prev"' not in client.get(f"/minutes/{first.id}/edit").get_data(as_text=True)
+    last = client.get(f"/minutes/{third.id}/edit").get_data(as_text=True)
+    assert 'rel="next"' not in last and "Save and go to the next item" not in last
+    r = client.post(
+        f"/minutes/{first.id}/edit",
+        data={
+            "minute-title": first.title,
+            "minute-text": "The plan was presented.",
+            "minute-version": first.version,
+            "minute-save_next": "Save and go to the next item",
+        },
+    )
+    assert r.status_code == 302 and r.headers["Location"] == f"/minutes/{second.id}/edit"
+    db.session.refresh(first)
+    assert first.text == "The plan was presented."
+    r = client.post(
+        f"/minutes/{second.id}/edit",
+        data={"minute-title": second.title, "minute-text": "Noted.", "minute-version": 1},
+    )
+    assert r.headers["Location"] == f"/minutes/{second.id}/edit"
