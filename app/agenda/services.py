@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 
 from app.agenda.models import SCHEDULE_12A, AgendaItem, ItemKind, Visibility
 from app.audit.services import record
+from app.committees.services import clean_agenda_template
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.meetings.models import AgendaState, Attendance, Declaration, Meeting
@@ -366,14 +367,23 @@ def apply_template(meeting: Meeting) -> list[AgendaItem]:
     """Start a new agenda from the committee's standard items (only when it is empty)."""
     if meeting.items:
         raise Conflict("This agenda already has items; the template only starts empty agendas.")
+    committee = meeting.committee
+    try:
+        # Templates saved before they were checked may hold anything.
+        entries = clean_agenda_template(committee.agenda_template)
+    except ValueError as exc:
+        raise Conflict(
+            f"The standard items of {committee.name} cannot be used ({exc}). Correct them in "
+            "the committee's settings."
+        ) from None
     created = []
-    for entry in meeting.committee.agenda_template or []:
+    for entry in entries:
         created.append(
             add_item(
                 meeting,
                 title=entry["title"],
-                kind=entry.get("kind", "business"),
-                section=entry.get("section"),
+                kind=entry["kind"],
+                section=entry["section"],
                 position=len(created),
             )
         )

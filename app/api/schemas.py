@@ -30,6 +30,25 @@ class PageMeta(Schema):
     total = fields.Integer()
 
 
+TEMPLATE_KINDS = [
+    "apologies",
+    "declarations",
+    "previous_minutes",
+    "matters_arising",
+    "business",
+    "aob",
+    "next_meeting",
+]
+
+
+class TemplateItem(Schema):
+    """One standard item a new agenda starts with."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(TEMPLATE_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    section = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
 class CommitteeSchema(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -43,6 +62,7 @@ class CommitteeSchema(Schema):
     default_venue = fields.String(allow_none=True)
     default_start_time = fields.String(allow_none=True)
     publish_draft_minutes = fields.Boolean()
+    agenda_template = fields.List(fields.Nested(TemplateItem))
     url = fields.String()
 
 
@@ -165,6 +185,11 @@ class CommitteeIn(Schema):
     default_start_time = fields.String(allow_none=True)
     publish_draft_minutes = fields.Boolean()
     sections = fields.List(fields.String())
+    agenda_template = fields.List(
+        fields.Nested(TemplateItem),
+        validate=validate.Length(max=30, error="A template can hold at most {max} items."),
+        metadata={"description": "The standard items new agendas start with, in order"},
+    )
     clerk_name = fields.String(allow_none=True)
     clerk_email = fields.String(allow_none=True)
     clerk_phone = fields.String(allow_none=True)

@@ -32,6 +32,7 @@ def committee_out(c: Committee) -> dict:
         if c.default_start_time
         else None,
         "publish_draft_minutes": c.publish_draft_minutes,
+        "agenda_template": c.agenda_template or [],
         "url": url_for("committees.show", slug=c.slug, _external=True),
     }
 

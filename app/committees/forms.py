@@ -90,6 +90,16 @@ class CommitteeForm(FlaskForm):
         description="One per line, for example For Decision",
         validators=[Optional(), Length(max=2000)],
     )
+    agenda_template = TextAreaField(
+        "Standard agenda items",
+        widget=GovTextArea(),
+        description="New agendas start with these items, in this order. One item a line: "
+        "the kind, a colon, then the title, for example \u201capologies: Apologies for "
+        "absence\u201d. Kinds: apologies, declarations, previous minutes, matters arising, "
+        "business, any other business, next meeting. To put an item under a section heading, "
+        "add a bar and the heading: \u201cbusiness: Budget monitoring | For Decision\u201d.",
+        validators=[Optional(), Length(max=20000)],
+    )
     clerk_name = StringField(
         "Clerk's name", widget=GovTextInput(), validators=[Optional(), Length(max=200)]
     )
@@ -107,7 +117,12 @@ class CommitteeForm(FlaskForm):
             for name, field in self._fields.items()
             if name not in ("submit", "csrf_token")
         }
-        data["sections"] = (self.sections.data or "").splitlines()
+        sections = self.sections.data or ""
+        # Not sent, the edit form keeps the committee's own list (its `obj`).
+        data["sections"] = sections.splitlines() if isinstance(sections, str) else sections
+        if not self.agenda_template.raw_data:
+            # Not sent at all (an older page): keep the template rather than empty it.
+            data.pop("agenda_template")
         return data
 
 

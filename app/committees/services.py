@@ -77,6 +77,99 @@ def parse_quorum(value) -> tuple[int | None, str | None]:
     return None, f"{fraction.numerator}/{fraction.denominator}"
 
 
+# --- the agenda template: the standard items a new agenda starts from ----------------------
+
+# The exclusion item is inserted by itself in front of Part 2, so a template cannot hold one.
+TEMPLATE_KINDS = {
+    "apologies": "apologies",
+    "declarations": "declarations",
+    "previous_minutes": "previous minutes",
+    "matters_arising": "matters arising",
+    "business": "business",
+    "aob": "any other business",
+    "next_meeting": "next meeting",
+}
+MAX_TEMPLATE_ITEMS = 30
+_KIND_WORDS = {
+    **{k: k for k in TEMPLATE_KINDS},
+    **{v: k for k, v in TEMPLATE_KINDS.items()},
+    "aob": "aob",
+    "minutes": "previous_minutes",
+    "actions": "matters_arising",
+    "date of next meeting": "next_meeting",
+}
+
+
+def _template_kind(word) -> str:
+    key = " ".join(str(word or "").replace("_", " ").replace("-", " ").lower().split())
+    kind = _KIND_WORDS.get(key) or _KIND_WORDS.get(key.replace(" ", "_"))
+    if kind is None:
+        allowed = ", ".join(TEMPLATE_KINDS.values())
+        raise ValueError(f"{str(word).strip()!r} is not a kind of standard item; use {allowed}.")
+    return kind
+
+
+def clean_agenda_template(entries) -> list[dict]:
+    """Check the standard items (kind, title, optional section); every problem names the
+    item it is in, counting from 1."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list | tuple):
+        raise ValueError("Give the standard items as a list.")
+    if len(entries) > MAX_TEMPLATE_ITEMS:
+        raise ValueError(f"A template can hold at most {MAX_TEMPLATE_ITEMS} standard items.")
+    cleaned = []
+    for n, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"Item {n}: give a kind and a title.")
+        try:
+            kind = _template_kind(entry.get("kind") or "business")
+        except ValueError as exc:
+            raise ValueError(f"Item {n}: {exc}") from None
+        title = " ".join(str(entry.get("title") or "").split())
+        if not title:
+            raise ValueError(f"Item {n}: enter a title.")
+        if len(title) > 500:
+            raise ValueError(f"Item {n}: titles can be at most 500 characters.")
+        section = " ".join(str(entry.get("section") or "").split()) or None
+        if section and len(section) > 200:
+            raise ValueError(f"Item {n}: section headings can be at most 200 characters.")
+        cleaned.append({"kind": kind, "title": title, "section": section})
+    return cleaned
+
+
+def agenda_template_from_text(text: str) -> list[dict]:
+    """One standard item a line, as clerks type them: "kind: title", optionally followed by
+    " | section"; a line without a kind is an item of business."""
+    entries = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        line, _, section = line.partition("|")
+        kind, colon, title = line.partition(":")
+        if not colon:
+            kind, title = "business", kind
+        try:
+            kind = _template_kind(kind)
+        except ValueError as exc:
+            raise ValueError(f"Line {n}: {exc}") from None
+        if not title.strip():
+            raise ValueError(f"Line {n}: enter a title after the colon.")
+        entries.append({"kind": kind, "title": title, "section": section})
+    return entries
+
+
+def agenda_template_as_text(entries) -> str:
+    lines = []
+    for e in entries or []:
+        kind = TEMPLATE_KINDS.get(e.get("kind"), e.get("kind") or "business")
+        line = f"{kind}: {e.get('title') or ''}"
+        if e.get("section"):
+            line += f" | {e['section']}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _apply_committee_fields(committee: Committee, fields: dict) -> None:
     errors: dict[str, list[str]] = {}
 
@@ -146,6 +239,11 @@ def _apply_committee_fields(committee: Committee, fields: dict) -> None:
         sections = [s.strip() for s in (v or []) if str(s).strip()]
         committee.sections = sections
 
+    def set_template(v):
+        # The committee form sends the clerk's lines; the API sends a list of items.
+        entries = agenda_template_from_text(v) if isinstance(v, str) else v
+        committee.agenda_template = clean_agenda_template(entries)
+
     def set_plain(key, limit):
         return lambda v: setattr(committee, key, _text(v, limit))
 
@@ -161,7 +259,7 @@ def _apply_committee_fields(committee: Committee, fields: dict) -> None:
     take("quorum", set_quorum)
     take("publish_draft_minutes", lambda v: setattr(committee, "publish_draft_minutes", bool(v)))
     take("sections", set_sections)
-    take("agenda_template", lambda v: setattr(committee, "agenda_template", list(v or [])))
+    take("agenda_template", set_template)
     take("clerk_name", set_plain("clerk_name", 200))
     take("clerk_email", set_email)
     take("clerk_phone", set_plain("clerk_phone", 50))

@@ -13,7 +13,7 @@ from app.committees.forms import (
     ImportForm,
     MembershipForm,
 )
-from app.committees.models import Committee, Membership
+from app.committees.models import DEFAULT_AGENDA_TEMPLATE, Committee, Membership
 from app.core.access import staff_required
 from app.core.db import utcnow
 from app.core.errors import ValidationError
@@ -69,6 +69,8 @@ def _person_choices():
 @staff_required
 def new():
     form = CommitteeForm()
+    if request.method == "GET":
+        form.agenda_template.data = services.agenda_template_as_text(DEFAULT_AGENDA_TEMPLATE)
     messages: list[str] = []
     if form.validate_on_submit():
         try:
@@ -94,6 +96,7 @@ def edit(slug: str):
             str(committee.quorum_count) if committee.quorum_count else committee.quorum_fraction
         )
         form.sections.data = "\n".join(committee.sections or [])
+        form.agenda_template.data = services.agenda_template_as_text(committee.agenda_template)
         form.regime.data = committee.regime.value
     messages: list[str] = []
     if form.validate_on_submit():

@@ -229,3 +229,41 @@ def test_oversized_paper_gets_a_problem_naming_the_limit(app, client, db, f, cle
     r = _post_paper(client, clerk, item.id, make_pdf(1) + b"%" + b"x" * (1024 * 1024 + 10))
     assert r.status_code == 422 and "larger than 1 MB" in r.get_json()["detail"]
     assert db.session.query(Document).count() == 0 and _stored_files(app) == before
+
+
+def test_agenda_template_through_the_api(client, db, f, clerk):
+    from app.models import Committee
+
+    c = f.committee("Audit Committee")
+    db.session.commit()
+    url = f"/api/v1/committees/{c.slug}"
+    assert len(client.get(url).get_json()["agenda_template"]) == 6
+    for template, field in [
+        ([{"kind": "business"}], "title"),
+        ([{"kind": "party", "title": "Social"}], "kind"),
+        ([{"kind": "exclusion", "title": "Exclusion"}], "kind"),
+        ([{"kind": "business", "title": ""}], "title"),
+        ([{"kind": "business", "title": "   "}], "agenda_template"),
+        ([{"kind": "business", "title": "x" * 501}], "title"),
+        ([{"kind": "business", "title": "A"}] * 31, "agenda_template"),
+        ("apologies: Apologies", "agenda_template"),
+    ]:
+        r = client.patch(url, headers=clerk, json={"agenda_template": template})
+        assert r.status_code == 422 and r.mimetype == "application/problem+json", template
+        assert field in str(r.get_json()["errors"]), (template, r.get_json())
+    db.session.expire_all()
+    assert len(db.session.get(Committee, c.id).agenda_template) == 6
+    template = [
+        {"kind": "apologies", "title": "Apologies"},
+        {"kind": "business", "title": "Risk register", "section": "For Decision"},
+    ]
+    r = client.patch(url, headers=clerk, json={"agenda_template": template})
+    assert r.status_code == 200
+    assert r.get_json()["agenda_template"] == [
+        {"kind": "apologies", "title": "Apologies", "section": None},
+        {"kind": "business", "title": "Risk register", "section": "For Decision"},
+    ]
+    r = client.post(
+        "/api/v1/committees", headers=clerk, json={"name": "Board", "agenda_template": []}
+    )
+    assert r.status_code == 201 and r.get_json()["agenda_template"] == []

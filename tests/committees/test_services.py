@@ -146,3 +146,61 @@ def test_csv_duplicate_rows_and_existing_members(db, f):
     )
     assert "Same person as line 2." in preview.rows[1].errors
     assert "Lakin is already a member." in preview.rows[2].errors
+
+
+def test_agenda_template_from_the_clerks_lines(db):
+    c = services.create_committee(
+        name="Audit Committee",
+        agenda_template="Apologies: Apologies for absence\n\n"
+        "previous minutes:  Minutes of the last meeting \n"
+        "Business: Budget monitoring | For Decision\n"
+        "Annual report\n"
+        "AOB: Any other business",
+    )
+    assert c.agenda_template == [
+        {"kind": "apologies", "title": "Apologies for absence", "section": None},
+        {"kind": "previous_minutes", "title": "Minutes of the last meeting", "section": None},
+        {"kind": "business", "title": "Budget monitoring", "section": "For Decision"},
+        {"kind": "business", "title": "Annual report", "section": None},
+        {"kind": "aob", "title": "Any other business", "section": None},
+    ]
+    text = services.agenda_template_as_text(c.agenda_template)
+    assert text.splitlines()[2] == "business: Budget monitoring | For Decision"
+    services.update_committee(c, agenda_template=services.agenda_template_from_text(text))
+    assert len(c.agenda_template) == 5
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("apologies: Apologies\nparty: Summer party", "Line 2: 'party' is not a kind"),
+        ("exclusion: Exclusion of the press", "'exclusion' is not a kind"),
+        ("apologies:   ", "Line 1: enter a title"),
+        ([{"kind": "business"}], "Item 1: enter a title."),
+        ([{"kind": "business", "title": "  "}], "Item 1: enter a title."),
+        ([{"title": "X" * 501}], "Item 1: titles can be at most 500 characters."),
+        ([{"title": "A"}, "B"], "Item 2: give a kind and a title."),
+        ([{"title": "A"}] * 31, "at most 30 standard items"),
+    ],
+)
+def test_bad_agenda_templates_are_refused_and_nothing_changes(db, template, message):
+    c = services.create_committee(name="Audit Committee")
+    db.session.commit()
+    before = list(c.agenda_template)
+    assert len(before) == 6
+    with pytest.raises(ValidationError) as info:
+        services.update_committee(c, agenda_template=template)
+    assert message in info.value.errors["agenda_template"][0]
+    db.session.rollback()
+    assert db.session.scalar(select(Committee)).agenda_template == before
+
+
+def test_a_stored_template_without_titles_is_a_clear_conflict(db, f):
+    from app.agenda import services as agenda
+    from app.core.errors import Conflict
+
+    c = f.committee(agenda_template=[{"kind": "apologies"}])
+    m = f.meeting(c)
+    with pytest.raises(Conflict) as info:
+        agenda.apply_template(m)
+    assert "Item 1: enter a title" in info.value.detail and m.items == []

@@ -519,3 +519,37 @@ def test_urgent_reasons_of_restricted_items_are_not_public(client, db, f, sign_i
         sign_in(user)
         assert "URGENTCANARY" in client.get(f"/meetings/{m.id}/").get_data(as_text=True)
         client.post("/sign-out")
+
+
+def test_edit_the_standard_agenda_items_on_the_committee_form(client, db, f, clerk):
+    c = f.committee("Audit Committee")
+    m = f.meeting(c)
+    db.session.commit()
+    page = client.get(f"/committees/{c.slug}/edit").get_data(as_text=True)
+    assert '<label class="govuk-label" for="agenda_template">' in page
+    assert "apologies: Apologies for absence\ndeclarations: Declarations of interest" in page
+    data = {
+        "name": "Audit Committee",
+        "timezone": "Europe/London",
+        "regime": "principal",
+        "first_minute_number": "1",
+        "agenda_template": "apologies: Apologies\nbusiness: Risk register | For Decision\n"
+        "party: Summer social",
+    }
+    bad = client.post(f"/committees/{c.slug}/edit", data=data)
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "Line 3: &#39;party&#39; is not a kind of standard item" in text
+    assert 'href="#agenda_template"' in text  # the error summary links to the field
+    db.session.expire_all()
+    assert len(db.session.get(Committee, c.id).agenda_template) == 6
+    data["agenda_template"] = "apologies: Apologies\nbusiness: Risk register | For Decision"
+    assert client.post(f"/committees/{c.slug}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Committee, c.id).agenda_template == [
+        {"kind": "apologies", "title": "Apologies", "section": None},
+        {"kind": "business", "title": "Risk register", "section": "For Decision"},
+    ]
+    client.post(f"/meetings/{m.id}/agenda/template")
+    titles = [i.title for i, _ in db.session.get(Meeting, m.id).numbered_items()]
+    assert titles == ["Apologies", "Risk register"]
