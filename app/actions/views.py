@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.actions import services
-from app.actions.forms import ActionForm, PlanImportForm, UpdateForm
+from app.actions.forms import RAG_CHOICES, STATUS_CHOICES, ActionForm, PlanImportForm, UpdateForm
 from app.actions.models import Action, ActionStatus, Rag
 from app.committees.models import Committee
 from app.core.access import staff_required
@@ -38,7 +38,7 @@ def _filters(args) -> dict:
     }
 
 
-def _list(title: str, filters: dict, mine: bool = False):
+def _list(title: str, filters: dict, mine: bool = False, row_errors: dict | None = None):
     actions = [
         a
         for a in db.session.scalars(services.tracker_query(**filters).limit(1000))
@@ -56,6 +56,10 @@ def _list(title: str, filters: dict, mine: bool = False):
         owners=owners,
         args=request.args,
         mine=mine,
+        row_errors=row_errors or {},
+        status_choices=STATUS_CHOICES,
+        rag_choices=RAG_CHOICES,
+        form_data=request.form,
     )
 
 
@@ -67,6 +71,10 @@ def index():
 @bp.route("/mine")
 @login_required
 def mine():
+    return _mine()
+
+
+def _mine(row_errors: dict | None = None):
     person_id = person_id_of(current_user)
     if person_id is None:
         return render_template(
@@ -78,7 +86,44 @@ def mine():
             args=request.args,
             mine=True,
         )
-    return _list("My actions", {**_filters(request.args), "owner_id": person_id}, mine=True)
+    return _list(
+        "My actions",
+        {**_filters(request.args), "owner_id": person_id},
+        mine=True,
+        row_errors=row_errors,
+    )
+
+
+@bp.route("/<int:action_id>/quick-update", methods=["POST"])
+@login_required
+def quick_update(action_id: int):
+    """An update posted from a row of "My actions"; back to the list, not the action page."""
+    action = _action_or_404(action_id)
+    if not action.can_update(current_user):
+        abort(403)
+    form = UpdateForm()
+    if form.validate_on_submit():
+        try:
+            services.post_update(
+                action,
+                current_user,
+                form.note.data,
+                form.status.data,
+                form.rag.data,
+                expected_version=int(form.version.data) if form.version.data else None,
+            )
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            message = exc.detail
+            if isinstance(exc, ValidationError):
+                message = next(iter(exc.errors.values()))[0] if exc.errors else exc.detail
+        else:
+            db.session.commit()
+            flash(f"Update posted on {action.title}", "success")
+            return redirect(url_for("actions.mine", _anchor=f"action-{action.id}"))
+    else:
+        message = next(iter(form.errors.values()))[0]
+    return _mine({action_id: message}), 400
 
 
 def _action_or_404(action_id: int) -> Action:

@@ -499,3 +499,62 @@ def test_minute_taking_walks_the_agenda(client, db, f, setup, sign_in):
         data={"minute-title": second.title, "minute-text": "Noted.", "minute-version": 1},
     )
     assert r.headers["Location"] == f"/minutes/{second.id}/edit"
+
+
+def test_my_actions_quick_updates(app, client, db, f, setup, sign_in):
+    import re
+
+    s = setup
+    minute = f.minute(s["may"], 208, "Plan")
+    resolution = f.resolution(minute, "That the plan be sent.")
+    mine_action = Action(
+        committee=s["c"], title="Send the plan", owner=s["member"], resolution=resolution
+    )
+    theirs = Action(committee=s["c"], title="Chair's job", owner=s["chair"], resolution=resolution)
+    db.session.add_all([mine_action, theirs])
+    db.session.commit()
+    sign_in(s["owner"])
+    page = client.get("/actions/mine").get_data(as_text=True)
+    assert f'action="/actions/{mine_action.id}/quick-update"' in page
+    assert f'for="rag-{mine_action.id}">RAG rating</label>' in page
+    url = f"/actions/{mine_action.id}/quick-update"
+    r = client.post(
+        url, data={"status": "in_progress", "rag": "amber", "note": "Drafted", "version": 1}
+    )
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"/actions/mine#action-{mine_action.id}"
+    db.session.refresh(mine_action)
+    assert (mine_action.status.value, mine_action.rag, mine_action.updates[-1].note) == (
+        "in_progress",
+        Rag.AMBER,
+        "Drafted",
+    )
+    # Bad input: a clear error on that row, the entries kept, nothing stored.
+    r = client.post(url, data={"rag": "grey", "note": "Done?", "version": mine_action.version})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Grey is for actions that are complete and evidenced" in html
+    assert f'id="quick-error-{mine_action.id}"' in html and "Done?</textarea>" in html
+    stale = client.post(url, data={"note": "Old page", "version": 1})
+    assert stale.status_code == 400
+    # Someone else's action cannot be updated from here.
+    assert client.post(f"/actions/{theirs.id}/quick-update", data={"note": "x"}).status_code in (
+        403,
+        404,
+    )
+    db.session.refresh(mine_action)
+    assert len(mine_action.updates) == 1 and not theirs.updates
+    # With CSRF protection on (as in production) the row's form carries its token.
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        refused = client.post(url, data={"note": "No token", "version": mine_action.version})
+        assert refused.status_code == 400
+        page = client.get("/actions/mine").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        r = client.post(
+            url, data={"csrf_token": token, "note": "With token", "version": mine_action.version}
+        )
+        assert r.status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    db.session.refresh(mine_action)
+    assert [u.note for u in mine_action.updates] == ["Drafted", "With token"]
