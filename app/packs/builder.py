@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pikepdf
 from flask import render_template
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from weasyprint import HTML
 
 from app.actions.services import actions_by_minute, open_actions
@@ -28,7 +29,7 @@ from app.core.permissions import CommitteeReader
 from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings.models import AttendanceStatus, Meeting, MinutesState
-from app.minutes.models import Minute
+from app.minutes.models import Minute, Resolution
 
 TEMPLATE_VERSION = "1"
 PUBLIC, MEMBERS = "public", "members"
@@ -400,60 +401,184 @@ def _metadata(out, title: str) -> None:
         del out.Root.Names
 
 
+def _name(person) -> str | None:
+    return person.display_name if person is not None else None
+
+
+def _membership_parts(committee) -> list:
+    # Names are in the key because people carry no timestamp of their own.
+    return sorted(
+        (
+            m.id,
+            m.person_id,
+            m.person.display_name,
+            m.role.value,
+            m.organisation,
+            m.start_date,
+            m.end_date,
+        )
+        for m in committee.memberships
+    )
+
+
+def _record_parts(meeting: Meeting) -> list:
+    """Everything the minutes of a meeting show (see _minutes_context and minutes.html):
+    attendance, quorum, declarations, minutes, resolutions and votes, actions, approval."""
+    committee = meeting.committee
+    parts: list = [
+        meeting.id,
+        meeting.version,
+        meeting.updated_at,
+        meeting.minutes_state.value,
+        meeting.starts_at,
+        meeting.timezone,
+        meeting.approval_amendments,
+        meeting.chair_signed_name,
+        meeting.chair_signed_on,
+        meeting.approved_at_meeting.starts_at if meeting.approved_at_meeting else None,
+        committee.name,
+        committee.minute_prefix,
+        committee.quorum_count,
+        committee.quorum_fraction,
+        _membership_parts(committee),  # the quorum on the day
+        [(i.id, n) for i, n in meeting.numbered_items()],  # "arrived during item 3"
+    ]
+    minutes = db.session.scalars(
+        select(Minute)
+        .where(Minute.meeting_id == meeting.id)
+        .options(selectinload(Minute.resolutions).selectinload(Resolution.votes))
+        .order_by(Minute.number)
+    ).all()
+    for m in minutes:
+        parts.append((m.id, m.number, m.title, m.text, m.version, m.agenda_item_id, m.restricted))
+        parts += [
+            (
+                r.id,
+                r.ordinal,
+                r.kind.value,
+                r.text,
+                r.recommended_to,
+                r.votes_for,
+                r.votes_against,
+                r.abstentions,
+                sorted((v.person_id, v.person.display_name, v.vote.value) for v in r.votes),
+            )
+            for r in m.resolutions
+        ]
+    for minute_id, actions in sorted(actions_by_minute(minutes).items()):
+        parts += [(minute_id, a.id, a.title, _name(a.owner), a.due_date) for a in actions]
+    parts += sorted(
+        (d.id, d.agenda_item_id, d.person.display_name, d.kind.value, d.nature, d.withdrew)
+        for d in meeting.declarations
+    )
+    parts += sorted(
+        (
+            a.person_id,
+            a.person.display_name,
+            a.status.value,
+            a.in_chair,
+            a.capacity,
+            _name(a.substitute_for),
+            a.arrived_at_item_id,
+            a.left_at_item_id,
+        )
+        for a in meeting.attendance
+    )
+    return parts
+
+
+def _hash(parts: list) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 def content_key(meeting: Meeting, variant: str) -> str:
-    """A hash of everything that feeds the pack: it changes exactly when the pack would."""
+    """A hash of everything that feeds the pack: it changes exactly when the pack would, and
+    never with the clock alone (the action log is dated by its data, see _as_at)."""
+    reader = reader_for(meeting, variant)
+    committee = meeting.committee
     parts: list = [
         TEMPLATE_VERSION,
         variant,
         meeting.id,
         meeting.version,
-        meeting.updated_at.isoformat(),
+        meeting.updated_at,
+        meeting.title,
+        meeting.starts_at,
+        meeting.ends_at,
+        meeting.timezone,
+        meeting.venue,
+        meeting.status.value,
+        meeting.status_reason,
+        meeting.agenda_state.value,
         meeting.agenda_revision,
-        meeting.committee.updated_at.isoformat(),
+        meeting.created_at,
+        [(p.revision, p.published_at, p.summary) for p in meeting.publications],
+        committee.updated_at,
+        committee.name,
+        committee.clerk_name,
+        committee.clerk_email,
+        committee.clerk_phone,
+        committee.publish_draft_minutes,
+        _membership_parts(committee),  # the front sheet's membership
     ]
     for item, number in meeting.numbered_items():
+        parts.append(
+            (
+                number,
+                item.id,
+                item.version,
+                item.updated_at,
+                item.kind.value,
+                item.section,
+                item.title,
+                item.purpose,
+                item.presenter_name,
+                item.urgent,
+                item.urgent_reason,
+                item.visibility.value,
+                item.exempt_paragraphs,
+                item.public_interest_reason,
+            )
+        )
         parts += [
-            number,
-            item.id,
-            item.version,
-            item.updated_at.isoformat(),
-            item.title,
-            item.visibility.value,
-        ]
-        parts += [
-            (d.id, d.sha256, d.title, d.visibility.value, d.public_interest_reason)
+            (
+                d.id,
+                d.position,
+                d.sha256,
+                d.page_count,
+                d.title,
+                d.visibility.value,
+                d.exempt_paragraphs,
+                d.public_interest_reason,
+            )
             for d in item.documents
         ]
     previous = previous_meeting(meeting)
     if previous is not None:
-        parts += ["previous", previous.id, previous.updated_at.isoformat()]
-        parts += [
-            (m.id, m.version, len(m.resolutions))
-            for m in db.session.scalars(select(Minute).where(Minute.meeting_id == previous.id))
-        ]
-    parts += [(a.id, a.version, a.updated_at.isoformat()) for a in open_actions(meeting.committee)]
-    parts.append(datetime.now(UTC).date().isoformat())  # "overdue" in the action log moves
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+        # Whether this audience may see them (and their exempt minutes) decides what is shown.
+        parts += ["previous", previous.can_see_minutes(reader), previous.can_see_restricted(reader)]
+        parts += _record_parts(previous)
+    for a in action_log(meeting, reader):
+        minute = a.source_minute
+        latest = a.latest_update
+        parts.append(
+            (
+                a.id,
+                a.version,
+                a.updated_at,
+                a.reference,
+                a.resolution.reference if a.resolution else None,
+                minute.display_number if minute else None,
+                a.title,
+                _name(a.owner),
+                a.due_date,
+                a.status.value,
+                a.rag.value if a.rag else None,
+                (latest.id, latest.note) if latest else None,
+            )
+        )
+    return _hash(parts)
 
 
 def minutes_key(meeting: Meeting, include_restricted: bool) -> str:
-    parts: list = [
-        TEMPLATE_VERSION,
-        "minutes",
-        include_restricted,
-        meeting.id,
-        meeting.version,
-        meeting.updated_at.isoformat(),
-    ]
-    for m in db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)):
-        parts += [
-            m.id,
-            m.version,
-            m.updated_at.isoformat(),
-            [(r.id, r.text, r.kind.value) for r in m.resolutions],
-        ]
-    parts += [
-        (a.person_id, a.status.value, a.in_chair, a.updated_at.isoformat())
-        for a in meeting.attendance
-    ]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    return _hash([TEMPLATE_VERSION, "minutes", include_restricted, *_record_parts(meeting)])

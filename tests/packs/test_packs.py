@@ -435,3 +435,90 @@ def test_minutes_pdf_inquorate_and_approved_with_signature(db, f):
         "subject to minute 2 reading 'plan'." in text
     )
     assert "Chair Ann Chair" in text and "Date Wednesday 5 January 2022" in text
+
+
+def test_content_key_follows_what_the_pack_shows(db, f, meeting):
+    from app.meetings import attendance
+
+    m, c, earlier = meeting["meeting"], meeting["committee"], meeting["earlier"]
+    tender = next(d for i in m.items for d in i.documents if d.title.startswith("Tender"))
+    chair = c.current_memberships()[0].person
+    last = {}
+
+    def changed() -> set:
+        """Which variants' keys moved since the last look."""
+        db.session.commit()
+        db.session.expire_all()
+        now = {v: builder.content_key(m, v) for v in ("public", "members")}
+        moved = {v for v in now if last and now[v] != last[v]}
+        last.update(now)
+        return moved
+
+    changed()
+    f.membership(c, f.person("Newly Appointed"))  # the front sheet's membership
+    assert changed() == {"public", "members"}
+    chair.name = "Lakin-Smith"  # a name on the front sheet
+    assert changed() == {"public", "members"}
+    attendance.set_attendance(earlier, chair, "present", in_chair=True)  # previous minutes
+    assert "members" in changed()
+    tender.exempt_paragraphs = [3, 4]  # the public's NOT FOR PUBLICATION page
+    assert "public" in changed()
+    c.publish_draft_minutes = True  # the public may now see the previous minutes
+    assert "public" in changed()
+    assert changed() == set()  # and nothing moves by itself
+    minute = db.session.query(builder.Minute).filter_by(meeting_id=earlier.id).one()
+    before = builder.minutes_key(earlier, False)
+    attendance.add_declaration(
+        earlier, minute.agenda_item_id, chair, "other_registrable", "Trustee"
+    )
+    assert changed() == {"public", "members"}
+    assert builder.minutes_key(earlier, False) != before  # the minutes PDF shows declarations
+
+
+def _clock(monkeypatch, days: int) -> None:
+    """Move every clock the pack could read `days` ahead."""
+    from datetime import date, datetime, timedelta
+
+    import app.actions.models
+    import app.committees.models
+    import app.core.db
+
+    shift = timedelta(days=days)
+
+    class Later(date):
+        @classmethod
+        def today(cls):
+            return date.today() + shift
+
+    class LaterTime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + shift
+
+    for module in (builder, app.actions.models, app.committees.models, app.core.db):
+        if hasattr(module, "date"):
+            monkeypatch.setattr(module, "date", Later)
+        if hasattr(module, "datetime"):
+            monkeypatch.setattr(module, "datetime", LaterTime)
+
+
+def test_unchanged_pack_keeps_its_key_and_content_from_day_to_day(db, f, meeting, monkeypatch):
+    from datetime import date, timedelta
+
+    from app.actions import services as actions
+
+    m, c = meeting["meeting"], meeting["committee"]
+    owner = f.person("Owen Owner")
+    # Due in ten days: judged by the clock, it would turn overdue in the pack below.
+    actions.create_action(c, "Report back", owner.id, due_date=date.today() + timedelta(days=10))
+    db.session.commit()
+    keys = {v: builder.content_key(m, v) for v in ("public", "members")}
+    text = page_texts(builder.build_pack(m, "members").pdf)
+    assert "overdue" not in "\n".join(text)
+    _clock(monkeypatch, 40)
+    import app.actions.models
+
+    assert app.actions.models.date.today() == date.today() + timedelta(days=40)
+    db.session.expire_all()
+    assert {v: builder.content_key(m, v) for v in ("public", "members")} == keys
+    assert page_texts(builder.build_pack(m, "members").pdf) == text
