@@ -62,11 +62,15 @@ class Config:
     SITE_NAME = os.environ.get("SITE_NAME", "Minutebook")
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
 
+    # Both sign-in cookies are out of scripts' reach and not sent on cross-site requests in
+    # every environment; HTTPS-only follows SESSION_COOKIE_SECURE (on by default in production
+    # only, since development serves plain HTTP), and always applies to both cookies alike.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a long form open all morning
 
     API_TITLE = "Minutebook API"

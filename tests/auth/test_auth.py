@@ -1,14 +1,19 @@
 """Accounts: hashing, sign-in and sign-out, CSRF, the users CLI, API tokens."""
 
+import re
+
 import pytest
+from flask_login import login_user
 from sqlalchemy import select
 
 from app import create_app
 from app.auth import services
 from app.auth.models import ApiToken, User, hash_token
 from app.core.errors import ValidationError
+from app.extensions import db
 from app.models import AuditEvent, Role
-from config import TestingConfig
+from config import ProductionConfig, TestingConfig
+from tests import factories
 from tests.factories import PASSWORD
 
 
@@ -189,3 +194,62 @@ def test_throttle_per_network_address(db, f):
     with pytest.raises(services.Throttled):
         services.authenticate("fresh@example.org", "wrong", ip="203.0.113.9")
     assert services.authenticate("fresh@example.org", "wrong", ip="198.51.100.1") is None
+
+
+def _cookie_attributes(response, name: str) -> dict[str, str | bool]:
+    (header,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    pairs = (part.strip().partition("=") for part in header.split(";")[1:])
+    return {key.lower(): value or True for key, _, value in pairs}
+
+
+def _sign_in_cookies(app, client, user, **headers):
+    """Sign in through the form (with its CSRF token when the app checks one); return the
+    attributes of the session cookie and of a remember-me cookie issued by the same app."""
+    page = client.get("/sign-in", headers=headers).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    data = {"email": user.email, "password": PASSWORD}
+    if token:
+        data["csrf_token"] = token.group(1)
+    response = client.post("/sign-in", data=data, headers=headers)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    session = _cookie_attributes(response, app.config["SESSION_COOKIE_NAME"])
+    # Nothing signs in with "remember me" yet; Flask-Login's own cookie must still carry the
+    # same flags the day something does.
+    with app.test_request_context("/", base_url=headers.get("Origin", "http://localhost")):
+        login_user(db.session.get(User, user.id), remember=True)
+        remembered = app.process_response(app.make_response("signed in"))
+    remember = _cookie_attributes(
+        remembered, app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    )
+    return session, remember
+
+
+def test_sign_in_cookies_are_httponly_and_lax_but_not_secure_over_http(app, client, f):
+    user = f.user()
+    db.session.commit()
+    for cookie in _sign_in_cookies(app, client, user):
+        assert cookie["httponly"] is True
+        assert cookie["samesite"] == "Lax"
+        assert "secure" not in cookie  # development and tests serve plain HTTP
+
+
+def test_sign_in_cookies_are_secure_in_production(tmp_path):
+    production = create_app(
+        ProductionConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        SECRET_KEY="a production-like secret key for this test only",
+        STORAGE_DIR=str(tmp_path / "storage"),
+    )
+    assert not production.testing and production.config["WTF_CSRF_ENABLED"] is not False
+    with production.app_context():
+        db.create_all()
+        user = factories.user()
+        db.session.commit()
+        client = production.test_client()
+        https = {"Origin": "https://localhost", "Referer": "https://localhost/sign-in"}
+        client.environ_base["wsgi.url_scheme"] = "https"
+        for cookie in _sign_in_cookies(production, client, user, **https):
+            assert cookie["secure"] is True
+            assert cookie["httponly"] is True
+            assert cookie["samesite"] == "Lax"
+        db.session.remove()
