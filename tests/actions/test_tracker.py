@@ -1,0 +1,181 @@
+"""The action tracker through the pages and the API: every filter, the action page's
+history, adding an action and importing an action plan."""
+
+import html as htmllib
+import re
+from datetime import date, timedelta
+from io import BytesIO
+
+import pytest
+from sqlalchemy import func, select
+
+from app.actions import services
+from app.auth.services import issue_token
+from app.models import Action, ActionStatus, Rag, Role
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def t(db, f):
+    health, schools = f.committee("Health Board"), f.committee("Schools Forum")
+    sue, raj = f.person("Sue Wilson"), f.person("Raj Patel")
+    clerk = f.user(Role.CLERK)
+    rows = {
+        # title: (committee, owner, due, status, rag)
+        "Late red": (health, sue, TODAY - timedelta(days=3), "open", "red"),
+        "Future amber": (health, raj, TODAY + timedelta(days=30), "in_progress", "amber"),
+        "Done grey": (schools, sue, TODAY - timedelta(days=60), "complete", "grey"),
+        "Schools green": (schools, raj, None, "open", "green"),
+    }
+    for title, (c, owner, due, status, rag) in rows.items():
+        action = services.create_action(c, title, owner.id, due)
+        if status != "open" or rag:
+            services.post_update(action, clerk, f"Set {status}", status, rag)
+    db.session.commit()
+    return {"health": health, "schools": schools, "sue": sue, "raj": raj, "clerk": clerk}
+
+
+def _titles(html: str) -> set[str]:
+    return set(re.findall(r'href="/actions/\d+">([^<]+)</a>', html))
+
+
+FILTERS = [
+    ({}, {"Late red", "Future amber", "Done grey", "Schools green"}),
+    ({"status": "open"}, {"Late red", "Schools green"}),
+    ({"status": "complete"}, {"Done grey"}),
+    ({"rag": "amber"}, {"Future amber"}),
+    ({"rag": "grey"}, {"Done grey"}),
+    ({"committee": "schools-forum"}, {"Done grey", "Schools green"}),
+    ({"owner": "sue"}, {"Late red", "Done grey"}),
+    ({"owner": "sue", "status": "open"}, {"Late red"}),
+    # Overdue: open and past its date; the complete action past its date is not overdue.
+    ({"overdue": "1"}, {"Late red"}),
+]
+
+
+def _query(t, params: dict) -> dict:
+    out = dict(params)
+    if out.get("owner"):
+        out["owner"] = t[out["owner"]].id
+    return out
+
+
+@pytest.mark.parametrize(("params", "expected"), FILTERS)
+def test_tracker_page_filters(client, db, t, sign_in, params, expected):
+    sign_in(t["clerk"])
+    r = client.get("/actions/", query_string=_query(t, params))
+    assert r.status_code == 200
+    assert _titles(r.get_data(as_text=True)) == expected
+
+
+@pytest.mark.parametrize(("params", "expected"), FILTERS)
+def test_api_action_filters(client, db, t, params, expected):
+    query = _query(t, params)
+    if "overdue" in query:
+        query["overdue"] = "true"
+    r = client.get(
+        "/api/v1/actions",
+        query_string=query,
+        headers={"Authorization": f"Bearer {issue_token(t['clerk'])}"},
+    )
+    assert r.status_code == 200
+    body = r.get_json()
+    assert {a["title"] for a in body["items"]} == expected and body["total"] == len(expected)
+
+
+def test_action_page_shows_its_history(client, db, f, t, sign_in):
+    action = db.session.scalar(select(Action).where(Action.title == "Future amber"))
+    owner = f.user(Role.MEMBER, person=t["raj"])
+    db.session.commit()
+    sign_in(owner)
+    r = client.post(
+        f"/actions/{action.id}",
+        data={"note": "Slipping: waiting for data", "status": "", "rag": "red", "version": 2},
+    )
+    assert r.status_code == 302
+    html = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    history = html.split('<h2 class="govuk-heading-m">History</h2>')[1].split("</ol>")[0]
+    entries = re.findall(r"<li.*?</li>", history, re.S)
+    # Newest first, each with its status and RAG as posted.
+    assert len(entries) == 2
+    assert "Slipping: waiting for data" in entries[0] and "Red" in entries[0]
+    assert "Set in_progress" in entries[1] and "in progress" in entries[1]
+    assert "Amber" in entries[1]
+
+
+def test_add_an_action_through_the_page(client, db, f, t, sign_in):
+    sign_in(t["clerk"])
+    page = client.get("/actions/new").get_data(as_text=True)
+    assert "Schools Forum" in page and "Raj Patel" in page
+    data = {
+        "committee_id": t["schools"].id,
+        "title": "Publish the school places plan",
+        "owner_id": t["raj"].id,
+        "due_date": ["31", "3", "2027"],
+        "reference": "3.1.2",
+    }
+    for bad, message in (
+        ({"owner_id": ""}, "Choose who owns the action"),
+        ({"due_date": ["31", "2", "2027"]}, "date"),
+        ({"reference": "3..1"}, "Use a reference like 1.2.3"),
+    ):
+        r = client.post("/actions/new", data={**data, **bad})
+        assert r.status_code == 400 and message in r.get_data(as_text=True), bad
+    assert db.session.scalar(select(func.count()).select_from(Action)) == 4
+    r = client.post("/actions/new", data=data)
+    assert r.status_code == 302
+    action = db.session.scalar(select(Action).where(Action.reference == "3.1.2"))
+    assert r.headers["Location"] == f"/actions/{action.id}"
+    assert (action.owner, action.due_date, action.committee) == (
+        t["raj"],
+        date(2027, 3, 31),
+        t["schools"],
+    )
+    # Members cannot add actions.
+    client.post("/sign-out")
+    sign_in(f.user(Role.MEMBER, person=t["sue"]))
+    assert client.get("/actions/new").status_code in (403, 404)
+
+
+PLAN = (
+    "theme,objective,reference,action,lead,review_date,end_date,target,rag\n"
+    "Keeping safe,Reduce exploitation,1.2.3,Publish the CSE strategy,Sue Wilson,01/09/2026,"
+    "2027-03-31,Strategy published,green\n"
+    "Healthy lives,,2.1.1,Train staff,Raj Patel,,2026-06-30,,grey\n"
+)
+
+
+def test_import_an_action_plan_through_the_page(client, db, t, sign_in):
+    sign_in(t["clerk"])
+    url = f"/actions/import/{t['health'].slug}"
+    assert client.get(url).status_code == 200
+    bad = PLAN + "x,,9.9,Unknown lead,Nobody Known,,31/02/2026,,\n"
+    r = client.post(
+        url,
+        data={"file": (BytesIO(bad.encode()), "plan.csv")},
+        content_type="multipart/form-data",
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "No person called &#39;Nobody Known&#39;" in html and "Import these actions" not in html
+    r = client.post(
+        url, data={"file": (BytesIO(PLAN.encode()), "plan.csv")}, content_type="multipart/form-data"
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Import these actions" in html
+    assert "Complete, grey (grey means complete and evidenced)" in html
+    assert db.session.scalar(select(func.count()).select_from(Action)) == 4  # preview only
+    text = re.search(r'name="csv_text" value="([^"]*)"', html).group(1)
+    r = client.post(
+        url, data={"csv_text": htmllib.unescape(text), "confirm": "Import these actions"}
+    )
+    assert r.status_code == 302
+    imported = {
+        a.reference: a
+        for a in db.session.scalars(select(Action).where(Action.committee == t["health"]))
+        if a.reference
+    }
+    assert set(imported) == {"1.2.3", "2.1.1"}
+    assert imported["1.2.3"].owner == t["sue"] and imported["1.2.3"].rag == Rag.GREEN
+    assert imported["2.1.1"].status == ActionStatus.COMPLETE
