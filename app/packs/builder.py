@@ -13,9 +13,9 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 import pikepdf
+import weasyprint
 from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -30,11 +30,11 @@ from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings.models import AttendanceStatus, Meeting, MinutesState
 from app.minutes.models import Minute, Resolution
+from app.packs import merge
 
 TEMPLATE_VERSION = "1"
 PUBLIC, MEMBERS = "public", "members"
 VARIANTS = (PUBLIC, MEMBERS)
-STAMP_PAD = 28  # points added below an uploaded page so the stamp never covers its content
 
 
 class PackError(Exception):
@@ -68,12 +68,17 @@ class Pack:
     papers: list[Paper] = field(default_factory=list)
 
 
-def _render(template: str, **context) -> bytes:
+def _render(template: str, tagged: bool = True, **context) -> bytes:
+    """A generated part as PDF. The HTML is everything WeasyPrint is given (styles are
+    inline), so parts are cached by its hash and an unchanged part is never rendered twice."""
+    from app.packs import cache  # cache builds packs with this module
+
     html = render_template(template, **context)
-    return HTML(string=html, base_url=".").write_pdf(
-        pdf_variant="pdf/ua-1",
-        pdf_tags=True,
-        custom_metadata=True,
+    options = {"pdf_variant": "pdf/ua-1", "pdf_tags": True} if tagged else {}
+    return cache.rendered_part(
+        template,
+        [weasyprint.__version__, sorted(options.items()), html],
+        lambda: HTML(string=html, base_url=".").write_pdf(custom_metadata=True, **options),
     )
 
 
@@ -286,6 +291,10 @@ def build_pack(meeting: Meeting, variant: str = PUBLIC) -> Pack:
 
 
 def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper]) -> Pack:
+    # Look for content in the stamp's strip of each upload while the stamps render.
+    checks = {
+        id(p): merge.StripCheck(document_path(p.document)) for p in papers if p.kind == "document"
+    }
     out = pikepdf.open(io.BytesIO(front))
     agenda_pages = len(out.pages)
     title = f"{meeting.committee.name}: agenda pack, {_long_date(meeting)}"
@@ -293,37 +302,45 @@ def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper])
         title += " (members' version)"
     opened = []
     paper_pages = sum(p.pages for p in papers)
-    stamps = pikepdf.open(
-        io.BytesIO(
-            _render(
-                "packs/pdf/stamps.html",
-                count=paper_pages,
-                members=variant == MEMBERS,
-                restricted={
-                    n for p in papers if p.restricted for n in range(p.first_page, p.last_page + 1)
-                },
-            )
-        )
-    )
-    opened.append(stamps)
     outline_entries = []
     try:
+        # Untagged: the stamps are drawn as artifacts, outside the structure tree.
+        stamps = pikepdf.open(
+            io.BytesIO(
+                _render(
+                    "packs/pdf/stamps.html",
+                    tagged=False,
+                    count=paper_pages,
+                    members=variant == MEMBERS,
+                    restricted={
+                        n
+                        for p in papers
+                        if p.restricted
+                        for n in range(p.first_page, p.last_page + 1)
+                    },
+                )
+            )
+        )
+        opened.append(stamps)
+        tree = merge.StructureTree(out)
         for paper in papers:
-            if paper.kind == "document":
-                src = pikepdf.open(document_path(paper.document))
-                opened.append(src)
-            else:
-                src = pikepdf.open(io.BytesIO(paper.pdf))
-                opened.append(src)
+            src = _open_paper(paper)
+            opened.append(src)
             start_index = len(out.pages)
-            for page in src.pages:
-                out.pages.append(page)
-            for offset in range(paper.pages):
-                target = out.pages[start_index + offset]
-                if paper.kind == "document":
-                    _pad_bottom(target)
-                target.add_overlay(stamps.pages[paper.first_page - 1 + offset], _stamp_box(target))
+            out.pages.extend(src.pages)
+            pages = list(out.pages[start_index:])
+            tree.add(src, pages, paper.title)
+            crowded = (
+                checks.pop(id(paper)).results(paper.pages)
+                if paper.kind == "document"
+                else [False] * paper.pages
+            )
+            for offset, target in enumerate(pages):
+                if crowded[offset]:
+                    merge.pad_visual_bottom(target)
+                merge.add_stamp(out, target, stamps.pages[paper.first_page - 1 + offset])
             outline_entries.append((paper, start_index))
+        tree.finish()
         _outline(out, meeting, papers, outline_entries, agenda_pages)
         _labels(out, agenda_pages)
         _metadata(out, title)
@@ -335,6 +352,8 @@ def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper])
             object_stream_mode=pikepdf.ObjectStreamMode.generate,
         )
     finally:
+        for check in checks.values():
+            check.cancel()
         for doc in opened:
             doc.close()
         out.close()
@@ -342,21 +361,25 @@ def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper])
     return Pack(pdf, agenda_pages + paper_pages, agenda_pages, papers)
 
 
-def _pad_bottom(page: pikepdf.Page) -> None:
-    """Extend the page downwards so the stamp sits below the uploaded content."""
-    box = [Decimal(str(v)) for v in page.mediabox]
-    box[1] -= STAMP_PAD
-    page.mediabox = pikepdf.Array(box)
-    if "/CropBox" in page.obj:
-        crop = [Decimal(str(v)) for v in page.obj.CropBox]
-        crop[1] -= STAMP_PAD
-        page.obj.CropBox = pikepdf.Array(crop)
-
-
-def _stamp_box(page: pikepdf.Page) -> pikepdf.Rectangle:
-    box = page.mediabox
-    x0, y0, x1 = float(box[0]), float(box[1]), float(box[2])
-    return pikepdf.Rectangle(x0, y0, x1, y0 + STAMP_PAD)
+def _open_paper(paper: Paper) -> pikepdf.Pdf:
+    if paper.kind != "document":
+        return pikepdf.open(io.BytesIO(paper.pdf))
+    doc = paper.document
+    try:
+        src = pikepdf.open(document_path(doc))
+    except (pikepdf.PdfError, OSError) as exc:
+        raise PackError(
+            f"The stored file of paper {doc.id} ({doc.title}) cannot be read as a PDF; "
+            "upload it again."
+        ) from exc
+    if len(src.pages) != paper.pages:
+        src.close()
+        # The agenda's page ranges were worked out from the page count recorded on upload.
+        raise PackError(
+            f"The stored file of paper {doc.id} ({doc.title}) has changed: it has a "
+            f"different number of pages from the one uploaded; upload it again."
+        )
+    return src
 
 
 def _outline(out, meeting, papers, entries, agenda_pages) -> None:

@@ -1,19 +1,52 @@
 """Built packs kept under STORAGE_DIR by content key, so every app process shares them and a
 pack is built once per content version. A lock file makes concurrent requests for the same
-stale pack wait for one build instead of starting their own."""
+stale pack wait for one build instead of starting their own.
+
+A build that fails leaves nothing behind; the last good pack keeps being served, the failure
+is recorded once per content key (audit trail, and a note staff see on the meeting page), and
+it is not retried on every request."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
+import tempfile
 import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
 
+from app.audit.services import record
+from app.extensions import db
 from app.meetings.models import Meeting
 from app.packs import builder
 
 LOCK_TIMEOUT = 300  # seconds: a lock older than this is from a build that died
+RETRY_AFTER = 60  # seconds before a failed build is tried again (a fault may be passing)
+
+
+class PackUnavailable(Exception):
+    """The current pack cannot be built and there is no earlier one to serve."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _KnownFailure(Exception):
+    """This content already failed to build a moment ago; not worth trying again yet."""
+
+
+@dataclass
+class Failure:
+    reason: str
+    at: datetime  # when it last failed
 
 
 def _dir() -> Path:
@@ -22,14 +55,37 @@ def _dir() -> Path:
     return path
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a uniquely named temporary file next to `path`, then rename: readers see the
+    old file or the new one, never part of one, and concurrent writers never collide."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
-def _cached(key: str, build) -> Path:
-    path = _dir() / f"{key}.pdf"
+def _break_stale_lock(lock: Path) -> None:
+    # Move it aside under a unique name first, so that of several waiters only one takes it,
+    # and a fresh lock taken meanwhile by another process is put back rather than broken.
+    aside = lock.with_name(f"{lock.name}.{uuid.uuid4().hex}.stale")
+    try:
+        os.rename(lock, aside)
+    except FileNotFoundError:
+        return
+    try:
+        if time.time() - aside.stat().st_mtime <= LOCK_TIMEOUT:
+            with contextlib.suppress(FileExistsError):
+                os.link(aside, lock)
+    finally:
+        aside.unlink(missing_ok=True)
+
+
+def _cached(name: str, build) -> Path:
+    path = _dir() / f"{name}.pdf"
     if path.exists():
         return path
     lock = path.with_suffix(".lock")
@@ -40,19 +96,47 @@ def _cached(key: str, build) -> Path:
         except FileExistsError:
             if path.exists():
                 return path
-            if time.time() - lock.stat().st_mtime > LOCK_TIMEOUT:
-                lock.unlink(missing_ok=True)  # the builder died; take over
+            try:
+                age = time.time() - lock.stat().st_mtime
+            except FileNotFoundError:
+                continue  # the builder finished (or failed) between our two looks
+            if age > LOCK_TIMEOUT:
+                _break_stale_lock(lock)  # the builder died; take over
             elif time.monotonic() > deadline:
                 raise TimeoutError("pack build did not finish") from None
-            time.sleep(0.1)
+            time.sleep(0.05)
             continue
         try:
             os.close(fd)
             if not path.exists():
-                _write(path, build())
+                write_atomic(path, build())
             return path
         finally:
             lock.unlink(missing_ok=True)
+
+
+# How often each template was rendered or taken from the part cache, in this process: the
+# benchmark and the tests read it to see what a rebuild actually re-rendered.
+part_stats: Counter = Counter()
+
+
+def rendered_part(template: str, inputs: list, render) -> bytes:
+    """A generated part (agenda, minutes, action log, withheld page, stamps) by the hash of
+    its inputs: a rebuild after one paper changes renders again only the parts that differ."""
+    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
+    path = _dir() / "parts" / f"{digest}.pdf"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        pass
+    else:
+        part_stats[("reused", template)] += 1
+        return data
+    data = render()
+    part_stats[("rendered", template)] += 1
+    path.parent.mkdir(exist_ok=True)
+    write_atomic(path, data)
+    return data
 
 
 def _latest(meeting: Meeting, variant: str) -> Path:
@@ -61,20 +145,116 @@ def _latest(meeting: Meeting, variant: str) -> Path:
     return _dir() / f"latest-{safe}-{variant}.txt"
 
 
+def _failure_path(key: str) -> Path:
+    return _dir() / f"failed-{key}.json"
+
+
+def _failure(key: str) -> Failure | None:
+    path = _failure_path(key)
+    try:
+        data = json.loads(path.read_text())
+        at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (FileNotFoundError, ValueError):
+        return None
+    return Failure(data.get("reason", ""), at)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, builder.PackError):
+        return str(exc)
+    return f"an unexpected error stopped the build ({type(exc).__name__}: {exc})"[:500]
+
+
+def _record_failure(meeting: Meeting, variant: str, key: str, reason: str) -> None:
+    """Note the failure; the audit entry is written only the first time this content fails,
+    however many requests (or workers) run into it."""
+    path = _failure_path(key)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        os.utime(path)  # failed again: wait another RETRY_AFTER before the next attempt
+        return
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"reason": reason, "variant": variant, "meeting": meeting.ical_uid}, fh)
+    record("pack_build_failed", meeting, summary=reason, user=False, variant=variant, key=key)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("could not record the failed pack build")
+
+
 def pack_file(meeting: Meeting, variant: str) -> Path:
+    """The pack for the meeting's current content; when that cannot be built, the last good
+    one. Raises PackUnavailable when there is none."""
     key = builder.content_key(meeting, variant)
-    path = _cached(f"pack-{key}", lambda: builder.build_pack(meeting, variant).pdf)
-    _write(_latest(meeting, variant), path.name.encode())
-    return path
+
+    def build() -> bytes:
+        failure = _failure(key)
+        if failure and (datetime.now(UTC) - failure.at).total_seconds() < RETRY_AFTER:
+            raise _KnownFailure(failure.reason)
+        return builder.build_pack(meeting, variant).pdf
+
+    try:
+        path = _cached(f"pack-{key}", build)
+    except _KnownFailure as exc:
+        reason = str(exc)
+    except TimeoutError:
+        reason = "another build of this pack is taking too long"
+    except Exception as exc:
+        reason = _reason(exc)
+        if isinstance(exc, builder.PackError):  # bad input, not a fault of ours
+            current_app.logger.warning("pack for meeting %s: %s", meeting.id, reason)
+        else:
+            current_app.logger.exception("pack for meeting %s could not be built", meeting.id)
+        _record_failure(meeting, variant, key, reason)
+    else:
+        pointer = _latest(meeting, variant)
+        try:
+            current = pointer.read_text()
+        except FileNotFoundError:
+            current = None
+        if current != path.name:  # most requests find it unchanged: no write at all
+            write_atomic(pointer, path.name.encode())
+        return path
+    last = last_good_pack(meeting, variant)
+    if last is None:
+        raise PackUnavailable(reason)
+    return last
 
 
 def last_good_pack(meeting: Meeting, variant: str) -> Path | None:
     """The most recent pack that was built successfully, to serve while a rebuild fails."""
     pointer = _latest(meeting, variant)
-    if not pointer.exists():
+    try:
+        path = _dir() / pointer.read_text().strip()
+    except FileNotFoundError:
         return None
-    path = _dir() / pointer.read_text().strip()
     return path if path.exists() else None
+
+
+def pack_problems(meeting: Meeting) -> list[dict]:
+    """For staff: each variant whose current content failed to build, why, and when the pack
+    served meanwhile (if any) was built."""
+    problems = []
+    for variant in builder.VARIANTS:
+        key = builder.content_key(meeting, variant)
+        if (_dir() / f"pack-{key}.pdf").exists():
+            continue
+        failure = _failure(key)
+        if failure is None:
+            continue
+        last = last_good_pack(meeting, variant)
+        problems.append(
+            {
+                "label": "members' agenda pack" if variant == builder.MEMBERS else "agenda pack",
+                "reason": failure.reason,
+                "served_since": (
+                    datetime.fromtimestamp(last.stat().st_mtime, UTC) if last else None
+                ),
+            }
+        )
+    return problems
 
 
 def minutes_file(meeting: Meeting, include_restricted: bool) -> Path:

@@ -46,8 +46,13 @@ def build_pack_task(meeting_id: int, variant: str) -> str | None:
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or not meeting.items:
         return None
-    path = cache.pack_file(meeting, variant)
-    db.session.remove()
+    try:
+        # A failure is recorded (once) by the cache and the last good pack kept.
+        path = cache.pack_file(meeting, variant)
+    except cache.PackUnavailable:
+        return None
+    finally:
+        db.session.remove()
     return path.name
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user
 
-from app.audit.services import record
 from app.committees.services import slugify
 from app.core.errors import ServiceError
 from app.core.permissions import is_staff
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.packs import cache
-from app.packs.builder import MEMBERS, PUBLIC, PackError
+from app.packs.builder import MEMBERS, PUBLIC
 
 bp = Blueprint("packs", __name__)
 
@@ -21,6 +20,12 @@ bp = Blueprint("packs", __name__)
 class ServiceUnavailable(ServiceError):
     status = 503
     title = "Agenda pack not available"
+
+
+@bp.app_template_global()
+def pack_problems(meeting: Meeting) -> list[dict]:
+    """Why a meeting's pack is out of date, for staff on the meeting page."""
+    return cache.pack_problems(meeting) if is_staff(current_user) else []
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -55,21 +60,14 @@ def pack(meeting_id: int):
     if variant == MEMBERS and not meeting.can_see_restricted(current_user):
         abort(404)  # the members' pack is not something others may know about
     try:
-        path = cache.pack_file(meeting, variant)
-    except PackError as exc:
-        # Keep serving the last good pack; tell the clerk (audit trail and, for staff, the
-        # error page) what went wrong.
-        current_app.logger.error("pack for meeting %s could not be built", meeting.id)
-        record("pack_build_failed", meeting, summary=exc.args[0], variant=variant)
-        db.session.commit()
-        path = cache.last_good_pack(meeting, variant)
-        if path is None:
-            message = (
-                f"The agenda pack could not be built: {exc.args[0]}"
-                if is_staff(current_user)
-                else "The agenda pack is not available just now."
-            )
-            raise ServiceUnavailable(message) from None
+        path = cache.pack_file(meeting, variant)  # the last good pack if a rebuild fails
+    except cache.PackUnavailable as exc:
+        message = (
+            f"The agenda pack could not be built: {exc.reason}"
+            if is_staff(current_user)
+            else "The agenda pack is not available just now."
+        )
+        raise ServiceUnavailable(message) from None
     name = f"{slugify(meeting.committee.name)}-{meeting.local_start:%Y-%m-%d}-agenda"
     if variant == MEMBERS:
         name += "-members"
@@ -82,6 +80,10 @@ def minutes(meeting_id: int):
     if not meeting.can_see_minutes(current_user):
         abort(404)
     include_restricted = meeting.can_see_restricted(current_user)
-    path = cache.minutes_file(meeting, include_restricted)
+    try:
+        path = cache.minutes_file(meeting, include_restricted)
+    except Exception:
+        current_app.logger.exception("minutes PDF of meeting %s could not be built", meeting.id)
+        raise ServiceUnavailable("The minutes PDF could not be produced just now.") from None
     name = f"{slugify(meeting.committee.name)}-{meeting.local_start:%Y-%m-%d}-minutes.pdf"
     return _send(path, name, include_restricted)

@@ -1,0 +1,358 @@
+"""The low-level parts of putting a pack together with pikepdf: one structure tree for the
+whole pack, page stamps marked as artifacts and placed at the visual bottom of each page, and
+extra margin only where an uploaded page has something in the way of the stamp.
+
+Kept apart from builder.py, which decides what goes into a pack; this decides how pages are
+joined without losing their tags."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import pikepdf
+from PIL import Image
+
+Name = pikepdf.Name
+
+STAMP_PAD = 28  # points: the height of the strip the stamp is drawn in
+STRIP_DPI = 36  # enough to see 6 pt text as grey pixels; cheap to render
+INK = 250  # a grey level below this (0 black, 255 white) counts as something on the page
+
+
+# -- structure tree ------------------------------------------------------------------------
+
+
+def _number_tree(node, out: dict[int, pikepdf.Object], depth: int = 0) -> None:
+    """Flatten a number tree (a ParentTree may be split into /Kids)."""
+    if depth > 32:
+        raise ValueError("number tree too deep")
+    nums = node.get("/Nums")
+    if nums is not None:
+        for i in range(0, len(nums) - 1, 2):
+            out[int(nums[i])] = nums[i + 1]
+    for kid in node.get("/Kids", []):
+        _number_tree(kid, out, depth + 1)
+
+
+def _name_tree(node, out: dict[bytes, pikepdf.Object], depth: int = 0) -> None:
+    if depth > 32:
+        raise ValueError("name tree too deep")
+    names = node.get("/Names")
+    if names is not None:
+        for i in range(0, len(names) - 1, 2):
+            out.setdefault(bytes(names[i]), names[i + 1])
+    for kid in node.get("/Kids", []):
+        _name_tree(kid, out, depth + 1)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, pikepdf.Array):
+        return list(value)
+    return [value]
+
+
+class StructureTree:
+    """The pack's structure tree: the front sheet's, with every merged part's tree added as a
+    /Part under its Document element, and their StructParents keys renumbered so that every
+    page, annotation and form XObject points at its own entries in one ParentTree."""
+
+    def __init__(self, out: pikepdf.Pdf):
+        self.out = out
+        root = out.Root.get("/StructTreeRoot")
+        if root is None:
+            root = out.make_indirect(
+                pikepdf.Dictionary(Type=Name.StructTreeRoot, K=pikepdf.Array())
+            )
+            out.Root.StructTreeRoot = root
+        self.root = root
+        self.nums: dict[int, pikepdf.Object] = {}
+        if "/ParentTree" in root:
+            _number_tree(root.ParentTree, self.nums)
+        self.next_key = max([int(root.get("/ParentTreeNextKey", 0))] + [k + 1 for k in self.nums])
+        kids = _as_list(root.get("/K"))
+        if len(kids) == 1 and kids[0].get("/S") == Name.Document:
+            self.document = kids[0]
+        else:
+            self.document = out.make_indirect(
+                pikepdf.Dictionary(Type=Name.StructElem, S=Name.Document, P=root)
+            )
+            for kid in kids:
+                if isinstance(kid, pikepdf.Dictionary):
+                    kid.P = self.document
+            self.document.K = pikepdf.Array(kids)
+            root.K = pikepdf.Array([self.document])
+        if not isinstance(self.document.get("/K"), pikepdf.Array):
+            self.document.K = pikepdf.Array(_as_list(self.document.get("/K")))
+        self.ids: dict[bytes, pikepdf.Object] = {}
+        if "/IDTree" in root:
+            _name_tree(root.IDTree, self.ids)
+
+    def _copy(self, obj):
+        """Copy an object from another file; direct containers are copied member by member."""
+        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+            return self.out.copy_foreign(obj)
+        if isinstance(obj, pikepdf.Array):
+            return pikepdf.Array([self._copy(x) for x in obj])
+        if isinstance(obj, pikepdf.Dictionary):
+            return pikepdf.Dictionary({k: self._copy(v) for k, v in obj.items()})
+        return obj
+
+    def add(self, src: pikepdf.Pdf, pages: list[pikepdf.Page], title: str) -> bool:
+        """Add src's tree for its pages, already appended to the pack as `pages`. Returns
+        False (and leaves those pages with no structure references) when src is untagged or
+        its tree cannot be merged; the pack is then tagged except for those pages."""
+        try:
+            merged = self._add(src, pages, title)
+        except (pikepdf.PdfError, KeyError, TypeError, ValueError, AttributeError):
+            merged = False
+        if not merged:
+            _unlink_structure(pages)
+        return merged
+
+    def _add(self, src: pikepdf.Pdf, pages: list[pikepdf.Page], title: str) -> bool:
+        src_root = src.Root.get("/StructTreeRoot")
+        if src_root is None or "/ParentTree" not in src_root or "/K" not in src_root:
+            return False
+        src_nums: dict[int, pikepdf.Object] = {}
+        _number_tree(src_root.ParentTree, src_nums)
+        # Custom structure types and attribute classes must mean the same in both files.
+        maps = {}
+        for key in ("/RoleMap", "/ClassMap"):
+            ours = self.root.get(key, pikepdf.Dictionary())
+            theirs = src_root.get(key, pikepdf.Dictionary())
+            for name, value in theirs.items():
+                if name in ours and repr(ours[name]) != repr(value):
+                    return False
+            maps[key] = theirs
+        kids = _as_list(src_root.K)
+        # A single Document element becomes this paper's /Part, keeping its /Lang etc.
+        single = len(kids) == 1 and kids[0].get("/S") == Name.Document
+        part_src = kids[0] if single else None
+        # Cut the links up to src's root before copying, so copying does not drag the
+        # whole of src's tree root (and its ParentTree) along.
+        for kid in kids:
+            if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
+                del kid["/P"]
+        if part_src is not None:
+            if not part_src.is_indirect:
+                part_src = src.make_indirect(part_src)
+            part = self.out.copy_foreign(part_src)
+            part.S = Name.Part
+        else:
+            copied = [
+                self.out.copy_foreign(k if k.is_indirect else src.make_indirect(k))
+                for k in kids
+                if isinstance(k, pikepdf.Dictionary)
+            ]
+            part = self.out.make_indirect(
+                pikepdf.Dictionary(Type=Name.StructElem, S=Name.Part, K=pikepdf.Array(copied))
+            )
+            for kid in copied:
+                kid.P = part
+        if "/T" not in part:
+            part.T = pikepdf.String(title)
+        offset = self.next_key - min(src_nums, default=0)
+        new_nums = {key + offset: self._copy(value) for key, value in src_nums.items()}
+        ids: dict[bytes, pikepdf.Object] = {}
+        if "/IDTree" in src_root:
+            _name_tree(src_root.IDTree, ids)
+        # Nothing above changed the pack; from here on the part is joined in.
+        part.P = self.document
+        self.document.K.append(part)
+        self.nums.update(new_nums)
+        self.next_key = max([self.next_key] + [k + 1 for k in new_nums])
+        for key, theirs in maps.items():
+            if len(theirs):
+                ours = self.root.get(key)
+                if ours is None:
+                    ours = self.root[key] = pikepdf.Dictionary()
+                for name, value in theirs.items():
+                    if name not in ours:
+                        ours[name] = self._copy(value)
+        for ident, elem in ids.items():
+            if ident not in self.ids:  # a clash keeps the first; the element keeps its /ID
+                self.ids[ident] = self._copy(elem)
+        _renumber(pages, offset)
+        return True
+
+    def finish(self) -> None:
+        self.root.ParentTree = self.out.make_indirect(
+            pikepdf.Dictionary(
+                Nums=pikepdf.Array([x for key in sorted(self.nums) for x in (key, self.nums[key])])
+            )
+        )
+        self.root.ParentTreeNextKey = self.next_key
+        if self.ids:
+            self.root.IDTree = pikepdf.Dictionary(
+                Names=pikepdf.Array(
+                    [x for key in sorted(self.ids) for x in (pikepdf.String(key), self.ids[key])]
+                )
+            )
+        self.out.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+
+
+def _forms(resources, seen: set):
+    """Form XObjects reachable from a resource dictionary, each once."""
+    if not isinstance(resources, pikepdf.Dictionary):
+        return
+    for xobj in resources.get("/XObject", pikepdf.Dictionary()).values():
+        if not isinstance(xobj, pikepdf.Stream) or xobj.get("/Subtype") != Name.Form:
+            continue
+        if xobj.is_indirect:
+            if xobj.objgen in seen:
+                continue
+            seen.add(xobj.objgen)
+        yield xobj
+        yield from _forms(xobj.get("/Resources"), seen)
+
+
+def _structure_holders(pages: list[pikepdf.Page]):
+    seen: set = set()
+    for page in pages:
+        yield page.obj, "/StructParents"
+        for annot in page.obj.get("/Annots", []):
+            yield annot, "/StructParent"
+        yield from ((form, "/StructParents") for form in _forms(page.obj.get("/Resources"), seen))
+
+
+def _renumber(pages: list[pikepdf.Page], offset: int) -> None:
+    for obj, key in _structure_holders(pages):
+        if key in obj:
+            obj[key] = int(obj[key]) + offset
+
+
+def _unlink_structure(pages: list[pikepdf.Page]) -> None:
+    # Their keys would otherwise point into the pack's ParentTree at someone else's entries.
+    for obj, key in _structure_holders(pages):
+        if key in obj:
+            del obj[key]
+
+
+# -- page geometry and stamps -------------------------------------------------------------
+
+
+def _rotation(page: pikepdf.Page) -> int:
+    return int(page.obj.get("/Rotate", 0)) % 360
+
+
+def _normal(box) -> list[float]:
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+
+
+def _visible_box(page: pikepdf.Page) -> list[float]:
+    media = _normal(page.mediabox)
+    if "/CropBox" not in page.obj:
+        return media
+    crop = _normal(page.obj.CropBox)
+    box = [max(media[0], crop[0]), max(media[1], crop[1])]
+    box += [min(media[2], crop[2]), min(media[3], crop[3])]
+    return box if box[0] < box[2] and box[1] < box[3] else media
+
+
+def pad_visual_bottom(page: pikepdf.Page, pad: float = STAMP_PAD) -> None:
+    """Extend the page by `pad` at the edge the reader sees at the bottom (which /Rotate
+    moves), so the stamp sits in new blank space below the content."""
+    rotate = _rotation(page)
+    # (index into [x0, y0, x1, y1], direction) of the visual bottom edge in user space
+    index, sign = {0: (1, -1), 90: (2, 1), 180: (3, 1), 270: (0, -1)}.get(rotate, (1, -1))
+    for key in ("/MediaBox", "/CropBox"):
+        if key not in page.obj:
+            continue
+        box = [Decimal(str(v)) for v in page.obj[key]]
+        box = [min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])]
+        box[index] += sign * Decimal(str(pad))
+        page.obj[key] = pikepdf.Array(box)
+
+
+def stamp_matrix(page: pikepdf.Page, width: float, height: float) -> pikepdf.Matrix:
+    """Where a width x height stamp goes: centred in the strip along the visual bottom of
+    the visible page, upright as the page is displayed, shrunk only if the page is narrower."""
+    x0, y0, x1, y1 = _visible_box(page)
+    rotate = _rotation(page)
+    visual_width = (x1 - x0) if rotate in (0, 180) else (y1 - y0)
+    s = min(1.0, visual_width / width, STAMP_PAD / height)
+    du = (visual_width - s * width) / 2
+    dv = (STAMP_PAD - s * height) / 2
+    # Stamp (a, b) -> visual (u, v) = (du + s a, dv + s b) -> user space for each rotation.
+    if rotate == 90:
+        return pikepdf.Matrix(0, s, -s, 0, x1 - dv, y0 + du)
+    if rotate == 180:
+        return pikepdf.Matrix(-s, 0, 0, -s, x1 - du, y1 - dv)
+    if rotate == 270:
+        return pikepdf.Matrix(0, -s, s, 0, x0 + dv, y1 - du)
+    return pikepdf.Matrix(s, 0, 0, s, x0 + du, y0 + dv)
+
+
+def add_stamp(out: pikepdf.Pdf, page: pikepdf.Page, stamp: pikepdf.Page) -> None:
+    """Draw the stamp page over `page` as a Pagination artifact (a footer that assistive
+    technology skips), leaving the page's own content and graphics state untouched."""
+    form = out.copy_foreign(stamp.as_form_xobject())
+    x0, y0, x1, y1 = (float(v) for v in form.BBox)
+    name = page.add_resource(form, Name.XObject, prefix="Stamp")
+    # Move the form's box to the origin, then place it.
+    m = pikepdf.Matrix(1, 0, 0, 1, -x0, -y0) @ stamp_matrix(page, x1 - x0, y1 - y0)
+    cm = " ".join(f"{v:.4f}" for v in (m.a, m.b, m.c, m.d, m.e, m.f))
+    page.contents_add(out.make_stream(b"q\n"), prepend=True)
+    page.contents_add(
+        out.make_stream(
+            f"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\nq\n{cm} cm\n"
+            f"{name} Do\nQ\nEMC\n".encode()
+        )
+    )
+
+
+# -- where the stamp would cover content --------------------------------------------------
+
+
+class StripCheck:
+    """Renders an uploaded file's pages small (poppler, in a separate process started early
+    so it runs while the rest of the pack is built) and tells which pages have anything in
+    the bottom strip where the stamp goes, as the reader sees the page (rotation included).
+    Any doubt counts as "in the way": padding a page is harmless, covering content is not."""
+
+    def __init__(self, path: Path):
+        self.tmp = tempfile.TemporaryDirectory(prefix="pack-strip-")
+        prefix = f"{self.tmp.name}/p"
+        self.proc = subprocess.Popen(
+            ["pdftoppm", "-r", str(STRIP_DPI), "-gray", "-cropbox", str(path), prefix],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def results(self, pages: int) -> list[bool]:
+        try:
+            ok = self.proc.wait(timeout=120) == 0
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            ok = False
+        try:
+            files = sorted(Path(self.tmp.name).glob("p-*.pgm"), key=lambda p: int(p.stem[2:]))
+            if not ok or len(files) != pages:
+                return [True] * pages
+            rows = max(1, round(STAMP_PAD * STRIP_DPI / 72))
+            used = []
+            for file in files:
+                with Image.open(file) as img:
+                    strip = img.crop((0, max(0, img.height - rows), img.width, img.height))
+                    used.append(strip.getextrema()[0] < INK)
+            return used
+        finally:
+            self.tmp.cleanup()
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.tmp.cleanup()
+
+
+def open_pdf(data: bytes | Path) -> pikepdf.Pdf:
+    return pikepdf.open(io.BytesIO(data) if isinstance(data, bytes) else data)

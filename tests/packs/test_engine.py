@@ -1,0 +1,433 @@
+"""The pack engine, parsed back: one structure tree for the whole pack, stamps as artifacts
+at the visual bottom of each page, padding only where needed, rendered parts reused, the
+cache under concurrency, and failed builds."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pikepdf
+import pytest
+import weasyprint
+
+from app.agenda import services as agenda
+from app.agenda.documents import add_document, document_path
+from app.meetings import services as meetings
+from app.minutes import services as minutes
+from app.models import AuditEvent, Role
+from app.packs import builder, cache, merge
+from tests.pdfs import make_pdf
+
+REASON = "Commercial negotiations with the preferred bidder are continuing."
+
+
+def tagged_pdf(pages: int = 2, heading: str = "Tagged report") -> bytes:
+    body = "".join(
+        f"<section style='page-break-after: always'><h1>{heading} {n + 1}</h1>"
+        f"<p>Paragraph of the tagged report, page {n + 1}. "
+        f"<a href='https://example.org/{n}'>A link</a></p></section>"
+        for n in range(pages)
+    )
+    return weasyprint.HTML(string=f"<html lang='en-GB'><body>{body}</body></html>").write_pdf(
+        pdf_variant="pdf/ua-1", pdf_tags=True
+    )
+
+
+def text_page(pdf: pikepdf.Pdf, lines: list[tuple[float, float, str]], rotate: int = 0):
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+    pdf.add_blank_page(page_size=(595, 842))
+    page = pdf.pages[-1]
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(
+        "".join(f"BT /F1 10 Tf {x} {y} Td ({t}) Tj ET " for x, y, t in lines).encode()
+    )
+    if rotate:
+        page.Rotate = rotate
+
+
+def awkward_pdf() -> bytes:
+    """Page 1 plain; page 2 has a footer line in the bottom 28 pt; page 3 is landscape by
+    /Rotate 90; page 4 is /Rotate 270 with text along its visual bottom edge."""
+    pdf = pikepdf.new()
+    text_page(pdf, [(72, 770, "Plain page top")])
+    text_page(pdf, [(72, 770, "Crowded page top"), (250, 10, "FOOTERLINE crowded")])
+    text_page(pdf, [(72, 770, "Rotated ninety")], rotate=90)
+    # /Rotate 270: the visual bottom is user-space x = 0; text near it, in the strip.
+    text_page(pdf, [(8, 400, "EDGELINE")], rotate=270)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def meeting(db, f):
+    c = f.committee("Engine Board", clerk_name="Jo Clerk", clerk_email="jo@example.org")
+    f.membership(c, f.person("Lakin", honorific="Councillor"), "chair")
+    member = f.member_user(c)
+    earlier = f.meeting(c, starts_at=f.meeting(c).starts_at.replace(year=2020))
+    agenda.add_item(earlier, title="Budget")
+    (minute,) = minutes.draft_minutes(earlier)
+    minutes.save_minute(minute, "The budget was presented.", minute.version)
+    minutes.add_resolution(minute, "That the budget be approved.")
+    minutes.publish_minutes(earlier)
+    m = f.meeting(c)
+    agenda.apply_template(m)
+    report = agenda.add_item(m, title="Pharmacy services", section="For Decision")
+    add_document(report, io.BytesIO(tagged_pdf(2)), "tagged.pdf", "Tagged report")
+    add_document(report, io.BytesIO(make_pdf(2, "Plain appendix")), "plain.pdf", "Appendix A")
+    odd = agenda.add_item(m, title="Odd pages", section="For Decision")
+    add_document(odd, io.BytesIO(awkward_pdf()), "awkward.pdf", "Awkward paper")
+    exempt = agenda.add_item(
+        m,
+        title="Residential placements",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason=REASON,
+    )
+    add_document(exempt, io.BytesIO(make_pdf(1, "Tender")), "tender.pdf", "Tender prices")
+    meetings.publish_agenda(m)
+    db.session.commit()
+    return {"meeting": m, "member": member, "report": report, "odd": odd}
+
+
+# -- structure tree ------------------------------------------------------------------------
+
+
+def _root_of(elem, root) -> bool:
+    for _ in range(100):
+        parent = elem.get("/P")
+        if parent is None:
+            return False
+        if parent.objgen == root.objgen:
+            return True
+        elem = parent
+    return False
+
+
+def _marked_elements(root):
+    """(element, page objgen) for every element owning marked content, walking from root."""
+    found = []
+
+    def walk(elem, page):
+        page = elem.get("/Pg", page)
+        kids = elem.get("/K")
+        kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+        for kid in kids:
+            if isinstance(kid, int) or (
+                isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR"
+            ):
+                found.append((elem, (kid.get("/Pg", page) if not isinstance(kid, int) else page)))
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") != "/OBJR":
+                walk(kid, page)
+
+    for kid in root.K if isinstance(root.K, pikepdf.Array) else [root.K]:
+        walk(kid, None)
+    return found
+
+
+def _has(elem, role: str) -> bool:
+    kids = elem.get("/K")
+    kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+    return elem.get("/S") == role or any(
+        _has(k, role) for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k
+    )
+
+
+@pytest.mark.parametrize("variant", ["public", "members"])
+def test_the_pack_is_one_tagged_document(meeting, variant):
+    pack = builder.build_pack(meeting["meeting"], variant)
+    pdf = pikepdf.open(io.BytesIO(pack.pdf))
+    assert bool(pdf.Root.MarkInfo.Marked)
+    root = pdf.Root.StructTreeRoot
+    (document,) = list(root.K)
+    assert document.S == "/Document"
+    nums = list(root.ParentTree.Nums)
+    tree = dict(zip(nums[::2], nums[1::2], strict=True))
+    assert int(root.ParentTreeNextKey) > max(tree)
+    keys = []
+    for page in pdf.pages:
+        if "/StructParents" in page.obj:
+            key = int(page.obj.StructParents)
+            keys.append(key)
+            for elem in tree[key]:
+                assert _root_of(elem, root)
+                assert elem.Pg.objgen == page.obj.objgen
+        for annot in page.obj.get("/Annots", []):
+            if "/StructParent" in annot:
+                key = int(annot.StructParent)
+                keys.append(key)
+                assert _root_of(tree[key], root)
+    assert len(keys) == len(set(keys)), "two pages share ParentTree entries"
+    # Every generated paper, and the tagged upload, is a Part whose text is in the tree.
+    parts = {str(p.get("/T")): p for p in document.K if p.get("/S") == "/Part"}
+    page_index = {p.obj.objgen: n for n, p in enumerate(pdf.pages)}
+    owned = {page_index[pg.objgen] for _, pg in _marked_elements(root) if pg is not None}
+    for paper in pack.papers:
+        first = pack.agenda_pages + paper.first_page - 1
+        pages = set(range(first, first + paper.pages))
+        if paper.kind == "document" and paper.title != "Tagged report":
+            assert not owned & pages
+            assert all("/StructParents" not in pdf.pages[n].obj for n in pages)
+            continue
+        assert paper.title in parts, (paper.title, list(parts))
+        assert pages <= owned, paper.title
+    tagged = parts["Tagged report"]
+    assert any(_root_of(e, tagged) for e, _ in _marked_elements(root)) and _has(tagged, "/H1")
+    # The agenda's own tags are still there.
+    assert set(range(pack.agenda_pages)) <= owned
+
+
+def test_stamps_are_pagination_artifacts(meeting):
+    pack = builder.build_pack(meeting["meeting"], "members")
+    pdf = pikepdf.open(io.BytesIO(pack.pdf))
+    for page in pdf.pages[pack.agenda_pages :]:
+        ops = pikepdf.parse_content_stream(page)
+        depth, artifact, stamped, pagination = 0, None, False, False
+        for operands, op in ops:
+            op = str(op)
+            if op in ("BDC", "BMC"):
+                depth += 1
+                if op == "BDC" and str(operands[0]) == "/Artifact" and artifact is None:
+                    artifact = depth
+                    pagination = operands[1].get("/Type") == "/Pagination"
+            elif op == "EMC":
+                if artifact == depth:
+                    artifact = None
+                depth -= 1
+            elif op == "Do" and str(operands[0]).startswith("/Stamp"):
+                assert artifact is not None and pagination, "stamp drawn outside an artifact"
+                stamped = True
+        assert stamped and depth == 0
+        # The stamp form itself carries no marked content that would claim a tag.
+        for name, xobj in page.Resources.XObject.items():
+            if name.startswith("/Stamp"):
+                assert b"MCID" not in xobj.read_bytes()
+
+
+# -- stamp placement and padding -----------------------------------------------------------
+
+
+class _Words(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.pages: list[dict] = []
+        self._word = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "page":
+            self.pages.append({"w": float(a["width"]), "h": float(a["height"]), "words": []})
+        elif tag == "word":
+            self._word = [float(a[k]) for k in ("xmin", "ymin", "xmax", "ymax")]
+
+    def handle_data(self, data):
+        if self._word is not None:
+            self.pages[-1]["words"].append((data, self._word))
+            self._word = None
+
+
+def words(pdf: bytes) -> list[dict]:
+    out = subprocess.run(
+        ["pdftotext", "-bbox-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    parser = _Words()
+    parser.feed(out)
+    return parser.pages
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_stamp_at_the_visual_bottom_upright_and_padding_only_where_needed(meeting):
+    pack = builder.build_pack(meeting["meeting"], "public")
+    paper = next(p for p in pack.papers if p.title == "Awkward paper")
+    first = pack.agenda_pages + paper.first_page - 1
+    pages = words(pack.pdf)[first : first + 4]
+    # pdftotext gives word boxes as displayed but the page size unrotated.
+    doc = pikepdf.open(io.BytesIO(pack.pdf))
+    for n, page in enumerate(pages):
+        if int(doc.pages[first + n].obj.get("/Rotate", 0)) % 180:
+            page["w"], page["h"] = page["h"], page["w"]
+    for n, page in enumerate(pages):
+        number = paper.first_page + n
+        stamp = [b for w, b in page["words"] if w == str(number)]
+        label = [b for w, b in page["words"] if w == "Page"]
+        assert stamp and label, page["words"]
+        s, word = stamp[-1], label[-1]
+        assert word[2] - word[0] > 1.5 * (word[3] - word[1]), "stamp is not upright"
+        assert word[2] < s[0]  # "Page" reads left to right before its number
+        assert s[1] > page["h"] - merge.STAMP_PAD, (n, s, page["h"])  # in the bottom strip
+        for word, box in page["words"]:
+            if word not in ("Page", str(number)):
+                assert not _overlap(box, s), (word, box, s)
+    plain, crowded, rot90, rot270 = pages
+    assert (plain["w"], plain["h"]) == (595, 842)  # nothing in the strip: left alone
+    assert (crowded["w"], crowded["h"]) == (595, 842 + merge.STAMP_PAD)
+    footer = next(b for w, b in crowded["words"] if w == "FOOTERLINE")
+    assert footer[3] < crowded["h"] - merge.STAMP_PAD + 1  # pushed above the stamp's strip
+    assert (rot90["w"], rot90["h"]) == (842, 595)  # landscape, not padded
+    assert (rot270["w"], rot270["h"]) == (842, 595 + merge.STAMP_PAD)  # padded at its bottom
+    assert any(w == "EDGELINE" for w, _ in rot270["words"])
+
+
+# -- reusing rendered parts ----------------------------------------------------------------
+
+
+def test_a_rebuild_renders_again_only_what_changed(db, meeting):
+    m = meeting["meeting"]
+    start = dict(cache.part_stats)
+    builder.build_pack(m, "public")
+    used = {k[1] for k in cache.part_stats if cache.part_stats[k] != start.get(k, 0)}
+    assert {f"packs/pdf/{t}.html" for t in ("agenda", "actions", "withheld")} <= used
+    before = dict(cache.part_stats)
+    add_document(meeting["odd"], io.BytesIO(make_pdf(2, "Late appendix")), "late.pdf", "Late")
+    db.session.commit()
+    pack = builder.build_pack(m, "public")
+    assert any(p.title == "Late" for p in pack.papers)
+
+    def delta(kind, template):
+        key = (kind, f"packs/pdf/{template}.html")
+        return cache.part_stats[key] - before.get(key, 0)
+
+    # The ranges moved, so the agenda and stamps are new; the rest is reused as it was.
+    assert delta("rendered", "agenda") == 1 and delta("rendered", "stamps") == 1
+    for template in used - {"packs/pdf/agenda.html", "packs/pdf/stamps.html"}:
+        template = template.removeprefix("packs/pdf/").removesuffix(".html")
+        assert delta("rendered", template) == 0, template
+        assert delta("reused", template) >= 1, template
+    # Built again with nothing changed: nothing is rendered at all.
+    before = dict(cache.part_stats)
+    builder.build_pack(m, "public")
+    assert all(
+        cache.part_stats[k] == before.get(k, 0) for k in cache.part_stats if k[0] == "rendered"
+    )
+
+
+# -- the cache under concurrency and failure -----------------------------------------------
+
+
+def test_concurrent_requests_for_a_stale_pack_build_it_once(app, meeting):
+    data = builder.build_pack(meeting["meeting"], "public").pdf
+    builds = []
+    name = f"pack-concurrent-{time.time_ns()}"
+
+    def build():
+        builds.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every other thread to arrive meanwhile
+        return data
+
+    results, errors = [], []
+
+    def request():
+        try:
+            with app.app_context():
+                results.append(cache._cached(name, build).read_bytes())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(builds) == 1
+    assert len(results) == 8 and all(r == data for r in results)
+    assert not list(cache._dir().glob(f"{name}.lock"))
+
+
+def test_concurrent_writes_of_one_file_never_collide(app, tmp_path):
+    target = tmp_path / "latest.txt"
+    errors = []
+
+    def write(n):
+        try:
+            for i in range(50):
+                cache.write_atomic(target, f"{n}-{i}".encode())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert re.fullmatch(r"\d-\d+", target.read_text())
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.txt"]  # no temporary files left
+
+
+def test_a_failed_build_leaves_nothing_behind(app):
+    name = f"pack-failing-{time.time_ns()}"
+
+    def build():
+        raise RuntimeError("WeasyPrint fell over")
+
+    with pytest.raises(RuntimeError):
+        cache._cached(name, build)
+    leftovers = [p.name for p in cache._dir().iterdir() if name in p.name]
+    assert leftovers == []
+
+
+def test_the_pointer_to_the_last_good_pack_is_not_rewritten_when_unchanged(meeting):
+    m = meeting["meeting"]
+    path = cache.pack_file(m, "public")
+    pointer = cache._latest(m, "public")
+    first = pointer.stat()
+    assert pointer.read_text() == path.name
+    cache.pack_file(m, "public")
+    again = pointer.stat()
+    assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+
+
+def test_a_corrupt_paper_keeps_the_last_good_pack_and_tells_staff(client, db, f, meeting, sign_in):
+    m = meeting["meeting"]
+    url = f"/meetings/{m.id}/pack.pdf"
+    good = client.get(url)
+    assert good.status_code == 200
+    doc = next(d for d in meeting["report"].documents if d.title == "Appendix A")
+    document_path(doc).write_bytes(b"%PDF-1.7 this is not a PDF any more" * 50)
+    agenda.update_item(meeting["report"], title="Pharmacy services (revised)")  # now stale
+    db.session.commit()
+    audits = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count()
+    for _ in range(2):
+        again = client.get(url)
+        assert again.status_code == 200 and again.data == good.data
+    failures = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").all()
+    assert len(failures) == audits + 1
+    assert "Appendix A" in failures[-1].summary and "cannot be read" in failures[-1].summary
+    # Staff see why on the meeting page; the public does not.
+    assert "could not be rebuilt" not in client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+    sign_in(clerk)
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "could not be rebuilt" in page and "Appendix A" in page and "cannot be read" in page
+    # The members' pack was never built: 503, and the clerk is told why.
+    members = client.get(url + "?variant=members")
+    assert members.status_code == 503 and "cannot be read" in members.get_data(as_text=True)
+    assert db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count() == audits + 2
+
+
+def test_the_members_pack_unavailable_to_the_public_says_nothing_specific(
+    client, db, meeting, sign_in
+):
+    m = meeting["meeting"]
+    doc = next(d for d in meeting["report"].documents if d.title == "Appendix A")
+    Path(document_path(doc)).write_bytes(b"garbage")
+    db.session.commit()
+    sign_in(meeting["member"])
+    response = client.get(f"/meetings/{m.id}/pack.pdf?variant=members")
+    assert response.status_code == 503
+    text = response.get_data(as_text=True)
+    assert "not available just now" in text and "Appendix A" not in text
