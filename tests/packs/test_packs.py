@@ -522,3 +522,41 @@ def test_unchanged_pack_keeps_its_key_and_content_from_day_to_day(db, f, meeting
     db.session.expire_all()
     assert {v: builder.content_key(m, v) for v in ("public", "members")} == keys
     assert page_texts(builder.build_pack(m, "members").pdf) == text
+
+
+def _front(pack) -> str:
+    return " ".join(" ".join(page_texts(pack.pdf)[: pack.agenda_pages]).split())
+
+
+def test_front_sheet_names_the_meeting_the_membership_and_the_revision(db, f, meeting):
+    from app.core.web import format_local_date, format_local_time
+
+    m, c = meeting["meeting"], meeting["committee"]
+    m.venue = "Town Hall, Moorgate Street, Rotherham"
+    m.starts_at = m.starts_at.replace(hour=13, minute=30)  # 1.30pm in London in winter
+    f.membership(c, f.person("Aaron Able"), "vice_chair")
+    f.membership(c, f.person("Abe Adams"))
+    db.session.commit()
+    front = _front(builder.build_pack(m, "public"))
+    assert f"Date {format_local_date(m.starts_at, m.timezone)}" in front
+    assert f"Time {format_local_time(m.starts_at, m.timezone)}" in front
+    assert "Venue Town Hall, Moorgate Street, Rotherham" in front
+    assert "Contact Jo Clerk, jo@example.org" in front
+    published = format_local_date(m.agenda_published_at, m.timezone)
+    assert f"Published {published}" in front and "Revision 1" in front
+    assert "supplement" not in front
+    # The chair first, then the vice-chair, then members by name.
+    assert re.search(
+        r"Membership Councillor Lakin \(Chair\); Aaron Able \(Vice-chair\); Abe Adams;", front
+    ), front
+    # A supplement is a new revision of the pack, dated, with the first publication kept.
+    key = builder.content_key(m, "public")
+    later = m.agenda_published_at.replace(year=m.agenda_published_at.year + 1)
+    pharmacy = next(i for i in m.items if i.title == "Pharmacy services")
+    agenda.update_item(pharmacy, title="Pharmacy needs assessment")
+    meetings.publish_agenda(m, summary="Late report on pharmacy added", now=later)
+    db.session.commit()
+    assert builder.content_key(m, "public") != key
+    front = _front(builder.build_pack(m, "public"))
+    assert f"Published {published}" in front
+    assert f"Revision 2: supplement 1, published {format_local_date(later, m.timezone)}" in front
