@@ -162,7 +162,14 @@ def add_document(
     document.exempt_paragraphs = paragraphs
     db.session.add(document)
     db.session.flush()
-    record("document_added", document, user=user, sha256=sha256, pages=pages)
+    record(
+        "document_added",
+        document,
+        summary=f"{title} (item: {item.title})",
+        user=user,
+        sha256=sha256,
+        pages=pages,
+    )
     return document
 
 

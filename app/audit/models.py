@@ -25,3 +25,31 @@ class AuditEvent(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
     user = relationship("User", lazy="joined")
+
+    @property
+    def changed_values(self) -> list[tuple[str, str, str]]:
+        """(field, old, new) for each change the event recorded, as the page shows them."""
+        changes = (self.data or {}).get("changes") or {}
+        return [(_label(name), _show(old), _show(new)) for name, (old, new) in changes.items()]
+
+    @property
+    def other_fields(self) -> list[str]:
+        """Fields named as changed without their values (events recorded before values were)."""
+        data = self.data or {}
+        if "changes" in data:
+            return []
+        return [_label(name) for name in data.get("fields") or []]
+
+
+def _label(name: str) -> str:
+    return name.removesuffix("_id").replace("_", " ").capitalize()
+
+
+def _show(value) -> str:
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.actions.services import actions_by_minute, open_actions
 from app.agenda import services as agenda_services
 from app.agenda.models import SCHEDULE_12A, AgendaItem
-from app.audit.models import AuditEvent
+from app.audit.services import meeting_trail
 from app.committees.views import committee_or_404
 from app.core.access import staff_required
 from app.core.db import utcnow
@@ -390,29 +390,7 @@ def publish(meeting_id: int):
 @staff_required
 def audit(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
-    return render_template("meetings/audit.html", meeting=meeting, events=audit_trail(meeting))
-
-
-def audit_trail(meeting: Meeting) -> list[AuditEvent]:
-    """Every recorded change to the meeting, its agenda items and their papers."""
-    item_ids = [i.id for i in meeting.items]
-    doc_ids = [d.id for i in meeting.items for d in i.documents]
-    conditions = [and_(AuditEvent.entity_type == "meetings", AuditEvent.entity_id == meeting.id)]
-    if item_ids:
-        conditions.append(
-            and_(AuditEvent.entity_type == "agenda_items", AuditEvent.entity_id.in_(item_ids))
-        )
-    if doc_ids:
-        conditions.append(
-            and_(AuditEvent.entity_type == "documents", AuditEvent.entity_id.in_(doc_ids))
-        )
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(or_(*conditions))
-            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        )
-    )
+    return render_template("meetings/audit.html", meeting=meeting, events=meeting_trail(meeting))
 
 
 def standard_fills(meeting: Meeting) -> dict:

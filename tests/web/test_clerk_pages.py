@@ -553,3 +553,63 @@ def test_edit_the_standard_agenda_items_on_the_committee_form(client, db, f, cle
     client.post(f"/meetings/{m.id}/agenda/template")
     titles = [i.title for i, _ in db.session.get(Meeting, m.id).numbered_items()]
     assert titles == ["Apologies", "Risk register"]
+
+
+def test_audit_trail_keeps_a_deleted_items_history_with_old_and_new_values(client, db, f, clerk):
+    from app.core.web import format_local_datetime
+
+    c = f.committee()
+    m = f.meeting(c)
+    officer = f.person("Sam Officer")
+    f.membership(c, officer)
+    db.session.commit()
+    r = client.post(
+        f"/meetings/{m.id}/agenda/items/new",
+        data={"title": "Budget", "kind": "business", "visibility": "public"},
+    )
+    assert r.status_code == 302
+    item = next(i for i in m.items if i.title == "Budget")
+    r = client.post(
+        f"/agenda-items/{item.id}/edit",
+        data={
+            "title": "Budget 2026/27",
+            "kind": "business",
+            "visibility": "public",
+            "presenter_id": str(officer.id),
+            "purpose": "To agree the budget",
+            "version": str(item.version),
+        },
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)
+    assert upload_paper(client, item, make_pdf(2, "budget"), title="Budget report").status_code
+    assert client.post(f"/agenda-items/{item.id}/delete").status_code == 302
+    assert all(i.title != "Budget 2026/27" for i in m.items)
+
+    r = client.get(f"/meetings/{m.id}/audit")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    verbs = [e.verb for e in events if e.verb != "signed_in"]
+    assert verbs == [
+        "agenda_item_added",
+        "agenda_item_updated",
+        "document_added",
+        "agenda_item_deleted",
+    ]
+    rows = page.split('<tbody class="govuk-table__body">')[1].split("</tbody>")[0]
+    rows = rows.split('<tr class="govuk-table__row">')[1:]
+    # Newest first: each row says what, who and when.
+    for row, event in zip(
+        rows, reversed([e for e in events if e.verb != "signed_in"]), strict=True
+    ):
+        assert event.verb.replace("_", " ").capitalize() in row
+        assert "Jo Clerk" in row
+        assert format_local_datetime(event.occurred_at, m.timezone) in row
+    edit = rows[2]
+    assert "Title: Budget" in edit and "Budget 2026/27" in edit and "→" in edit
+    assert "Presenter: (none)" in edit and "Sam Officer" in edit
+    assert "Purpose: (none)" in edit and "To agree the budget" in edit
+    # Fields sent but not changed are not listed as changes.
+    assert "Visibility" not in edit and "Kind" not in edit
+    assert "Budget report (item: Budget 2026/27)" in rows[1]
+    assert "Budget 2026/27" in rows[0]
