@@ -7,7 +7,6 @@ reach a calendar; they link to the meeting page and, once the agenda is publishe
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import UTC, date, timedelta
 from functools import lru_cache
@@ -31,29 +30,6 @@ STATUS = {
     MeetingStatus.POSTPONED: "CANCELLED",
     MeetingStatus.CANCELLED: "CANCELLED",
 }
-
-
-def event_key(meeting: Meeting, base_url: str) -> str:
-    """Everything an event is built from; the cache rebuilds when this changes."""
-    parts = [
-        BUILDER_VERSION,
-        base_url,
-        meeting.id,
-        meeting.ical_uid,
-        meeting.ical_sequence,
-        meeting.version,
-        meeting.updated_at.isoformat(),
-        meeting.starts_at.isoformat(),
-        meeting.ends_at.isoformat() if meeting.ends_at else "",
-        meeting.venue or "",
-        meeting.status.value,
-        meeting.status_reason or "",
-        meeting.agenda_state.value,
-        meeting.title or "",
-        meeting.committee.name,
-        meeting.timezone,
-    ]
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
 
 
 def meeting_event(meeting: Meeting, base_url: str) -> Event:
@@ -107,31 +83,41 @@ def timezone_text(tzid: str, first_year: int, last_year: int) -> str:
     return component.to_ical().decode()
 
 
-def calendar_header(name: str, method: bool = True) -> str:
+def _calendar(name: str, url: str, source: str) -> Calendar:
+    """The calendar-level properties every feed carries. URL is the page the feed belongs to
+    and SOURCE the feed's own address (RFC 7986), so an exported copy says where to refresh."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    if method:
-        cal.add("method", "PUBLISH")
+    cal.add("method", "PUBLISH")
     cal.add("name", name)
     cal.add("x-wr-calname", name)
+    cal.add("url", url, parameters={"VALUE": "URI"})
+    cal.add("source", source, parameters={"VALUE": "URI"})
     cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))
-    text = cal.to_ical().decode()
+    return cal
+
+
+def calendar_header(name: str, url: str, source: str) -> str:
+    text = _calendar(name, url, source).to_ical().decode()
     return text.removesuffix("END:VCALENDAR\r\n")
 
 
-def assemble(name: str, events: Iterable[tuple[Meeting, str]]) -> bytes:
-    """A whole feed from cached event texts: header, the time zones used, events."""
-    events = list(events)
-    years: dict[str, list[int]] = {}
-    for meeting, _text in events:
-        years.setdefault(meeting.timezone, []).append(meeting.local_start.year)
-    parts = [calendar_header(name)]
-    for tzid, spans in sorted(years.items()):
-        parts.append(timezone_text(tzid, min(spans), max(spans)))
-    parts.extend(text for _meeting, text in events)
+def assemble(
+    name: str,
+    texts: Iterable[str],
+    spans: dict[str, tuple[int, int]],
+    url: str,
+    source: str,
+) -> bytes:
+    """A whole feed from cached event texts: header, the time zones used (with the first and
+    last local year they are needed for), events."""
+    parts = [calendar_header(name, url, source)]
+    for tzid, (first, last) in sorted(spans.items()):
+        parts.append(timezone_text(tzid, first, last))
+    parts.extend(texts)
     parts.append("END:VCALENDAR\r\n")
     return "".join(parts).encode()
 
@@ -156,17 +142,12 @@ def _fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
-def meetings_to_ical(meetings: Iterable[Meeting], name: str, base_url: str) -> bytes:
+def meetings_to_ical(
+    meetings: Iterable[Meeting], name: str, base_url: str, url: str, source: str
+) -> bytes:
     """The whole feed built afresh with icalendar objects (no cache): the simple way, used by
     the benchmark as the baseline."""
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    cal.add("name", name)
-    cal.add("x-wr-calname", name)
-    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", vDuration(REFRESH))
+    cal = _calendar(name, url, source)
     for meeting in meetings:
         cal.add_component(meeting_event(meeting, base_url))
     cal.add_missing_timezones()
@@ -174,19 +155,17 @@ def meetings_to_ical(meetings: Iterable[Meeting], name: str, base_url: str) -> b
 
 
 def actions_to_ical(
-    actions: Iterable[Action], name: str, base_url: str, as_events: bool = False
+    actions: Iterable[Action],
+    name: str,
+    base_url: str,
+    url: str,
+    source: str,
+    as_events: bool = False,
 ) -> bytes:
     """An owner's actions: VTODO with DUE, or all-day "Action due" events for calendar apps
     that ignore to-dos."""
     base_url = base_url.rstrip("/")
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    cal.add("name", name)
-    cal.add("x-wr-calname", name)
-    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", vDuration(REFRESH))
+    cal = _calendar(name, url, source)
     for action in actions:
         if action.due_date is None and as_events:
             continue

@@ -1,31 +1,48 @@
 """Building feeds once per change.
 
 Two layers, both keyed by content so they are right in every process:
-- each meeting's serialised event is kept in the database with the key it was built from and
-  rebuilt only when that key changes (app.ical.models.IcalEventCache);
-- a whole feed is identified by a fingerprint computed with one aggregate query (count and
-  latest change of its meetings and committees); a repeat request with that fingerprint as
-  its ETag gets 304, and an unchanged feed is served from a small in-process memo.
+- each meeting's serialised event is kept in the database with the newest change stamp it
+  was built from (the meeting's or its committee's updated_at), so one SQL query tells fresh
+  events from stale ones and only stale ones are rebuilt (app.ical.models.IcalEventCache);
+- a whole feed is identified by a fingerprint of exactly the rows it shows, computed with a few
+  index-backed aggregates; a repeat request with that fingerprint as its ETag gets 304, and an
+  unchanged feed is served from a small in-process memo.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.committees.models import Committee
 from app.extensions import db
-from app.ical.builder import BUILDER_VERSION, event_key, event_text
+from app.ical.builder import BUILDER_VERSION, event_text
 from app.ical.models import IcalEventCache
 from app.meetings.models import Meeting
 
 _MEMO_SIZE = 64
 _feeds: OrderedDict[str, bytes] = OrderedDict()
+_seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The meetings a feed shows: the union of `branches`, SQL conditions on Meeting each
+    simple enough for one index. The branches do not overlap and come in start order (every
+    meeting of one starts before any of the next), so reading them in turn keeps the feed in
+    start order. `committees` picks the committees whose names the events carry; `since` is
+    when the selection last moved by the clock alone (a window boundary)."""
+
+    branches: tuple
+    committees: object = field(default_factory=true)
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -34,22 +51,61 @@ class Fingerprint:
     last_modified: datetime | None
 
 
-def fingerprint(conditions, *extra) -> Fingerprint:
-    """Three index-backed queries that change whenever anything a feed shows changes: how many
-    meetings the feed has (a deletion), and the latest change to any meeting or committee
-    (every edit moves updated_at). Any change anywhere renews every feed's fingerprint, which
-    costs one rebuild from cached events; checking stays cheap however many meetings there
-    are."""
-    count = db.session.scalar(select(func.count(Meeting.id)).where(*conditions))
-    latest = _aware(db.session.scalar(select(func.max(Meeting.updated_at))))
-    committee_latest = _aware(db.session.scalar(select(func.max(Committee.updated_at))))
-    parts = [BUILDER_VERSION, count, latest, committee_latest, *extra]
+def fingerprint(selection: Selection, *extra) -> Fingerprint:
+    """A digest of exactly what the feed shows, from index-backed aggregates, never loading
+    the meetings. Per branch, the count and sum of ids pin down which meetings are in it (one
+    leaving changes the count; one joining was just changed, so it also moves the newest
+    stamp); the newest updated_at among the selected meetings and their committees moves on
+    every edit of anything an event is built from. `extra` carries everything else the body
+    depends on (name, base URL, the feed's own URL...)."""
+    counted = [
+        select(
+            func.count(Meeting.id).label("n"), func.coalesce(func.sum(Meeting.id), 0).label("ids")
+        )
+        .where(branch)
+        .subquery()
+        for branch in selection.branches
+    ]
+    columns = [column for sub in counted for column in (sub.c.n, sub.c.ids)]
+    # Walks the updated_at index from the newest change to the first selected meeting.
+    columns.append(
+        select(Meeting.updated_at)
+        .where(or_(*selection.branches))
+        .order_by(Meeting.updated_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns.append(
+        select(func.max(Committee.updated_at)).where(selection.committees).scalar_subquery()
+    )
+    # One round trip: on a 304 the statement overhead matters as much as the scans.
+    query = select(*columns).select_from(counted[0])
+    for sub in counted[1:]:
+        query = query.join(sub, true())  # one row each
+    *counts, latest, committee_latest = db.session.execute(query).one()
+    latest, committee_latest = aware(latest), aware(committee_latest)
+    parts = [BUILDER_VERSION, *extra, *counts, latest, committee_latest]
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
-    newest = max((t for t in (latest, committee_latest) if t is not None), default=None)
+    stamps = (latest, committee_latest, selection.since)
+    newest = max((t for t in stamps if t is not None), default=None)
     return Fingerprint(digest, newest)
 
 
-def _aware(value):
+def first_seen(feed: str, etag: str) -> datetime:
+    """When this process first served this version of this feed. Last-Modified is never
+    earlier, so If-Modified-Since stays right for changes that leave no stamp in the database
+    (a membership's dates edited, a meeting deleted)."""
+    seen = _seen.get(feed)
+    if seen is None or seen[0] != etag:
+        seen = (etag, datetime.now(UTC).replace(microsecond=0))
+        _seen[feed] = seen
+    _seen.move_to_end(feed)
+    while len(_seen) > 4096:
+        _seen.popitem(last=False)
+    return seen[1]
+
+
+def aware(value):
     # SQLite hands aggregates back as text or naive values; both mean UTC here.
     if value is None:
         return None
@@ -72,43 +128,107 @@ def memo_put(key: str, body: bytes) -> None:
         _feeds.popitem(last=False)
 
 
-def event_texts(meetings: list[Meeting], base_url: str) -> list[str]:
-    """The serialised event of each meeting, rebuilding only those whose key changed."""
-    if not meetings:
-        return []
-    ids = [m.id for m in meetings]
-    cached = {}
+@dataclass
+class FeedEvents:
+    ids: list[int]
+    texts: list[str]
+    # tzid -> first and last local year of the feed's meetings, for the VTIMEZONE blocks.
+    spans: dict[str, tuple[int, int]]
+
+
+def cache_key(base_url: str) -> str:
+    """What every cached event of a site shares besides its stamp: builder and base URL."""
+    return hashlib.sha256(f"{BUILDER_VERSION}\x1f{base_url}".encode()).hexdigest()
+
+
+def feed_events(selection: Selection, base_url: str) -> FeedEvents:
+    """The serialised events of a selection in start order, from the cache. One query per
+    branch reads every cached body, or nothing where the body is stale, so a warm feed costs
+    no Meeting objects at all; only stale or missing events are loaded and rebuilt."""
+    key = cache_key(base_url)
+    fresh = and_(
+        IcalEventCache.key == key,
+        IcalEventCache.built_at >= Meeting.updated_at,
+        IcalEventCache.built_at >= Committee.updated_at,
+    )
+    rows = []
+    # Plain Core rows on the session's connection: ORM result handling would cost more than
+    # the query for ten thousand events. Branches come in start order (see Selection).
+    connection = db.session.connection()
+    for branch in selection.branches:
+        rows += connection.execute(
+            select(Meeting.id, Meeting.timezone, case((fresh, IcalEventCache.body)))
+            .join(Committee, Meeting.committee_id == Committee.id)
+            .outerjoin(IcalEventCache, IcalEventCache.meeting_id == Meeting.id)
+            .where(branch)
+            .order_by(Meeting.starts_at, Meeting.id)
+        ).all()
+    if not rows:
+        return FeedEvents([], [], {})
+    ids, zones, texts = (list(column) for column in zip(*rows, strict=True))
+    stale = [i for i, text in enumerate(texts) if text is None]
+    if stale:
+        built = _rebuild([ids[i] for i in stale], base_url, key)
+        for i in stale:
+            texts[i] = built[ids[i]]
+    return FeedEvents(ids, texts, _spans(ids, zones))
+
+
+def _spans(ids: list[int], zones: list[str]) -> dict[str, tuple[int, int]]:
+    # Rows come in start order, so each zone's first and last rows hold its earliest and
+    # latest meetings; only those few start times are read.
+    edges = {}
+    for tzid in set(zones):
+        first = zones.index(tzid)
+        last = len(zones) - 1 - zones[::-1].index(tzid)
+        edges[tzid] = (ids[first], ids[last])
+    wanted = {i for pair in edges.values() for i in pair}
+    starts = dict(
+        db.session.execute(
+            select(Meeting.id, Meeting.starts_at).where(Meeting.id.in_(wanted))
+        ).all()
+    )
+    return {
+        tzid: tuple(aware(starts[i]).astimezone(ZoneInfo(tzid)).year for i in pair)
+        for tzid, pair in edges.items()
+    }
+
+
+def _rebuild(ids: list[int], base_url: str, key: str) -> dict[int, str]:
+    built: dict[int, str] = {}
     for start in range(0, len(ids), 5000):  # stay well inside bound-parameter limits
         chunk = ids[start : start + 5000]
-        cached.update(
-            (row.meeting_id, row)
+        meetings = db.session.scalars(
+            select(Meeting).where(Meeting.id.in_(chunk)).options(selectinload(Meeting.committee))
+        ).all()
+        cached = {
+            row.meeting_id: row
             for row in db.session.scalars(
                 select(IcalEventCache).where(IcalEventCache.meeting_id.in_(chunk))
             )
-        )
-    texts, stale = [], []
-    for meeting in meetings:
-        key = event_key(meeting, base_url)
-        row = cached.get(meeting.id)
-        if row is not None and row.key == key:
-            texts.append(row.body)
-            continue
-        body = event_text(meeting, base_url)
-        texts.append(body)
-        stale.append((meeting.id, key, body, row))
-    if stale:
-        _store(stale)
-    return texts
+        }
+        stale = []
+        for meeting in meetings:
+            body = event_text(meeting, base_url)
+            built[meeting.id] = body
+            # The stamp of the data the body was built from, not the clock: a change made
+            # while we were building has a later stamp, so the event is rebuilt next time.
+            stamp = max(meeting.updated_at, meeting.committee.updated_at)
+            stale.append((meeting.id, body, stamp, cached.get(meeting.id)))
+        _store(stale, key)
+    return built
 
 
-def _store(stale) -> None:
+def _store(stale, key: str) -> None:
     savepoint = db.session.begin_nested()
     try:
-        for meeting_id, key, body, row in stale:
+        for meeting_id, body, stamp, row in stale:
             if row is None:
-                db.session.add(IcalEventCache(meeting_id=meeting_id, key=key, body=body))
+                db.session.add(
+                    IcalEventCache(meeting_id=meeting_id, key=key, body=body, built_at=stamp)
+                )
             else:
-                row.key, row.body, row.built_at = key, body, datetime.now(UTC)
+                row.key, row.body, row.built_at = key, body, stamp
         savepoint.commit()
     except IntegrityError:
         # Another process cached the same events at the same moment; theirs will do.

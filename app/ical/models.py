@@ -10,10 +10,13 @@ from app.extensions import db
 
 
 class IcalEventCache(db.Model):
-    """A meeting's serialised VEVENT, kept with the key of everything it was built from.
+    """A meeting's serialised VEVENT, kept with what it was built from.
 
-    Feeds are assembled from these texts; an event is rebuilt only when its key changes. The
-    cache lives in the database so every app process shares it."""
+    `key` names the builder version and site base URL; `built_at` is the newest change stamp
+    (the meeting's or its committee's updated_at) of the data the body was built from, so a
+    single query can tell fresh events from stale ones without loading any meeting. Feeds are
+    assembled from these texts; the cache lives in the database so every app process shares
+    it."""
 
     __tablename__ = "ical_event_cache"
 
@@ -23,4 +26,5 @@ class IcalEventCache(db.Model):
     )
     key: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+    # The source stamp, not the time of building: see the class docstring.
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, or_, select, true
 
 from app.actions.models import Action, ActionStatus
 from app.committees.models import Committee, Membership, active_on
@@ -17,13 +16,15 @@ from app.extensions import db
 from app.ical import cache
 from app.ical.builder import actions_to_ical, assemble, with_comment
 from app.ical.services import feed_urls, reset_calendar_token, user_for_calendar_token
-from app.meetings.models import Attendance, Meeting
+from app.meetings.models import Attendance, Meeting, MeetingStatus
 
 bp = Blueprint("ical", __name__)
 
-# Feeds show future meetings and those of the last year; cancelled ones therefore stay
-# visible, cancelled, for a year (at least the 90 days calendar apps need to notice).
+# Feeds show future meetings and those of the last year, and a cancelled (or postponed) meeting
+# for at least 90 days after it was called off, whatever its date, so calendar apps notice.
 PAST_WINDOW = timedelta(days=365)
+CALLED_OFF_KEPT = timedelta(days=90)
+CALLED_OFF = (MeetingStatus.CANCELLED, MeetingStatus.POSTPONED)
 ATTENDANCE_WORDS = {
     "present": "You attended",
     "apologies": "You sent apologies",
@@ -33,9 +34,36 @@ ATTENDANCE_WORDS = {
 }
 
 
-def _window_start() -> datetime:
-    # Whole days, so the window (and so the fingerprint) moves once a day, not every second.
-    return datetime.combine(date.today() - PAST_WINDOW, time(0), tzinfo=UTC)
+def today() -> date:
+    """The feeds' calendar day (tests move it)."""
+    return date.today()
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _windowed(*conditions, committees=None) -> cache.Selection:
+    """The meetings matching `conditions` that a feed shows today. Bounds are whole days, so
+    the selection moves by the clock once a day, not every second. A called-off meeting is
+    kept while its last change (the cancellation or later) is within 90 days, so one
+    cancelled long after its date still stays the full 90 days. The two branches do not
+    overlap and the first holds only meetings before the second (see cache.Selection)."""
+    day = today()
+    window_start = _midnight(day - PAST_WINDOW)
+    return cache.Selection(
+        branches=(
+            and_(
+                *conditions,
+                Meeting.starts_at < window_start,
+                Meeting.status.in_(CALLED_OFF),
+                Meeting.updated_at >= _midnight(day - CALLED_OFF_KEPT),
+            ),
+            and_(*conditions, Meeting.starts_at >= window_start),
+        ),
+        committees=true() if committees is None else committees,
+        since=_midnight(day),
+    )
 
 
 def _base_url() -> str:
@@ -70,29 +98,30 @@ def _respond(
     return response
 
 
-def _meeting_feed(conditions, name: str, filename: str) -> Response:
+def _last_modified(source: str, etag: str, *stamps) -> datetime:
+    return max(t for t in (*stamps, cache.first_seen(source, etag)) if t is not None)
+
+
+def _meeting_feed(selection: cache.Selection, name: str, page: str, filename: str) -> Response:
     base = _base_url()
-    fp = cache.fingerprint(conditions, base, name, _window_start().date())
-    if _not_modified(fp.etag, fp.last_modified):
-        return _respond(None, fp.etag, fp.last_modified, filename)
+    source = request.base_url
+    fp = cache.fingerprint(selection, base, name, page, source)
+    last = _last_modified(source, fp.etag, fp.last_modified)
+    if _not_modified(fp.etag, last):
+        return _respond(None, fp.etag, last, filename)
     body = cache.memo_get(fp.etag)
     if body is None:
-        meetings = db.session.scalars(
-            select(Meeting)
-            .join(Committee, Meeting.committee_id == Committee.id)
-            .where(*conditions)
-            .options(selectinload(Meeting.committee))
-            .order_by(Meeting.starts_at, Meeting.id)
-        ).all()
-        body = assemble(name, zip(meetings, cache.event_texts(meetings, base), strict=True))
-        db.session.commit()
+        events = cache.feed_events(selection, base)
+        body = assemble(name, events.texts, events.spans, page, source)
+        db.session.commit()  # keep the events just cached
         cache.memo_put(fp.etag, body)
-    return _respond(body, fp.etag, fp.last_modified, filename)
+    return _respond(body, fp.etag, last, filename)
 
 
 @bp.route("/meetings.ics")
 def all_meetings():
-    return _meeting_feed([Meeting.starts_at >= _window_start()], "All meetings", "meetings.ics")
+    page = url_for("main.home", _external=True)
+    return _meeting_feed(_windowed(), "All meetings", page, "meetings.ics")
 
 
 @bp.route("/committees/<slug>/meetings.ics")
@@ -100,11 +129,11 @@ def committee_meetings(slug: str):
     committee = db.session.scalar(select(Committee).where(Committee.slug == slug))
     if committee is None:
         abort(404)
-    return _meeting_feed(
-        [Meeting.committee_id == committee.id, Meeting.starts_at >= _window_start()],
-        committee.name,
-        f"{slug}.ics",
+    selection = _windowed(
+        Meeting.committee_id == committee.id, committees=Committee.id == committee.id
     )
+    page = url_for("committees.show", slug=slug, _external=True)
+    return _meeting_feed(selection, committee.name, page, f"{slug}.ics")
 
 
 @bp.route("/meetings/<int:meeting_id>/meeting.ics")
@@ -112,9 +141,11 @@ def one_meeting(meeting_id: int):
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or not meeting.can_view(current_user):
         abort(404)
-    return _meeting_feed(
-        [Meeting.id == meeting.id], meeting.committee.name, f"meeting-{meeting.id}.ics"
+    selection = cache.Selection(
+        branches=(Meeting.id == meeting.id,), committees=Committee.id == meeting.committee_id
     )
+    page = url_for("meetings.show", meeting_id=meeting.id, _external=True)
+    return _meeting_feed(selection, meeting.committee.name, page, f"meeting-{meeting.id}.ics")
 
 
 def _feed_user(token: str):
@@ -130,56 +161,54 @@ def personal(token: str):
     """The meetings of the committees the user serves on, with their own attendance noted."""
     user = _feed_user(token)
     base = _base_url()
+    source = request.base_url
     person_id = user.person_id
-    committee_ids = (
-        list(
-            db.session.scalars(
-                select(Membership.committee_id).where(
-                    Membership.person_id == person_id, active_on(date.today())
-                )
+    committee_ids = sorted(
+        db.session.scalars(
+            select(Membership.committee_id).where(
+                Membership.person_id == person_id, active_on(today())
             )
         )
-        if person_id
-        else []
     )
-    meetings = (
-        db.session.scalars(
-            select(Meeting)
-            .where(Meeting.committee_id.in_(committee_ids), Meeting.starts_at >= _window_start())
-            .options(selectinload(Meeting.committee))
-            .order_by(Meeting.starts_at, Meeting.id)
-        ).all()
-        if committee_ids
-        else []
+    selection = _windowed(
+        Meeting.committee_id.in_(committee_ids), committees=Committee.id.in_(committee_ids)
     )
-    attendance = (
-        {
-            a.meeting_id: a
-            for a in db.session.scalars(
-                select(Attendance).where(
-                    Attendance.person_id == person_id,
-                    Attendance.meeting_id.in_([m.id for m in meetings]),
-                )
-            )
-        }
-        if meetings
-        else {}
+    own = and_(
+        Attendance.person_id == person_id,
+        Attendance.meeting_id.in_(select(Meeting.id).where(or_(*selection.branches))),
     )
-    texts = cache.event_texts(meetings, base)
-    db.session.commit()
+    attended, attendance_latest = db.session.execute(
+        select(func.count(Attendance.id), func.max(Attendance.updated_at)).where(own)
+    ).one()
+    attendance_latest = cache.aware(attendance_latest)
+    joined = cache.aware(
+        db.session.scalar(
+            select(func.max(Membership.created_at)).where(Membership.person_id == person_id)
+        )
+    )
+    name = f"My meetings ({user.name})"
+    page = url_for("main.my_meetings", _external=True)
+    # The committees themselves are part of the fingerprint: joining or leaving one changes
+    # the feed even when none of its meetings has changed.
+    fp = cache.fingerprint(
+        selection, base, name, page, source, committee_ids, attended, attendance_latest
+    )
+    last = _last_modified(source, fp.etag, fp.last_modified, attendance_latest, joined)
+    if _not_modified(fp.etag, last):
+        return _respond(None, fp.etag, last, "my-meetings.ics", private=True)
+    events = cache.feed_events(selection, base)
+    db.session.commit()  # keep the events just cached
+    statuses = dict(
+        db.session.execute(select(Attendance.meeting_id, Attendance.status).where(own)).all()
+    )
     texts = [
-        with_comment(text, ATTENDANCE_WORDS[attendance[m.id].status.value])
-        if m.id in attendance
+        with_comment(text, ATTENDANCE_WORDS[statuses[meeting_id].value])
+        if meeting_id in statuses
         else text
-        for m, text in zip(meetings, texts, strict=True)
+        for meeting_id, text in zip(events.ids, events.texts, strict=True)
     ]
-    stamp = [m.updated_at for m in meetings] + [a.updated_at for a in attendance.values()]
-    last = max(stamp, default=None)
-    etag = hashlib.sha256("".join(texts).encode()).hexdigest()[:32]
-    if _not_modified(etag, last):
-        return _respond(None, etag, last, "my-meetings.ics", private=True)
-    body = assemble(f"My meetings ({user.name})", zip(meetings, texts, strict=True))
-    return _respond(body, etag, last, "my-meetings.ics", private=True)
+    body = assemble(name, texts, events.spans, page, source)
+    return _respond(body, fp.etag, last, "my-meetings.ics", private=True)
 
 
 @bp.route("/calendar/<token>/actions.ics")
@@ -200,9 +229,12 @@ def personal_actions(token: str):
         .order_by(Action.due_date, Action.id)
     ).all()
     as_events = request.args.get("format") == "events"
-    body = actions_to_ical(actions, f"My actions ({user.name})", _base_url(), as_events)
+    source = request.base_url + ("?format=events" if as_events else "")
+    page = url_for("actions.index", _external=True)
+    name = f"My actions ({user.name})"
+    body = actions_to_ical(actions, name, _base_url(), page, source, as_events)
     etag = hashlib.sha256(body).hexdigest()[:32]
-    last = max((a.updated_at for a in actions), default=None)
+    last = _last_modified(source, etag, *(a.updated_at for a in actions))
     if _not_modified(etag, last):
         return _respond(None, etag, last, "my-actions.ics", private=True)
     return _respond(body, etag, last, "my-actions.ics", private=True)

@@ -1,7 +1,8 @@
 """Calendar feeds, parsed back by three independent libraries."""
 
 import re
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -224,3 +225,226 @@ def test_account_page_and_api_show_the_feed_urls(client, db, world, sign_in):
     assert me["calendar_feed_url"].endswith(f"/calendar/{calendar_token(world['user'])}.ics")
     committee_page = client.get("/committees/health-and-wellbeing-board/").get_data(as_text=True)
     assert "webcal://" in committee_page
+
+
+# --- each feed its own, and following every change ------------------------------------------
+
+
+def uids(body: bytes) -> list[str]:
+    return [uid for uid, _start, _summary in parse_all(body)]
+
+
+def test_one_meeting_feeds_each_carry_their_own_meeting(client, world):
+    july_url = f"/meetings/{world['july'].id}/meeting.ics"
+    december_url = f"/meetings/{world['december'].id}/meeting.ics"
+    # Twice each, interleaved, so a whole-feed memo shared by the wrong key would show.
+    responses = [client.get(url) for url in (july_url, december_url, july_url, december_url)]
+    july, december, july_again, december_again = responses
+    assert july.headers["ETag"] != december.headers["ETag"]
+    assert july.data != december.data
+    assert (july_again.data, december_again.data) == (july.data, december.data)
+    assert uids(july.data) == [world["july"].ical_uid]
+    assert uids(december.data) == [world["december"].ical_uid]
+    # 14:00 in London in summer (BST) and in winter (GMT), by all three parsers.
+    for response, hour in ((july, 13), (december, 14)):
+        ((_uid, start, _summary),) = parse_all(response.data)
+        assert start.hour == hour and start.astimezone(LONDON).hour == 14
+
+
+def test_two_committees_and_two_people_get_their_own_feeds(client, db, f, world):
+    planning = f.committee("Planning Committee")
+    appeal = meetings.schedule_meeting(planning, next_year(3))
+    person = f.person("Ali Khan")
+    f.membership(planning, person)
+    other = f.user(Role.MEMBER, person=person, email="ali@example.org")
+    db.session.commit()
+    health_url = "/committees/health-and-wellbeing-board/meetings.ics"
+    planning_url = "/committees/planning-committee/meetings.ics"
+    sue_url = f"/calendar/{calendar_token(world['user'])}.ics"
+    ali_url = f"/calendar/{calendar_token(other)}.ics"
+    db.session.commit()
+    for _ in range(2):
+        health, planning_feed = client.get(health_url), client.get(planning_url)
+        assert health.headers["ETag"] != planning_feed.headers["ETag"]
+        assert sorted(uids(health.data)) == sorted(
+            [world["july"].ical_uid, world["december"].ical_uid]
+        )
+        assert uids(planning_feed.data) == [appeal.ical_uid]
+        sue, ali = client.get(sue_url), client.get(ali_url)
+        assert sue.headers["ETag"] != ali.headers["ETag"]
+        assert sorted(uids(sue.data)) == sorted(uids(health.data))
+        assert uids(ali.data) == [appeal.ical_uid]
+        assert "Ali Khan" not in sue.get_data(as_text=True)
+
+
+def next_second() -> None:
+    """HTTP dates have whole seconds; wait for the next one so a change is datable."""
+    time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
+
+
+def test_personal_feed_follows_membership_changes_with_no_stale_304(client, db, f, world):
+    from app.committees.services import end_membership
+
+    planning = f.committee("Planning Committee")
+    appeal = meetings.schedule_meeting(planning, next_year(3))
+    url = f"/calendar/{calendar_token(world['user'])}.ics"
+    db.session.commit()
+    before = client.get(url)
+    assert appeal.ical_uid not in uids(before.data)
+    etag, modified = before.headers["ETag"], before.headers["Last-Modified"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    next_second()
+    membership = f.membership(planning, world["person"])
+    db.session.commit()
+    by_etag = client.get(url, headers={"If-None-Match": etag})
+    by_date = client.get(url, headers={"If-Modified-Since": modified})
+    assert by_etag.status_code == by_date.status_code == 200
+    assert appeal.ical_uid in uids(by_etag.data) and by_date.data == by_etag.data
+    assert by_etag.headers["ETag"] != etag
+
+    # Ended as from yesterday: the membership row keeps no time of the edit, yet the feed
+    # changes and old validators no longer match.
+    joined = client.get(url)
+    next_second()
+    end_membership(membership, date.today() - timedelta(days=1))
+    db.session.commit()
+    for headers in (
+        {"If-None-Match": joined.headers["ETag"]},
+        {"If-Modified-Since": joined.headers["Last-Modified"]},
+    ):
+        after = client.get(url, headers=headers)
+        assert after.status_code == 200
+        assert appeal.ical_uid not in uids(after.data)
+
+
+def test_attendance_and_committee_renames_change_the_feeds(client, db, f, world):
+    personal = f"/calendar/{calendar_token(world['user'])}.ics"
+    committee = "/committees/health-and-wellbeing-board/meetings.ics"
+    db.session.commit()
+    first = {url: client.get(url) for url in (personal, committee)}
+    f.attendance(world["december"], world["person"], AttendanceStatus.APOLOGIES)
+    world["c"].name = "Health Board"
+    db.session.commit()
+    for url, response in first.items():
+        again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 200
+        assert "SUMMARY:Health Board" in again.get_data(as_text=True)
+    assert "You sent apologies" in client.get(personal).get_data(as_text=True)
+
+
+def test_called_off_meeting_stays_90_days_after_cancellation_whatever_its_date(
+    client, db, f, world, monkeypatch
+):
+    from app.ical import views
+
+    url = "/committees/health-and-wellbeing-board/meetings.ics"
+    long_ago = f.meeting(world["c"], starts_at=NOW - timedelta(days=400))
+    db.session.commit()
+    assert long_ago.ical_uid not in uids(client.get(url).data)  # outside the year's window
+    # Called off long after its date (a clerk tidying up): it must still reach calendars.
+    meetings.set_status(long_ago, "cancelled", "Never held")
+    meetings.set_status(world["december"], "cancelled", "No business")
+    db.session.commit()
+    for days, kept in ((0, True), (89, True), (90, True), (91, False)):
+        monkeypatch.setattr(views, "today", lambda days=days: date.today() + timedelta(days=days))
+        body = client.get(url).data
+        assert (long_ago.ical_uid in uids(body)) is kept, days
+        assert world["december"].ical_uid in uids(body), days  # still ahead: always shown
+        cal = icalendar.Calendar.from_ical(body)
+        for event in cal.walk("VEVENT"):
+            if event["UID"] in (long_ago.ical_uid, world["december"].ical_uid):
+                assert event["STATUS"] == "CANCELLED"
+
+
+def test_every_feed_names_its_page_and_its_own_address(client, db, world):
+    token = calendar_token(world["user"])
+    world["user"].actions_feed_enabled = True
+    db.session.commit()
+    july = world["july"].id
+    feeds = {
+        "/meetings.ics": "/",
+        "/committees/health-and-wellbeing-board/meetings.ics": (
+            "/committees/health-and-wellbeing-board/"
+        ),
+        f"/meetings/{july}/meeting.ics": f"/meetings/{july}/",
+        f"/calendar/{token}.ics": "/my-meetings",
+        f"/calendar/{token}/actions.ics": "/actions/",
+        f"/calendar/{token}/actions.ics?format=events": "/actions/",
+    }
+    for feed, page in feeds.items():
+        body = client.get(feed).data
+        cal = icalendar.Calendar.from_ical(body)
+        assert str(cal["SOURCE"]) == f"http://localhost{feed}", feed
+        assert str(cal["URL"]) == f"http://localhost{page}", feed
+        assert vobject.readOne(body.decode()).source.value == f"http://localhost{feed}"
+        assert client.get(feed).data == body  # a second (memo) answer says the same
+
+
+def test_actions_feeds_agree_across_three_parsers(client, db, world):
+    from app.models import Action
+
+    due = (NOW + timedelta(days=5)).date()
+    db.session.add_all(
+        [
+            Action(
+                committee=world["c"], title="Send the plan", owner=world["person"], due_date=due
+            ),
+            Action(committee=world["c"], title="Ring the venue", owner=world["person"]),
+        ]
+    )
+    world["user"].actions_feed_enabled = True
+    url = f"/calendar/{calendar_token(world['user'])}/actions.ics"
+    db.session.commit()
+
+    def parsed(body: bytes, kind: str):
+        cal = icalendar.Calendar.from_ical(body)
+        prop = "DUE" if kind == "VTODO" else "DTSTART"
+        by_icalendar = sorted(
+            (str(c["UID"]), str(c["SUMMARY"]), c.decoded(prop) if prop in c else None)
+            for c in cal.walk(kind)
+        )
+        items = getattr(vobject.readOne(body.decode()), f"{kind.lower()}_list", [])
+        by_vobject = sorted(
+            (
+                c.uid.value,
+                c.summary.value,
+                getattr(c, prop.lower()).value if prop.lower() in c.contents else None,
+            )
+            for c in items
+        )
+        # recurring-ical-events gives an undated to-do a placeholder DUE; compare the rest.
+        found = recurring_ical_events.of(cal, components=[kind]).between(
+            NOW - timedelta(days=800), NOW + timedelta(days=8000)
+        )
+        undated = {uid for uid, _summary, when in by_icalendar if when is None}
+        by_recurring = sorted(
+            (
+                str(c["UID"]),
+                str(c["SUMMARY"]),
+                None if str(c["UID"]) in undated else c[prop].dt,
+            )
+            for c in found
+        )
+        assert by_icalendar == by_vobject == by_recurring
+        return by_icalendar
+
+    todos = parsed(client.get(url).data, "VTODO")
+    assert sorted((summary, when) for _uid, summary, when in todos) == [
+        ("Ring the venue", None),
+        ("Send the plan", due),
+    ]
+    events = parsed(client.get(url + "?format=events").data, "VEVENT")
+    assert [(summary, when) for _uid, summary, when in events] == [
+        ("Action due: Send the plan", due)
+    ]
+    assert events[0][0] == next(uid for uid, summary, _when in todos if summary == "Send the plan")
+
+
+def test_subscribe_instructions_on_committee_and_personal_pages(client, db, world, sign_in):
+    sign_in(world["user"])
+    for path in ("/committees/health-and-wellbeing-board/", "/account/calendar"):
+        page = client.get(path).get_data(as_text=True)
+        assert "webcal://" in page, path
+        for words in ("Outlook", "Google Calendar", "many hours", "Apple Calendar"):
+            assert words in page, (path, words)
