@@ -37,9 +37,12 @@ def home():
 
     from app.minutes.queries import decisions_query
 
+    # Filtered in SQL: a run of decisions the reader may not see cannot hide the rest.
     decisions = [
-        r for r in db.session.scalars(decisions_query().limit(50)) if r.can_view(current_user)
-    ][:5]
+        r
+        for r in db.session.scalars(decisions_query(user=current_user, for_reader=True).limit(5))
+        if r.can_view(current_user)
+    ]
     return render_template(
         "main/home.html",
         this_week=this_week,

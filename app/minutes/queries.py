@@ -5,13 +5,58 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from app.committees.models import Committee
+from app.agenda.models import AgendaItem, Visibility
+from app.committees.models import Committee, Membership, active_on
+from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
-from app.meetings.models import Meeting
+from app.meetings.models import Meeting, MinutesState
 from app.minutes.models import Minute, Resolution, ResolutionKind
+
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching the text literally anywhere: % and _ typed by a reader are
+    characters, not wildcards (used with escape=LIKE_ESCAPE)."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def visible_minutes(user) -> ColumnElement[bool]:
+    """SQL form of Minute.can_view(user), for queries joined to Minute and Meeting, so lists
+    can filter and page in the database instead of trimming a fixed batch in Python.
+    tests/minutes/test_queries.py checks it agrees with the predicate."""
+    if is_staff(user):
+        return true()
+    if isinstance(user, CommitteeReader):
+        member_of = select(Committee.id).where(Committee.id == user.committee_id)
+    else:
+        member_of = select(Membership.committee_id).where(
+            Membership.person_id == person_id_of(user), active_on(date.today())
+        )
+    publishes_drafts = select(Committee.id).where(Committee.publish_draft_minutes.is_(True))
+    minutes_seen = or_(
+        Meeting.minutes_state == MinutesState.APPROVED,
+        and_(
+            Meeting.minutes_state == MinutesState.PUBLISHED,
+            or_(Meeting.committee_id.in_(publishes_drafts), Meeting.committee_id.in_(member_of)),
+        ),
+    )
+    public_items = select(AgendaItem.id).where(AgendaItem.visibility == Visibility.PUBLIC)
+    item_seen = or_(
+        Minute.agenda_item_id.is_(None),
+        Minute.agenda_item_id.in_(public_items),
+        Meeting.committee_id.in_(member_of),
+    )
+    return and_(minutes_seen, item_seen)
+
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -22,9 +67,12 @@ def decisions_query(
     date_from: date | None = None,
     date_to: date | None = None,
     kind: ResolutionKind | str | None = None,
+    user=None,
+    *,
+    for_reader: bool = False,
 ) -> Select:
-    """Resolutions matching the register's filters, newest meeting first. The caller keeps
-    only those the reader may see (resolution.can_view(user))."""
+    """Resolutions matching the register's filters, newest meeting first. With for_reader,
+    only those `user` may see (the SQL form of resolution.can_view(user))."""
     stmt = (
         select(Resolution)
         .join(Resolution.minute)
@@ -32,9 +80,12 @@ def decisions_query(
         .options(selectinload(Resolution.minute).selectinload(Minute.meeting))
     )
     if text and text.strip():
-        like = f"%{text.strip().lower()}%"
+        like = like_pattern(text.strip().lower())
         stmt = stmt.where(
-            or_(func.lower(Resolution.text).like(like), func.lower(Minute.title).like(like))
+            or_(
+                func.lower(Resolution.text).like(like, escape=LIKE_ESCAPE),
+                func.lower(Minute.title).like(like, escape=LIKE_ESCAPE),
+            )
         )
     if committee_id:
         stmt = stmt.where(Minute.committee_id == committee_id)
@@ -44,6 +95,8 @@ def decisions_query(
         stmt = stmt.where(Meeting.starts_at < datetime.combine(date_to, time(23, 59, 59), LONDON))
     if kind:
         stmt = stmt.where(Resolution.kind == ResolutionKind(kind))
+    if for_reader:
+        stmt = stmt.where(visible_minutes(user))
     return stmt.order_by(Meeting.starts_at.desc(), Minute.number, Resolution.ordinal)
 
 

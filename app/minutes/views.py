@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.actions import services as action_services
 from app.committees.models import Committee
@@ -439,14 +439,19 @@ def decisions():
         parse(args.get("from")),
         parse(args.get("to")),
         kind,
+        current_user,
+        for_reader=True,
     )
     page = max(1, args.get("page", 1, type=int) or 1)
-    visible = [r for r in db.session.scalars(stmt.limit(2000)) if r.can_view(current_user)]
-    shown = visible[(page - 1) * PER_PAGE : page * PER_PAGE]
+    # Visibility is filtered in SQL, so counting and paging are exact however many
+    # resolutions the reader may not see; the predicate is checked again on the page shown.
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page_rows = db.session.scalars(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    shown = [r for r in page_rows if r.can_view(current_user)]
     return render_template(
         "minutes/decisions.html",
         resolutions=shown,
-        total=len(visible),
+        total=total,
         page=page,
         per_page=PER_PAGE,
         committees=committees,

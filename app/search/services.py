@@ -19,7 +19,7 @@ from app.meetings.models import Meeting
 from app.minutes.models import Minute, Resolution
 from app.search.models import FULLTEXT_EXPRESSION, SearchEntry
 
-MAX_CANDIDATES = 400
+MAX_CANDIDATES = 400  # matches read per batch
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -139,24 +139,28 @@ def _fts5_query(query: str) -> str | None:
     return " ".join(parts) or None
 
 
-def _candidate_ids(query: str) -> list[int]:
+def _candidate_ids(query: str, offset: int = 0) -> list[int]:
+    """One batch of matching entries, best first (ties broken by id so batches are stable)."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "sqlite":
         match = _fts5_query(query)
         if not match:
             return []
         rows = db.session.execute(
-            text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rank LIMIT :n"),
-            {"q": match, "n": MAX_CANDIDATES},
+            text(
+                "SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+                "ORDER BY rank, rowid LIMIT :n OFFSET :o"
+            ),
+            {"q": match, "n": MAX_CANDIDATES, "o": offset},
         )
     else:
         rows = db.session.execute(
             text(
                 f"SELECT id FROM search_entries, websearch_to_tsquery('english', :q) AS q "
                 f"WHERE {FULLTEXT_EXPRESSION} @@ q "
-                f"ORDER BY ts_rank({FULLTEXT_EXPRESSION}, q) DESC LIMIT :n"
+                f"ORDER BY ts_rank({FULLTEXT_EXPRESSION}, q) DESC, id LIMIT :n OFFSET :o"
             ),
-            {"q": query, "n": MAX_CANDIDATES},
+            {"q": query, "n": MAX_CANDIDATES, "o": offset},
         )
     return [r[0] for r in rows]
 
@@ -191,31 +195,38 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
     query = (query or "").strip()[:200]
     if not query:
         return []
-    ids = _candidate_ids(query)
-    if not ids:
-        return []
-    entries = {
-        e.id: e for e in db.session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))
-    }
     hits: list[Hit] = []
-    for entry_id in ids:
-        entry = entries.get(entry_id)
-        if entry is None:
-            continue
-        obj = db.session.get(_LOADERS[entry.kind], entry.ref_id)
-        if obj is None or not _visible(entry.kind, obj, user):
-            continue
-        meeting = db.session.get(Meeting, entry.meeting_id)
-        hits.append(
-            Hit(
-                entry.kind,
-                obj,
-                meeting,
-                entry.title or _title_of(entry.kind, obj),
-                _excerpt(entry.body or entry.title, query),
+    offset = 0
+    # Matches are read in batches until enough visible ones are found, so matches the
+    # reader may not see (however many, however well ranked) never push visible ones out.
+    while len(hits) < limit:
+        ids = _candidate_ids(query, offset)
+        if not ids:
+            break
+        offset += len(ids)
+        entries = {
+            e.id: e for e in db.session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))
+        }
+        for entry_id in ids:
+            entry = entries.get(entry_id)
+            if entry is None:
+                continue
+            obj = db.session.get(_LOADERS[entry.kind], entry.ref_id)
+            if obj is None or not _visible(entry.kind, obj, user):
+                continue
+            meeting = db.session.get(Meeting, entry.meeting_id)
+            hits.append(
+                Hit(
+                    entry.kind,
+                    obj,
+                    meeting,
+                    entry.title or _title_of(entry.kind, obj),
+                    _excerpt(entry.body or entry.title, query),
+                )
             )
-        )
-        if len(hits) >= limit:
+            if len(hits) >= limit:
+                break
+        if len(ids) < MAX_CANDIDATES:
             break
     return hits
 

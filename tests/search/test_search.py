@@ -122,3 +122,28 @@ def test_changes_are_indexed_in_their_own_transaction(db, f):
     db.session.commit()
     assert db.session.info.get("search_meetings") is None
     assert [h.kind for h in search("wombat", ANON)] == ["item"]
+
+
+def test_hidden_matches_never_crowd_out_visible_ones(db, f, monkeypatch):
+    from app.search import services as search_services
+
+    monkeypatch.setattr(search_services, "MAX_CANDIDATES", 2)
+    c = f.committee()
+    hidden = f.meeting(c)  # agenda never published: the public sees none of it
+    for n in range(7):
+        # Short titles that are nothing but the word rank best.
+        agenda.add_item(hidden, title=f"Numbat numbat {n}")
+    shown = f.published_meeting(c)
+    agenda.add_item(
+        shown,
+        title="A long public item that mentions the numbat once among many other words here",
+    )
+    db.session.commit()
+    hits = search("numbat", ANON)
+    assert [h.title for h in hits] == [
+        "A long public item that mentions the numbat once among many other words here"
+    ]
+    # Staff see all eight, read in batches of two, in rank order.
+    clerk_hits = search("numbat", f.user(Role.CLERK))
+    assert len(clerk_hits) == 8 and clerk_hits[-1].title.startswith("A long public item")
+    assert len(search("numbat", f.user(Role.CLERK), limit=3)) == 3

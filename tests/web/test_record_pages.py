@@ -558,3 +558,32 @@ def test_my_actions_quick_updates(app, client, db, f, setup, sign_in):
         app.config["WTF_CSRF_ENABLED"] = False
     db.session.refresh(mine_action)
     assert [u.note for u in mine_action.updates] == ["Drafted", "With token"]
+
+
+def test_decisions_register_and_home_page_filter_visibility_before_paging(
+    client, db, f, setup, monkeypatch
+):
+    from app.minutes import views as minute_views
+
+    s = setup
+    monkeypatch.setattr(minute_views, "PER_PAGE", 2)
+    f.with_minutes_state(s["may"], MinutesState.APPROVED)
+    seen = f.minute(s["may"], 208, "Budget")
+    for n in range(3):
+        f.resolution(seen, f"That visible decision {n} be made.")
+    # Newer and more numerous than everything the public may see: draft minutes of later
+    # meetings.
+    for k in range(6):
+        later = f.meeting(s["c"], starts_at=datetime(2026, 9, 1 + k, 13, tzinfo=UTC))
+        hidden = f.minute(later, 300 + k, "Draft")
+        for n in range(10):
+            f.resolution(hidden, f"That hidden decision {k}.{n} be kept.")
+    db.session.commit()
+    first = client.get("/decisions/?q=decision").get_data(as_text=True)
+    assert "3 decisions" in first and "hidden decision" not in first
+    assert first.count("That visible decision") == 2 and "Next page" in first
+    second = client.get("/decisions/?q=decision&page=2").get_data(as_text=True)
+    assert second.count("That visible decision") == 1 and "Next page" not in second
+    # The home page's recent decisions are not crowded out by the 60 newer hidden ones.
+    home = client.get("/").get_data(as_text=True)
+    assert "That visible decision" in home and "hidden decision" not in home
