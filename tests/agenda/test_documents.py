@@ -147,3 +147,14 @@ def test_pdf_damaged_in_the_middle_is_refused(app, db, item):
     with pytest.raises(ValidationError) as info:
         upload(item, bytes(data))
     assert "damaged or incomplete" in info.value.detail
+
+
+def test_pdf_with_a_wrong_object_count_is_still_accepted(app, db, item):
+    # A common producer slip: /Size in the trailer does not match the objects. Nothing is
+    # lost, so the paper is kept.
+    data = make_pdf(3, "Action plan")
+    size = data[data.rindex(b"/Size ") :].split(b"/Size ")[1].split()[0]
+    wrong = data.replace(b"/Size " + size, b"/Size " + str(int(size) + 5).encode())
+    with pikepdf.open(io.BytesIO(wrong)) as pdf:
+        assert any("reported number of objects" in w for w in pdf.check_pdf_syntax())
+    assert upload(item, wrong).page_count == 3
