@@ -7,18 +7,20 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
 from app.actions.models import Action, ActionStatus, ActionUpdate, Rag
 from app.audit.services import record
-from app.committees.models import Committee
+from app.committees.models import Committee, Membership, active_on
 from app.committees.services import find_person
 from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
 from app.core.db import utcnow
 from app.core.errors import Forbidden, ValidationError
+from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
-from app.minutes.models import Resolution
+from app.minutes.models import Minute, Resolution
+from app.minutes.queries import visible_minutes
 from app.people.models import Person
 
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9]+(?:[.\-/][A-Za-z0-9]+)*$")
@@ -171,6 +173,34 @@ def post_update(
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
+def visible_actions(user) -> ColumnElement[bool]:
+    """SQL form of Action.can_view(user), so the tracker filters and pages in the database
+    (tests/actions/test_tracker.py checks it agrees with the predicate)."""
+    if is_staff(user):
+        return true()
+    seen_minutes = select(Minute.id).join(Minute.meeting).where(visible_minutes(user))
+    seen_resolutions = (select(Resolution.id).join(Resolution.minute).join(Minute.meeting)).where(
+        visible_minutes(user)
+    )
+    if isinstance(user, CommitteeReader):
+        member_of = select(Committee.id).where(Committee.id == user.committee_id)
+    else:
+        member_of = select(Membership.committee_id).where(
+            Membership.person_id == person_id_of(user), active_on(date.today())
+        )
+    person_id = person_id_of(user)
+    return or_(
+        and_(Action.owner_id.is_not(None), Action.owner_id == person_id) if person_id else false(),
+        Action.resolution_id.in_(seen_resolutions),
+        and_(Action.resolution_id.is_(None), Action.minute_id.in_(seen_minutes)),
+        and_(
+            Action.resolution_id.is_(None),
+            Action.minute_id.is_(None),
+            Action.committee_id.in_(member_of),
+        ),
+    )
+
+
 def tracker_query(
     committee_id: int | None = None,
     owner_id: int | None = None,
@@ -178,10 +208,14 @@ def tracker_query(
     rag: str | None = None,
     overdue: bool = False,
     today: date | None = None,
+    user=None,
+    *,
+    for_reader: bool = False,
 ) -> Select:
-    """Actions matching the tracker's filters. Visibility is checked per action by the caller
-    with action.can_view(user)."""
+    """Actions matching the tracker's filters; with for_reader, only those `user` may see."""
     stmt = select(Action)
+    if for_reader:
+        stmt = stmt.where(visible_actions(user))
     if committee_id:
         stmt = stmt.where(Action.committee_id == committee_id)
     if owner_id:

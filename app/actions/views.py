@@ -39,11 +39,10 @@ def _filters(args) -> dict:
 
 
 def _list(title: str, filters: dict, mine: bool = False, row_errors: dict | None = None):
-    actions = [
-        a
-        for a in db.session.scalars(services.tracker_query(**filters).limit(1000))
-        if a.can_view(current_user)
-    ]
+    # Visibility is filtered in SQL so nothing the reader may see is cut off by the cap;
+    # the predicate is checked again on what is shown.
+    stmt = services.tracker_query(**filters, user=current_user, for_reader=True)
+    actions = [a for a in db.session.scalars(stmt.limit(1000)) if a.can_view(current_user)]
     committees = db.session.scalars(select(Committee).order_by(Committee.name)).all()
     owners = db.session.scalars(
         select(Person).join(Action, Action.owner_id == Person.id).distinct().order_by(Person.name)

@@ -179,3 +179,52 @@ def test_import_an_action_plan_through_the_page(client, db, t, sign_in):
     assert set(imported) == {"1.2.3", "2.1.1"}
     assert imported["1.2.3"].owner == t["sue"] and imported["1.2.3"].rag == Rag.GREEN
     assert imported["2.1.1"].status == ActionStatus.COMPLETE
+
+
+def test_visible_actions_in_sql_agree_with_the_predicate(db, f):
+    from flask_login import AnonymousUserMixin
+
+    from app.core.permissions import CommitteeReader
+    from app.models import MinutesState
+
+    c, other = f.committee(), f.committee()
+    owner = f.member_user(other)  # owns actions of a committee they do not serve on
+    for n, state in enumerate(MinutesState):
+        m = f.with_minutes_state(f.meeting(c), state)
+        minute = f.minute(m, 10 + n, "Minute")
+        r = f.resolution(minute, "That something be done.")
+        services.create_action(c, f"From resolution {state}", owner.person_id, resolution=r)
+        services.create_action(c, f"From narrative {state}", f.person().id, minute=minute)
+    services.create_action(c, "Standalone", f.person().id)
+    services.create_action(c, "Standalone, owned", owner.person_id)
+    readers = [
+        AnonymousUserMixin(),
+        f.user(Role.VIEWER),
+        owner,
+        f.member_user(c),
+        f.member_user(other),
+        f.user(Role.CLERK),
+        CommitteeReader(c.id),
+    ]
+    db.session.flush()
+    everything = db.session.scalars(select(Action)).all()
+    sizes = set()
+    for reader in readers:
+        in_sql = db.session.scalars(services.tracker_query(user=reader, for_reader=True)).all()
+        expected = {a.id for a in everything if a.can_view(reader)}
+        assert {a.id for a in in_sql} == expected, reader
+        sizes.add(len(expected))
+    assert len(sizes) >= 3  # the readers really do see different things
+
+
+def test_the_tracker_pages_past_what_the_reader_may_not_see(client, db, f, t, monkeypatch):
+    """The API's total and pages count only what the reader may see."""
+    member = f.member_user(t["health"])
+    for n in range(7):
+        services.create_action(t["schools"], f"Not for this member {n}", t["raj"].id)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {issue_token(member)}"}
+    body = client.get("/api/v1/actions?per_page=1&page=2", headers=headers).get_json()
+    # The member sees the Health Board's two standalone actions only.
+    assert body["total"] == 2 and len(body["items"]) == 1
+    assert body["items"][0]["committee"] == "health-board"
