@@ -193,7 +193,12 @@ def add_item(
         position=len(siblings) + _PARK,
         urgent=bool(urgent),
         urgent_reason=urgent_reason if urgent else None,
-        **{k: _clean(v) for k, v in fields.items() if k in EDITABLE_FIELDS},
+        # Every field set, None included, so a later edit's audit event has old values.
+        **{
+            k: _clean(fields.get(k))
+            for k in EDITABLE_FIELDS
+            if k not in ("urgent_reason", "exempt_paragraphs")
+        },
     )
     item.exempt_paragraphs = paragraphs
     db.session.add(item)

@@ -129,7 +129,8 @@ class PublishForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
     )
     summary = TextAreaField(
-        "What has changed since the last publication",
+        "A note for readers (optional)",
+        description="Published after the list of changes, for example why an item was added",
         widget=GovTextArea(),
         validators=[Optional(), Length(max=2000)],
     )

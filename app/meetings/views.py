@@ -335,6 +335,7 @@ def agenda(meeting_id: int):
         form=form,
         late=deadline.is_late(utcnow()),
         fills=standard_fills(meeting),
+        changes=services.unpublished_changes(meeting),
     )
 
 
@@ -383,6 +384,7 @@ def publish(meeting_id: int):
         late=deadline.is_late(utcnow()),
         messages=messages,
         fills=standard_fills(meeting),
+        changes=services.unpublished_changes(meeting),
     ), 400
 
 

@@ -110,7 +110,19 @@ def test_build_an_agenda_through_the_api(client, db, clerk):
     doc = db.session.query(Document).one()
     assert client.get(f"/documents/{doc.id}/{doc.filename}").status_code == 404
     r = client.post(f"/api/v1/meetings/{meeting['id']}/publish", headers=clerk, json={})
-    assert r.status_code == 422 and "summary" in r.get_json()["errors"]
+    assert r.status_code == 409 and r.mimetype == "application/problem+json"
+    assert r.get_json()["detail"].startswith("Nothing has changed since revision 1")
+    client.patch(
+        f"/api/v1/agenda-items/{report.get_json()['id']}",
+        headers=clerk,
+        json={"title": "Budget 2026/27"},
+    )
+    r = client.post(f"/api/v1/meetings/{meeting['id']}/publish", headers=clerk, json={})
+    assert r.status_code == 201 and r.get_json()["revision"] == 2
+    assert (
+        r.get_json()["summary"]
+        == "Item 1 renamed from \u201cBudget\u201d to \u201cBudget 2026/27\u201d"
+    )
 
 
 def test_reschedule_and_cancel_through_the_api(client, db, f, clerk):

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.agenda.services import add_item
 from app.core.errors import Conflict, ValidationError
 from app.meetings import services
 from app.models import AuditEvent, MeetingStatus
@@ -144,12 +145,15 @@ def test_publish_on_time_late_and_supplements(db, f):
     assert on_time.revision == 1 and not on_time.late
     assert on_time.deadline == datetime(2013, 7, 9, 23, tzinfo=UTC)  # midnight BST
     assert m.agenda_state == AgendaState.PUBLISHED and m.agenda_published_at is not None
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(Conflict) as info:
         services.publish_agenda(m, now=datetime(2013, 7, 12, 9, tzinfo=UTC))
-    assert "summary" in info.value.errors
+    assert info.value.detail.startswith("Nothing has changed since revision 1")
+    assert m.agenda_revision == 1 and len(m.publications) == 1
+    add_item(m, title="Flood report", urgent=True, urgent_reason="Flooding on 10 July")
     supplement = services.publish_agenda(
-        m, summary="Added item 6a: urgent flood report", now=datetime(2013, 7, 12, 9, tzinfo=UTC)
+        m, summary="The report follows the storm.", now=datetime(2013, 7, 12, 9, tzinfo=UTC)
     )
+    assert supplement.summary == "Added urgent item 2: Flood report\nThe report follows the storm."
     assert supplement.revision == 2 and supplement.late
     assert m.agenda_revision == 2
     assert m.agenda_published_at == datetime(2013, 7, 9, 9, tzinfo=UTC)  # first publication
@@ -174,3 +178,64 @@ def test_cancelled_meeting_cannot_be_published(db, f):
     services.set_status(m, "cancelled", "No business")
     with pytest.raises(Conflict):
         services.publish_agenda(m)
+
+
+def test_a_supplement_lists_what_changed_since_the_last_revision(db, f):
+    import io
+
+    from app.agenda import services as agenda
+    from app.agenda.documents import add_document
+    from app.models import Regime
+    from tests.pdfs import make_pdf
+
+    m = services.schedule_meeting(f.committee(regime=Regime.NONE), datetime(2026, 7, 15, 14))
+    budget = add_item(m, title="Budget")
+    report = add_item(m, title="Annual report")
+    old = add_item(m, title="Old business")
+    land = add_item(
+        m,
+        title="Land sale",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason="Negotiations continue.",
+    )
+    services.publish_agenda(m)
+    assert services.unpublished_changes(m) == []
+    agenda.update_item(budget, title="Budget")  # saved unchanged: not a change
+    assert services.unpublished_changes(m) == []
+
+    agenda.update_item(budget, title="Budget 2026/27", purpose="To approve")
+    agenda.update_item(report, section="For Information")
+    agenda.move_item(report, -1)
+    agenda.delete_item(old)
+    passing = add_item(m, title="Added then removed")
+    agenda.delete_item(passing)
+    flood = add_item(m, title="Flood response", urgent=True, urgent_reason="Storm damage")
+    add_document(flood, io.BytesIO(make_pdf(1, "map")), "map.pdf", "Flood map")
+    add_document(land, io.BytesIO(make_pdf(1, "bids")), "bids.pdf", "Bids SECRETTITLE")
+    numbers = {i.title: n for i, n in m.numbered_items()}
+    assert (numbers["Annual report"], numbers["Budget 2026/27"], numbers["Flood response"]) == (
+        "1",
+        "2",
+        "3",
+    )
+    changes = services.unpublished_changes(m)
+    assert changes == [
+        "Item 1 (Annual report): section heading changed",
+        "Annual report moved: now item 1",
+        "Item 2 renamed from \u201cBudget\u201d to \u201cBudget 2026/27\u201d",
+        "Item 2 (Budget 2026/27): purpose changed",
+        "Added urgent item 3: Flood response",
+        "Paper added to item 3: Flood map",
+        "Paper added to item 5 (not for publication)",
+        "Removed item: Old business",
+    ]
+    supplement = services.publish_agenda(m, summary="Flooding on 3 July.")
+    assert supplement.revision == 2
+    assert supplement.summary.splitlines() == [*changes, "Flooding on 3 July."]
+    assert "SECRETTITLE" not in supplement.summary
+    assert services.unpublished_changes(m) == []
+    with pytest.raises(Conflict) as info:
+        services.publish_agenda(m, summary="Just a note")
+    assert info.value.detail.startswith("Nothing has changed since revision 2")
+    assert m.agenda_revision == 2

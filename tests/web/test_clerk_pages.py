@@ -350,11 +350,18 @@ def test_deadline_shown_and_late_publication_needs_a_reason(client, db, f, clerk
     assert r.status_code == 302
     assert m.publications[0].late and m.publications[0].late_reason == "Report was delayed"
     r = client.post(f"/meetings/{m.id}/publish", data={"summary": ""})
-    assert r.status_code == 400
-    r = client.post(f"/meetings/{m.id}/publish", data={"summary": "Added the budget report"})
+    assert r.status_code == 400 and "Nothing has changed since revision 1" in r.get_data(
+        as_text=True
+    )
+    client.post(
+        f"/meetings/{m.id}/agenda/items/new",
+        data={"title": "Budget report", "kind": "business", "visibility": "public"},
+    )
+    r = client.post(f"/meetings/{m.id}/publish", data={"summary": "The report was delayed."})
     assert r.status_code == 302
     page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
-    assert "Revision 2" in page and "Added the budget report" in page
+    assert "Revision 2" in page and "<li>Added item 2: Budget report</li>" in page
+    assert "<li>The report was delayed.</li>" in page
 
 
 def test_audit_trail_page(client, db, f, clerk):
@@ -613,3 +620,51 @@ def test_audit_trail_keeps_a_deleted_items_history_with_old_and_new_values(clien
     assert "Visibility" not in edit and "Kind" not in edit
     assert "Budget report (item: Budget 2026/27)" in rows[1]
     assert "Budget 2026/27" in rows[0]
+
+
+def test_builder_shows_unpublished_changes_and_publishes_them_as_a_supplement(client, db, f, clerk):
+    m = f.meeting(f.committee(regime=Regime.NONE))
+    db.session.commit()
+    client.post(f"/meetings/{m.id}/agenda/template")
+    assert client.post(f"/meetings/{m.id}/publish", data={}).status_code == 302
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    assert "not yet published" not in page
+    assert "Nothing has changed since revision 1." in page
+    assert "Publish revision 2" not in page  # no empty supplement to publish
+    client.post(
+        f"/meetings/{m.id}/agenda/items/new",
+        data={"title": "Flood response", "kind": "business", "visibility": "public"},
+    )
+    apologies = m.numbered_items()[0][0]
+    client.post(
+        f"/agenda-items/{apologies.id}/edit",
+        data={
+            "title": "Apologies and substitutes",
+            "kind": "apologies",
+            "visibility": "public",
+            "version": str(apologies.version),
+        },
+    )
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    assert "2 changes not yet published." in page
+    assert (
+        "<li>Item 1 renamed from \u201cApologies for absence\u201d to \u201cApologies and "
+        "substitutes\u201d</li>" in page
+    )
+    assert "<li>Added item 5: Flood response</li>" in page
+    assert "Publish revision 2" in page
+    r = client.post(f"/meetings/{m.id}/publish", data={"summary": ""})
+    assert r.status_code == 302
+    publication = db.session.get(Meeting, m.id).publications[-1]
+    assert publication.revision == 2
+    assert publication.summary.splitlines()[1] == "Added item 5: Flood response"
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    assert "not yet published" not in page and "Nothing has changed since revision 2." in page
+    r = client.post(f"/meetings/{m.id}/publish", data={"summary": "Only a note"})
+    assert r.status_code == 400 and "Nothing has changed since revision 2" in r.get_data(
+        as_text=True
+    )
+    assert len(db.session.get(Meeting, m.id).publications) == 2
+    client.post("/sign-out")
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "Revision 2" in page and "<li>Added item 5: Flood response</li>" in page
