@@ -12,6 +12,7 @@ Two layers, both keyed by content so they are right in every process:
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from app.meetings.models import Meeting
 _MEMO_SIZE = 64
 _feeds: OrderedDict[str, bytes] = OrderedDict()
 _seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+# Threaded servers share these memos; reordering and evicting must not interleave.
+_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,14 @@ def first_seen(feed: str, etag: str) -> datetime:
     """When this process first served this version of this feed. Last-Modified is never
     earlier, so If-Modified-Since stays right for changes that leave no stamp in the database
     (a membership's dates edited, a meeting deleted)."""
-    seen = _seen.get(feed)
-    if seen is None or seen[0] != etag:
-        seen = (etag, datetime.now(UTC).replace(microsecond=0))
-        _seen[feed] = seen
-    _seen.move_to_end(feed)
-    while len(_seen) > 4096:
-        _seen.popitem(last=False)
+    with _lock:
+        seen = _seen.get(feed)
+        if seen is None or seen[0] != etag:
+            seen = (etag, datetime.now(UTC).replace(microsecond=0))
+            _seen[feed] = seen
+        _seen.move_to_end(feed)
+        while len(_seen) > 4096:
+            _seen.popitem(last=False)
     return seen[1]
 
 
@@ -115,17 +119,19 @@ def aware(value):
 
 
 def memo_get(key: str) -> bytes | None:
-    body = _feeds.get(key)
-    if body is not None:
-        _feeds.move_to_end(key)
+    with _lock:
+        body = _feeds.get(key)
+        if body is not None:
+            _feeds.move_to_end(key)
     return body
 
 
 def memo_put(key: str, body: bytes) -> None:
-    _feeds[key] = body
-    _feeds.move_to_end(key)
-    while len(_feeds) > _MEMO_SIZE:
-        _feeds.popitem(last=False)
+    with _lock:
+        _feeds[key] = body
+        _feeds.move_to_end(key)
+        while len(_feeds) > _MEMO_SIZE:
+            _feeds.popitem(last=False)
 
 
 @dataclass
