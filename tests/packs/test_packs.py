@@ -80,24 +80,145 @@ def meeting(db, f):
     return {"meeting": m, "member": member_user, "committee": c, "earlier": earlier}
 
 
-def test_ranges_in_the_agenda_equal_the_stamped_pages(meeting):
-    pack = builder.build_pack(meeting["meeting"], "public")
+def _long_minutes(db, meeting) -> None:
+    """Make the previous minutes run over several pages."""
+    from app.models import Minute
+
+    minute = db.session.query(Minute).filter_by(meeting_id=meeting["earlier"].id).one()
+    words = "\n\n".join(
+        f"Paragraph {n}. " + "The board discussed the budget. " * 25 for n in range(40)
+    )
+    minutes.save_minute(minute, words, minute.version)
+    db.session.commit()
+
+
+# What shows that a page belongs to a paper, as read back from the text, and the agenda item
+# the paper belongs to. Uploaded test papers say "<text> page N" on each page; generated ones
+# carry their own marks (DRAFT on every page of draft minutes, the action log's table head).
+MARKS = [
+    (f"Tender {CANARY} page", "Residential placements"),
+    ("Pharmacy report page", "Pharmacy services"),
+    ("Appendix A page", "Pharmacy services"),
+    ("DRAFT", "Minutes of the previous meeting"),
+    ("To follow", "Minutes of the previous meeting"),
+    ("Latest update", "Matters arising and action log"),
+    ("Schedule 12A", "Residential placements"),
+]
+
+
+def _agenda_ranges(agenda_text: str) -> dict[str, tuple[int, int]]:
+    """Item title -> (first, last) page as the agenda prints them."""
+    out = {}
+    for line in agenda_text.splitlines():
+        found = re.match(r"\s*\d+[a-z]?\.\s+(.+?)\s{2,}\(Pages? (\d+)(?: - (\d+))?\)\s*$", line)
+        if found:
+            title, first, last = found.group(1), int(found.group(2)), found.group(3)
+            out[title] = (first, int(last) if last else first)
+    return out
+
+
+@pytest.mark.parametrize("variant", ["public", "members"])
+def test_ranges_in_the_agenda_are_where_each_paper_really_is(db, meeting, variant):
+    _long_minutes(db, meeting)
+    pack = builder.build_pack(meeting["meeting"], variant)
     texts = page_texts(pack.pdf)
-    agenda_text = " ".join(texts[: pack.agenda_pages])
-    stamped = {}
-    for index, text in enumerate(texts[pack.agenda_pages :]):
-        numbers = re.findall(r"Page (\d+)\s*$", text.strip())
-        stamped[index] = int(numbers[-1])
-    assert list(stamped.values()) == list(range(1, len(texts) - pack.agenda_pages + 1))
-    for paper in pack.papers:
-        assert stamped[paper.first_page - 1] == paper.first_page
-    # The pharmacy item has two papers (3 + 2 pages): its range spans both.
-    pharmacy = [p for p in pack.papers if p.item.title == "Pharmacy services"]
-    first, last = pharmacy[0].first_page, pharmacy[-1].last_page
-    assert f"(Pages {first} - {last})" in agenda_text
-    assert last - first + 1 == 5
-    withheld = next(p for p in pack.papers if p.kind == "withheld")
-    assert f"(Page {withheld.first_page})" in agenda_text
+    printed = _agenda_ranges("\n".join(texts[: pack.agenda_pages]))
+    found: dict[str, list[int]] = {}
+    for n, text in enumerate(texts[pack.agenda_pages :], start=1):
+        stamps = re.findall(r"Page (\d+)\s*$", text.rstrip())
+        assert stamps and int(stamps[-1]) == n, (n, text[-200:])  # stamped in sequence
+        owner = next((item for mark, item in MARKS if mark in text), None)
+        assert owner is not None, f"page {n} belongs to no paper: {text[:300]}"
+        found.setdefault(owner, []).append(n)
+    expected = {
+        "Minutes of the previous meeting",
+        "Matters arising and action log",
+        "Pharmacy services",
+        "Residential placements",
+    }
+    assert set(printed) == expected == set(found)
+    for title, pages in found.items():
+        assert pages == list(range(pages[0], pages[-1] + 1)), title  # contiguous
+        assert printed[title] == (pages[0], pages[-1]), title
+    minutes_pages = found["Minutes of the previous meeting"]
+    assert len(minutes_pages) > 1 if variant == "members" else len(minutes_pages) == 1
+    # Each uploaded paper starts on its first page and ends on its last.
+    for mark, count in (("Pharmacy report", 3), ("Appendix A", 2)):
+        first = next(n for n, t in enumerate(texts[pack.agenda_pages :], 1) if mark in t)
+        last = first + count - 1
+        assert f"{mark} page 1" in texts[pack.agenda_pages + first - 1]
+        assert f"{mark} page {count}" in texts[pack.agenda_pages + last - 1]
+
+
+def test_bookmarks_point_at_the_first_page_of_each_paper(db, meeting):
+    _long_minutes(db, meeting)
+    pack = builder.build_pack(meeting["meeting"], "members")
+    texts = page_texts(pack.pdf)
+    doc = pikepdf.open(io.BytesIO(pack.pdf))
+    index = {p.objgen: n for n, p in enumerate(doc.pages)}
+
+    def page_of(entry) -> int:
+        return index[entry.destination[0].objgen]
+
+    opening = {
+        "Pharmacy report": "Pharmacy report page 1",
+        "Appendix A": "Appendix A page 1",
+        f"Tender prices {CANARY}": f"Tender {CANARY} page 1",
+        "Action log": "Action log",
+    }
+    checked = 0
+    with doc.open_outline() as outline:
+        top = list(outline.root)
+        assert top[0].title == "Agenda" and page_of(top[0]) == 0
+        for node in top[1:]:
+            for child in node.children:
+                text = texts[page_of(child)]
+                if child.title.startswith("Minutes of the meeting held on"):
+                    assert (
+                        "Minutes of the meeting held on" in text
+                        and "Present" not in texts[page_of(child) - 1]
+                    )
+                else:
+                    assert opening[child.title] in text, child.title
+                checked += 1
+            if node.children:  # an item's bookmark opens at its first paper
+                assert page_of(node) == page_of(node.children[0])
+    assert checked == 5
+
+
+def test_action_log_columns(db, f, meeting):
+    from datetime import date
+
+    from app.actions import services as actions
+
+    c = meeting["committee"]
+    owner = f.person("Priya Owner")
+    action = actions.create_action(
+        c, "Map pharmacy opening hours", owner.id, due_date=date(2031, 3, 31), reference="HW/12"
+    )
+    clerk = f.user("clerk")
+    actions.post_update(action, clerk, note="Survey sent to all pharmacies", rag="amber")
+    db.session.commit()
+    pack = builder.build_pack(meeting["meeting"], "members")
+    paper = next(p for p in pack.papers if p.kind == "actions")
+    text = paper_text(pack, paper)
+    assert re.search(r"Ref\s+Action\s+Owner\s+Due\s+Latest update\s+RAG", text)
+    lines = text.splitlines()
+    head = next(line for line in lines if "Latest update" in line)
+    row = next(line for line in lines if "HW/12" in line)
+    # Each value starts under its column's heading.
+    for heading, cell in (
+        ("Ref", "HW/12"),
+        ("Action", "Map pharmacy"),
+        ("Owner", "Priya"),
+        ("Due", "Monday"),
+        ("Latest update", "Survey sent"),
+        ("RAG", "Amber"),
+    ):
+        assert abs(head.index(heading) - row.index(cell)) <= 4, (heading, head, row)
+    flat = " ".join(text.split())
+    for word in ("opening", "hours", "Owner", "March", "2031", "pharmacies"):
+        assert word in flat  # the rest of the wrapped cells
 
 
 def test_labels_bookmarks_and_metadata(meeting):
