@@ -285,7 +285,10 @@ class FileIn(Schema):
 
 class PublishIn(Schema):
     late_reason = fields.String(allow_none=True)
-    summary = fields.String(allow_none=True)
+    summary = fields.String(
+        allow_none=True,
+        metadata={"description": "An optional note, published after the list of changes"},
+    )
 
 
 class PublicationSchema(Schema):

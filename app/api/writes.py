@@ -232,7 +232,8 @@ def upload_document(body, files, item_id):
 @meetings_bp.arguments(schemas.PublishIn)
 @meetings_bp.response(201, schemas.PublicationSchema)
 def publish(body, meeting_id):
-    """Publish the agenda, or a numbered supplement; late publication needs a reason."""
+    """Publish the agenda, or a numbered supplement whose summary lists what changed since the
+    last revision (409 when nothing has); late first publication needs a reason."""
     user = require_staff()
     meeting = meeting_or_404(meeting_id)
     publication = meeting_services.publish_agenda(

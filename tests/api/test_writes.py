@@ -279,3 +279,23 @@ def test_agenda_template_through_the_api(client, db, f, clerk):
         "/api/v1/committees", headers=clerk, json={"name": "Board", "agenda_template": []}
     )
     assert r.status_code == 201 and r.get_json()["agenda_template"] == []
+
+
+def test_postpone_through_the_api(client, db, f, clerk):
+    m = f.meeting(f.committee(), starts_at=datetime(2026, 7, 15, 13, tzinfo=UTC))
+    db.session.commit()
+    url = f"/api/v1/meetings/{m.id}"
+    r = client.patch(url, headers=clerk, json={"status": "postponed"})
+    assert r.status_code == 422 and "status_reason" in r.get_json()["errors"]
+    r = client.patch(
+        url,
+        headers=clerk,
+        json={"status": "postponed", "status_reason": "Chair unwell", "version": m.version},
+    )
+    body = r.get_json()
+    assert r.status_code == 200 and body["status"] == "postponed"
+    assert body["status_reason"] == "Chair unwell" and body["sequence"] == 1
+    assert client.get(url).get_json()["status"] == "postponed"  # the public sees it too
+    r = client.patch(url, headers=clerk, json={"starts_at": "2026-07-29T14:00:00"})
+    assert r.get_json()["status"] == "scheduled" and r.get_json()["status_reason"] is None
+    assert r.get_json()["sequence"] == 2

@@ -239,3 +239,20 @@ def test_a_supplement_lists_what_changed_since_the_last_revision(db, f):
         services.publish_agenda(m, summary="Just a note")
     assert info.value.detail.startswith("Nothing has changed since revision 2")
     assert m.agenda_revision == 2
+
+
+def test_postpone_needs_a_reason_and_rescheduling_reinstates(db, f):
+    m = services.schedule_meeting(f.committee(), datetime(2026, 7, 15, 14))
+    uid, seq = m.ical_uid, m.ical_sequence
+    with pytest.raises(ValidationError) as info:
+        services.set_status(m, "postponed", " ")
+    assert "status_reason" in info.value.errors and m.status == MeetingStatus.SCHEDULED
+    services.set_status(m, "postponed", "The chair is unwell", expected_version=m.version)
+    assert (m.status, m.status_reason) == (MeetingStatus.POSTPONED, "The chair is unwell")
+    assert m.ical_uid == uid and m.ical_sequence == seq + 1
+    event = db.session.query(AuditEvent).filter_by(verb="meeting_postponed").one()
+    assert event.summary == "The chair is unwell"
+    # A postponed meeting keeps its identity and is scheduled again when it is given a date.
+    assert services.reschedule(m, starts_at=datetime(2026, 7, 29, 14))
+    assert (m.status, m.status_reason) == (MeetingStatus.SCHEDULED, None)
+    assert m.ical_uid == uid and m.ical_sequence == seq + 2

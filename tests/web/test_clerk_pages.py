@@ -668,3 +668,119 @@ def test_builder_shows_unpublished_changes_and_publishes_them_as_a_supplement(cl
     client.post("/sign-out")
     page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
     assert "Revision 2" in page and "<li>Added item 5: Flood response</li>" in page
+
+
+def test_postpone_a_meeting_on_the_status_page(client, db, f, clerk):
+    m = f.meeting(f.committee(), starts_at=datetime(2026, 7, 15, 13, tzinfo=UTC))
+    db.session.commit()
+    r = client.post(
+        f"/meetings/{m.id}/status", data={"status": "postponed", "version": str(m.version)}
+    )
+    assert r.status_code == 400 and '<a href="#status_reason">Enter the reason.</a>' in r.get_data(
+        as_text=True
+    )
+    db.session.refresh(m)
+    assert m.status == MeetingStatus.SCHEDULED
+    r = client.post(
+        f"/meetings/{m.id}/status",
+        data={"status": "postponed", "status_reason": "Chair unwell", "version": str(m.version)},
+    )
+    assert r.status_code == 302
+    db.session.refresh(m)
+    assert m.status == MeetingStatus.POSTPONED and m.ical_sequence == 1
+    client.post("/sign-out")
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "Postponed" in page and "Chair unwell" in page
+    ics = client.get(f"/meetings/{m.id}/meeting.ics").get_data(as_text=True)
+    assert "SUMMARY:Postponed: " in ics and "SEQUENCE:1" in ics
+
+
+def test_deadline_across_the_spring_bank_holiday_for_a_meeting_made_ten_days_ahead(
+    client, db, f, clerk, monkeypatch
+):
+    """Meeting on Friday 29 May 2026; five clear working days, counted back from the day
+    before: Thu 28, Wed 27, Tue 26, (Mon 25 is the spring bank holiday, then the weekend),
+    Fri 22, Thu 21. Publishing on Thu 21 would make it the day of publication, which is not
+    clear, so the deadline is Wednesday 20 May. A calculator that forgot the bank holiday
+    would say Thursday 21 May, the day the agenda is published here, late.
+    (Tuesday 2 June would not test this: Mon 1, Fri 29, Thu 28, Wed 27 and Tue 26 are clear,
+    so its deadline is Monday 25 May, the holiday itself, with or without the holiday rule.)"""
+    from zoneinfo import ZoneInfo
+
+    import app.meetings.services as meeting_services
+    import app.meetings.views as meeting_views
+
+    london = ZoneInfo("Europe/London")
+    clock = {"now": datetime(2026, 5, 19, 9, 0, tzinfo=london)}  # ten days ahead
+
+    def now():
+        return clock["now"].astimezone(UTC)
+
+    monkeypatch.setattr(meeting_views, "utcnow", now)
+    monkeypatch.setattr(meeting_services, "utcnow", now)
+    c = f.committee(regime=Regime.PRINCIPAL)
+    db.session.commit()
+    r = client.post(
+        f"/meetings/new/{c.slug}",
+        data={**date_fields("day", date(2026, 5, 29)), "starts": "2pm"},
+    )
+    assert r.status_code == 302
+    m = db.session.scalar(select(Meeting))
+    client.post(f"/meetings/{m.id}/agenda/template")
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    assert "Publication deadline: <strong>Wednesday 20 May 2026</strong>" in page
+    assert "5 clear working days" in page and "The deadline has passed" not in page
+
+    clock["now"] = datetime(2026, 5, 21, 10, 0, tzinfo=london)
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    assert "The deadline has passed" in page and 'name="late_reason"' in page
+    r = client.post(f"/meetings/{m.id}/publish", data={"late_reason": "  "})
+    text = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "The deadline for publishing this agenda was Wednesday 20 May 2026" in text
+    db.session.refresh(m)
+    assert m.agenda_state == AgendaState.DRAFT and m.publications == []
+    r = client.post(f"/meetings/{m.id}/publish", data={"late_reason": "The report was delayed"})
+    assert r.status_code == 302
+    db.session.refresh(m)
+    (publication,) = m.publications
+    assert publication.late and publication.late_reason == "The report was delayed"
+    assert publication.published_at == datetime(2026, 5, 21, 9, 0, tzinfo=UTC)
+    assert publication.deadline == datetime(2026, 5, 20, 23, 0, tzinfo=UTC)  # midnight BST
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "agenda_published"))
+    assert event.data["late"] is True and event.user.name == "Jo Clerk"
+
+
+def test_standard_items_fill_themselves_on_the_builder(client, db, f, clerk):
+    from app.actions.services import create_action
+    from app.models import MinutesState
+
+    c = f.committee()
+    earlier = f.meeting(c, starts_at=datetime(2026, 3, 18, 14, tzinfo=UTC))
+    f.with_minutes_state(earlier, MinutesState.PUBLISHED)
+    older = f.meeting(c, starts_at=datetime(2026, 1, 14, 14, tzinfo=UTC))
+    f.with_minutes_state(older, MinutesState.APPROVED)
+    m = f.meeting(c, starts_at=datetime(2026, 5, 20, 13, tzinfo=UTC))
+    f.meeting(c, starts_at=datetime(2026, 7, 15, 13, tzinfo=UTC))
+    f.meeting(
+        c,
+        starts_at=datetime(2026, 9, 16, 13, tzinfo=UTC),
+        status=MeetingStatus.CANCELLED,
+        status_reason="No business",
+    )
+    owner = f.person("Sue Wilson")
+    create_action(c, "Review the CAMHS waiting list", owner_id=owner.id, reference="1.2")
+    done = create_action(c, "Circulate the budget", owner_id=owner.id)
+    done.status, done.closed_at = "complete", datetime(2026, 4, 1, tzinfo=UTC)
+    create_action(f.committee(), "Another committee's action", owner_id=owner.id)
+    db.session.commit()
+    client.post(f"/meetings/{m.id}/agenda/template")
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    minutes_link = (
+        f'<a class="govuk-link" href="/meetings/{earlier.id}/#minutes">Minutes of the meeting '
+        "held on Wednesday 18 March 2026</a>"
+    )
+    assert minutes_link in page
+    assert "1.2 Review the CAMHS waiting list (Sue Wilson)" in page
+    assert "Circulate the budget" not in page and "Another committee" not in page
+    assert "Wednesday 15 July 2026" in page and "16 September 2026" not in page
