@@ -458,6 +458,26 @@ class ImportPreview(CsvPreview):
         return sum(r.creates_person for r in self.rows)
 
 
+def _same_person_as(fields: dict, by_email: dict, by_name: dict) -> str | None:
+    """Whether a row repeats an earlier one. The same e-mail address is the same person; so is
+    the same name when either row lacks an address, since nothing then tells them apart (two
+    people of one name are told apart by giving both their addresses)."""
+    email = (fields.get("email") or "").lower()
+    name = " ".join((fields.get("name") or "").split()).lower()
+    if email and email in by_email:
+        return f"Same person as line {by_email[email]}."
+    for line, other_email in by_name.get(name, []) if name else []:
+        if other_email is None and not email:
+            return f"Same person as line {line}."
+        if other_email is None or not email:
+            return (
+                f"Same person as line {line}? The same name is given with an e-mail address "
+                "on one line and without on the other. If they are two people, give both "
+                "their e-mail addresses; if not, remove one of the lines."
+            )
+    return None
+
+
 def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
     """Check every row and say what would be created, without changing anything."""
     try:
@@ -465,7 +485,8 @@ def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
     except CsvFileError as exc:
         return ImportPreview([], [str(exc)])
     rows: list[ImportRow] = []
-    seen: dict[str, int] = {}
+    by_email: dict[str, int] = {}
+    by_name: dict[str, list[tuple[int, str | None]]] = {}
     for index, values in parsed:
         row = ImportRow(index, values)
         try:
@@ -482,10 +503,15 @@ def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
         if start and end and end < start:
             row.errors.append("End date is before the start date.")
         values["start_date"], values["end_date"] = start, end
-        key = (person_fields.get("email") or person_fields.get("name") or "").lower()
-        if key and key in seen:
-            row.errors.append(f"Same person as line {seen[key]}.")
-        seen.setdefault(key, index)
+        duplicate = _same_person_as(person_fields, by_email, by_name)
+        if duplicate:
+            row.errors.append(duplicate)
+        email = (person_fields.get("email") or "").lower()
+        name = " ".join((person_fields.get("name") or "").split()).lower()
+        if email:
+            by_email.setdefault(email, index)
+        if name:
+            by_name.setdefault(name, []).append((index, email or None))
         if person_fields.get("name"):
             row.person = find_person(person_fields["name"], person_fields.get("email"))
             row.creates_person = row.person is None

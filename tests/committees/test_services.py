@@ -204,3 +204,35 @@ def test_a_stored_template_without_titles_is_a_clear_conflict(db, f):
     with pytest.raises(Conflict) as info:
         agenda.apply_template(m)
     assert "Item 1: enter a title" in info.value.detail and m.items == []
+
+
+@pytest.mark.parametrize(
+    "csv",
+    [
+        # The brief's case: one line with an address, one without: nothing tells them apart.
+        "name,role,email\nSue Wilson,member,sue@example.org\nSue Wilson,vice_chair,\n",
+        "name,role,email\nSue Wilson,member,\nsue  WILSON,member,sue@example.org\n",
+        "name,role,email\nSue Wilson,member,\nSue Wilson,member,\n",
+        "name,role,email\nSue Wilson,member,sue@example.org\nS. Wilson,member,SUE@example.org\n",
+    ],
+)
+def test_csv_same_person_twice_in_one_file_is_refused(db, f, csv):
+    c = f.committee()
+    preview = services.preview_import(c, csv)
+    assert not preview.ok and preview.rows[0].errors == []
+    assert preview.rows[1].errors[0].startswith("Same person as line 2")
+    with pytest.raises(ValidationError) as info:
+        services.apply_import(c, csv)
+    assert "line 3" in info.value.errors
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
+
+
+def test_csv_two_people_of_one_name_with_their_own_addresses(db, f):
+    c = f.committee()
+    csv = "name,role,email\nJohn Smith,member,john@a.example\nJohn Smith,officer,john@b.example\n"
+    preview = services.apply_import(c, csv)
+    assert preview.ok and [r.creates_person for r in preview.rows] == [True, True]
+    emails = sorted(p.email for p in db.session.scalars(select(Person)))
+    assert emails == ["john@a.example", "john@b.example"]
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 2

@@ -141,6 +141,10 @@ def test_csv_import_preview_then_confirm(client, db, f, clerk):
         (b"email,role\nx@example.org,member\n", "needs the column"),
         (b"name,role,email\nA,member,not-an-email\n", "valid e-mail"),
         (b"name,role\nA,member\nA,member\n", "Same person as line 2"),
+        (
+            b"name,role,email\nSue Wilson,member,sue@example.org\nSue Wilson,member,\n",
+            "Same person as line 2? The same name is given with an e-mail address",
+        ),
     ],
 )
 def test_bad_csv_imports_nothing(client, db, f, clerk, csv, message):
