@@ -388,6 +388,7 @@ def test_hidden_things_answer_404_not_403(client, db, world, sign_in, role):
         f"/meetings/{world['later'].id}/pack.pdf",
         f"/api/v1/meetings/{world['later'].id}/agenda-items",
         f"/meetings/{world['drafting'].id}/minutes.pdf",
+        f"/meetings/{world['uncirculated'].id}/minutes.pdf",
     ):
         assert client.get(url, headers=headers).status_code == 404, url
 
