@@ -88,6 +88,8 @@ class ActionFromResolutionForm(FlaskForm):
 
 
 class DeclarationForm(FlaskForm):
+    # Only offered when the minute's item has sub-items (they are minuted with it).
+    agenda_item_id = SelectField("Item", widget=GovSelect(), validators=[Optional()])
     person_id = SelectField(
         "Who", widget=GovSelect(), validators=[InputRequired("Choose who declared the interest")]
     )

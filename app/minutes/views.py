@@ -103,12 +103,24 @@ def _neighbours(minute: Minute) -> tuple[Minute | None, Minute | None]:
     return previous, following
 
 
+def _declaration_items(minute: Minute) -> list[tuple[str, str]]:
+    """The minute's item and its sub-items, which a declaration may relate to."""
+    if minute.item is None:
+        return []
+    numbers = dict((i.id, n) for i, n in minute.meeting.numbered_items())
+    return [
+        (str(i.id), f"{numbers.get(i.id, '')} {i.title}".strip())
+        for i in [minute.item, *minute.item.children]
+    ]
+
+
 def _edit_context(minute: Minute, **forms):
     resolution_form = forms.get("resolution_form") or ResolutionForm(prefix="resolution")
     action_form = forms.get("action_form") or ActionFromResolutionForm(prefix="action")
     action_form.owner_id.choices = _people_choices("Choose the owner")
     declaration_form = forms.get("declaration_form") or DeclarationForm(prefix="declaration")
     declaration_form.person_id.choices = _people_choices("Choose the person")
+    declaration_form.agenda_item_id.choices = _declaration_items(minute)
     # Sub-items are minuted with their parent, so their declarations belong here too.
     item_ids = set()
     if minute.item is not None:
@@ -289,13 +301,16 @@ def add_declaration(minute_id: int):
     minute = _minute_or_404(minute_id)
     form = DeclarationForm(prefix="declaration")
     form.person_id.choices = _people_choices("Choose the person")
+    form.agenda_item_id.choices = _declaration_items(minute)
     messages: list[str] = []
     if form.validate_on_submit() and minute.item is not None:
         person = db.session.get(Person, int(form.person_id.data))
+        # The choices are this minute's item and its sub-items (the form validated that).
+        item_id = int(form.agenda_item_id.data or minute.item.id)
         try:
             attendance_services.add_declaration(
                 minute.meeting,
-                minute.item.id,
+                item_id,
                 person,
                 form.kind.data,
                 form.nature.data,

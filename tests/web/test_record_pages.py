@@ -367,14 +367,32 @@ def test_declarations_on_sub_items_reach_the_minutes(client, db, f, setup, sign_
     minute = db.session.scalar(select(Minute).where(Minute.agenda_item_id == budget.id))
     edit = client.get(f"/minutes/{minute.id}/edit").get_data(as_text=True)
     assert "Her husband bids for the capital works" in edit
+    # On the minute page the clerk can say which sub-item a declaration is about.
+    assert f'<option value="{capital.id}">2a Capital programme</option>' in edit
+    declare = {
+        "declaration-agenda_item_id": capital.id,
+        "declaration-person_id": s["member"].id,
+        "declaration-kind": "other_registrable",
+        "declaration-nature": "Trustee of a bidder",
+    }
+    r = client.post(f"/minutes/{minute.id}/declarations", data=declare)
+    assert r.status_code == 302
+    plan = db.session.scalar(select(Minute).where(Minute.agenda_item_id != budget.id))
+    r = client.post(
+        f"/minutes/{minute.id}/declarations",
+        data={**declare, "declaration-agenda_item_id": plan.agenda_item_id},
+    )
+    assert r.status_code == 400  # not this minute's item
+    assert [d.agenda_item_id for d in s["may"].declarations] == [capital.id, capital.id]
     f.with_minutes_state(s["may"], MinutesState.APPROVED)
     db.session.commit()
     page = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
     section = page.split(f'id="minute-{minute.number}"')[1].split("</section>")[0]
     assert (
-        "Karen Smith declared a non registrable interest: Her husband bids for the capital works"
+        "Karen Smith declared a non-registrable interest: Her husband bids for the capital works"
         " and withdrew from the meeting for this item." in section
     )
+    assert "Sue Wilson declared an other registrable interest: Trustee of a bidder" in section
 
 
 def test_named_votes_on_the_resolution_form(client, db, f, setup, sign_in):
