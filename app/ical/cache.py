@@ -16,9 +16,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, bindparam, case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -35,17 +36,32 @@ _seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
 _lock = threading.Lock()
 
 
-@dataclass(frozen=True)
-class Selection:
-    """The meetings a feed shows: the union of `branches`, SQL conditions on Meeting each
-    simple enough for one index. The branches do not overlap and come in start order (every
-    meeting of one starts before any of the next), so reading them in turn keeps the feed in
-    start order. `committees` picks the committees whose names the events carry; `since` is
-    when the selection last moved by the clock alone (a window boundary)."""
+@dataclass(frozen=True, eq=False)
+class Shape:
+    """Which meetings a kind of feed shows, as SQL with bound parameters (built once per
+    kind, so its statements are built once too). The feed is the union of `branches`,
+    conditions on Meeting each simple enough for one index; they do not overlap and come in
+    start order (every meeting of one starts before any of the next), so reading them in turn
+    keeps the feed in start order. `committees` picks the committees whose names the events
+    carry."""
 
     branches: tuple
     committees: object = field(default_factory=true)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A shape with the values of its parameters; `since` is when the selection last moved by
+    the clock alone (a window boundary), if it can."""
+
+    shape: Shape
+    params: dict
     since: datetime | None = None
+
+    @property
+    def condition(self):
+        """The whole selection as one condition (execute it with `params`)."""
+        return or_(*self.shape.branches)
 
 
 @dataclass(frozen=True)
@@ -61,37 +77,42 @@ def fingerprint(selection: Selection, *extra) -> Fingerprint:
     stamp); the newest updated_at among the selected meetings and their committees moves on
     every edit of anything an event is built from. `extra` carries everything else the body
     depends on (name, base URL, the feed's own URL...)."""
-    counted = [
-        select(
-            func.count(Meeting.id).label("n"), func.coalesce(func.sum(Meeting.id), 0).label("ids")
-        )
-        .where(branch)
-        .subquery()
-        for branch in selection.branches
-    ]
-    columns = [column for sub in counted for column in (sub.c.n, sub.c.ids)]
-    # Walks the updated_at index from the newest change to the first selected meeting.
-    columns.append(
-        select(Meeting.updated_at)
-        .where(or_(*selection.branches))
-        .order_by(Meeting.updated_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    columns.append(
-        select(func.max(Committee.updated_at)).where(selection.committees).scalar_subquery()
-    )
-    # One round trip: on a 304 the statement overhead matters as much as the scans.
-    query = select(*columns).select_from(counted[0])
-    for sub in counted[1:]:
-        query = query.join(sub, true())  # one row each
-    *counts, latest, committee_latest = db.session.execute(query).one()
+    statement = _fingerprint_statement(selection.shape)
+    row = db.session.connection().execute(statement, selection.params).one()
+    *counts, latest, committee_latest = row
     latest, committee_latest = aware(latest), aware(committee_latest)
     parts = [BUILDER_VERSION, *extra, *counts, latest, committee_latest]
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
     stamps = (latest, committee_latest, selection.since)
     newest = max((t for t in stamps if t is not None), default=None)
     return Fingerprint(digest, newest)
+
+
+@lru_cache(maxsize=64)
+def _fingerprint_statement(shape: Shape):
+    # One round trip: on a 304 the statement overhead matters as much as the scans.
+    counted = [
+        select(
+            func.count(Meeting.id).label("n"), func.coalesce(func.sum(Meeting.id), 0).label("ids")
+        )
+        .where(branch)
+        .subquery()
+        for branch in shape.branches
+    ]
+    columns = [column for sub in counted for column in (sub.c.n, sub.c.ids)]
+    # Walks the updated_at index from the newest change to the first selected meeting.
+    columns.append(
+        select(Meeting.updated_at)
+        .where(or_(*shape.branches))
+        .order_by(Meeting.updated_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns.append(select(func.max(Committee.updated_at)).where(shape.committees).scalar_subquery())
+    query = select(*columns).select_from(counted[0])
+    for sub in counted[1:]:
+        query = query.join(sub, true())  # one row each
+    return query
 
 
 def first_seen(feed: str, etag: str) -> datetime:
@@ -152,23 +173,12 @@ def feed_events(selection: Selection, base_url: str) -> FeedEvents:
     branch reads every cached body, or nothing where the body is stale, so a warm feed costs
     no Meeting objects at all; only stale or missing events are loaded and rebuilt."""
     key = cache_key(base_url)
-    fresh = and_(
-        IcalEventCache.key == key,
-        IcalEventCache.built_at >= Meeting.updated_at,
-        IcalEventCache.built_at >= Committee.updated_at,
-    )
     rows = []
     # Plain Core rows on the session's connection: ORM result handling would cost more than
-    # the query for ten thousand events. Branches come in start order (see Selection).
+    # the query for ten thousand events. Branches come in start order (see Shape).
     connection = db.session.connection()
-    for branch in selection.branches:
-        rows += connection.execute(
-            select(Meeting.id, Meeting.timezone, case((fresh, IcalEventCache.body)))
-            .join(Committee, Meeting.committee_id == Committee.id)
-            .outerjoin(IcalEventCache, IcalEventCache.meeting_id == Meeting.id)
-            .where(branch)
-            .order_by(Meeting.starts_at, Meeting.id)
-        ).all()
+    for statement in _event_statements(selection.shape):
+        rows += connection.execute(statement, {**selection.params, "cache_key": key}).all()
     if not rows:
         return FeedEvents([], [], {})
     ids, zones, texts = (list(column) for column in zip(*rows, strict=True))
@@ -178,6 +188,24 @@ def feed_events(selection: Selection, base_url: str) -> FeedEvents:
         for i in stale:
             texts[i] = built[ids[i]]
     return FeedEvents(ids, texts, _spans(ids, zones))
+
+
+@lru_cache(maxsize=64)
+def _event_statements(shape: Shape) -> list:
+    """Per branch: each meeting's id, zone and cached body, the body only if still fresh."""
+    fresh = and_(
+        IcalEventCache.key == bindparam("cache_key"),
+        IcalEventCache.built_at >= Meeting.updated_at,
+        IcalEventCache.built_at >= Committee.updated_at,
+    )
+    return [
+        select(Meeting.id, Meeting.timezone, case((fresh, IcalEventCache.body)))
+        .join(Committee, Meeting.committee_id == Committee.id)
+        .outerjoin(IcalEventCache, IcalEventCache.meeting_id == Meeting.id)
+        .where(branch)
+        .order_by(Meeting.starts_at, Meeting.id)
+        for branch in shape.branches
+    ]
 
 
 def _spans(ids: list[int], zones: list[str]) -> dict[str, tuple[int, int]]:

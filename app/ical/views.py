@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache as memoised
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, bindparam, func, or_, select, true
 
 from app.actions.models import Action, ActionStatus
 from app.committees.models import Committee, Membership, active_on
@@ -43,27 +44,57 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def _windowed(*conditions, committees=None) -> cache.Selection:
-    """The meetings matching `conditions` that a feed shows today. Bounds are whole days, so
-    the selection moves by the clock once a day, not every second. A called-off meeting is
-    kept while its last change (the cancellation or later) is within 90 days, so one
-    cancelled long after its date still stays the full 90 days. The two branches do not
-    overlap and the first holds only meetings before the second (see cache.Selection)."""
-    day = today()
-    window_start = _midnight(day - PAST_WINDOW)
-    return cache.Selection(
+# The kinds of meeting feed. Parameters are bound per request, so each kind's SQL is built
+# once; `scope` narrows the meetings and `committees` names the committees they belong to.
+_SCOPES = {
+    "all": lambda: ((), true()),
+    "committee": lambda: (
+        (Meeting.committee_id == bindparam("committee_id"),),
+        Committee.id == bindparam("committee_id"),
+    ),
+    "personal": lambda: (
+        (Meeting.committee_id.in_(bindparam("committee_ids", expanding=True)),),
+        Committee.id.in_(bindparam("committee_ids", expanding=True)),
+    ),
+}
+
+
+@memoised
+def _shape(kind: str) -> cache.Shape:
+    """Future meetings and those of the last year, plus called-off meetings before that whose
+    last change (the cancellation or later) is within 90 days: one cancelled long after its
+    date still stays the full 90 days. The called-off branch holds only meetings before the
+    window, as cache.Shape asks."""
+    scope, committees = _SCOPES[kind]()
+    return cache.Shape(
         branches=(
             and_(
-                *conditions,
-                Meeting.starts_at < window_start,
+                *scope,
+                Meeting.starts_at < bindparam("window_start"),
                 Meeting.status.in_(CALLED_OFF),
-                Meeting.updated_at >= _midnight(day - CALLED_OFF_KEPT),
+                Meeting.updated_at >= bindparam("called_off_since"),
             ),
-            and_(*conditions, Meeting.starts_at >= window_start),
+            and_(*scope, Meeting.starts_at >= bindparam("window_start")),
         ),
-        committees=true() if committees is None else committees,
-        since=_midnight(day),
+        committees=committees,
     )
+
+
+@memoised
+def _one_meeting_shape() -> cache.Shape:
+    return cache.Shape(
+        branches=(Meeting.id == bindparam("meeting_id"),),
+        committees=Committee.id == bindparam("committee_id"),
+    )
+
+
+def _windowed(kind: str, **params) -> cache.Selection:
+    """The meetings of a kind of feed shown today. Bounds are whole days, so the selection
+    moves by the clock once a day, not every second."""
+    day = today()
+    params["window_start"] = _midnight(day - PAST_WINDOW)
+    params["called_off_since"] = _midnight(day - CALLED_OFF_KEPT)
+    return cache.Selection(_shape(kind), params, since=_midnight(day))
 
 
 def _base_url() -> str:
@@ -121,7 +152,7 @@ def _meeting_feed(selection: cache.Selection, name: str, page: str, filename: st
 @bp.route("/meetings.ics")
 def all_meetings():
     page = url_for("main.home", _external=True)
-    return _meeting_feed(_windowed(), "All meetings", page, "meetings.ics")
+    return _meeting_feed(_windowed("all"), "All meetings", page, "meetings.ics")
 
 
 @bp.route("/committees/<slug>/meetings.ics")
@@ -129,9 +160,7 @@ def committee_meetings(slug: str):
     committee = db.session.scalar(select(Committee).where(Committee.slug == slug))
     if committee is None:
         abort(404)
-    selection = _windowed(
-        Meeting.committee_id == committee.id, committees=Committee.id == committee.id
-    )
+    selection = _windowed("committee", committee_id=committee.id)
     page = url_for("committees.show", slug=slug, _external=True)
     return _meeting_feed(selection, committee.name, page, f"{slug}.ics")
 
@@ -142,7 +171,7 @@ def one_meeting(meeting_id: int):
     if meeting is None or not meeting.can_view(current_user):
         abort(404)
     selection = cache.Selection(
-        branches=(Meeting.id == meeting.id,), committees=Committee.id == meeting.committee_id
+        _one_meeting_shape(), {"meeting_id": meeting.id, "committee_id": meeting.committee_id}
     )
     page = url_for("meetings.show", meeting_id=meeting.id, _external=True)
     return _meeting_feed(selection, meeting.committee.name, page, f"meeting-{meeting.id}.ics")
@@ -170,15 +199,14 @@ def personal(token: str):
             )
         )
     )
-    selection = _windowed(
-        Meeting.committee_id.in_(committee_ids), committees=Committee.id.in_(committee_ids)
-    )
+    selection = _windowed("personal", committee_ids=committee_ids)
     own = and_(
         Attendance.person_id == person_id,
-        Attendance.meeting_id.in_(select(Meeting.id).where(or_(*selection.branches))),
+        Attendance.meeting_id.in_(select(Meeting.id).where(selection.condition)),
     )
     attended, attendance_latest = db.session.execute(
-        select(func.count(Attendance.id), func.max(Attendance.updated_at)).where(own)
+        select(func.count(Attendance.id), func.max(Attendance.updated_at)).where(own),
+        selection.params,
     ).one()
     attendance_latest = cache.aware(attendance_latest)
     joined = cache.aware(
@@ -199,7 +227,9 @@ def personal(token: str):
     events = cache.feed_events(selection, base)
     db.session.commit()  # keep the events just cached
     statuses = dict(
-        db.session.execute(select(Attendance.meeting_id, Attendance.status).where(own)).all()
+        db.session.execute(
+            select(Attendance.meeting_id, Attendance.status).where(own), selection.params
+        ).all()
     )
     texts = [
         with_comment(text, ATTENDANCE_WORDS[statuses[meeting_id].value])
