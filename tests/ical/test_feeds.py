@@ -56,7 +56,7 @@ def parse_all(body: bytes):
     )
     by_vobject = sorted(
         (e.uid.value, e.dtstart.value.astimezone(UTC), e.summary.value)
-        for e in vobject.readOne(text).vevent_list
+        for e in getattr(vobject.readOne(text), "vevent_list", [])
     )
     cal = icalendar.Calendar.from_ical(body)
     by_recurring = sorted(
@@ -448,3 +448,14 @@ def test_subscribe_instructions_on_committee_and_personal_pages(client, db, worl
         assert "webcal://" in page, path
         for words in ("Outlook", "Google Calendar", "many hours", "Apple Calendar"):
             assert words in page, (path, words)
+
+
+def test_personal_feed_of_someone_on_no_committee_is_empty_but_valid(client, db, f, world):
+    loner = f.user(Role.MEMBER, email="loner@example.org")
+    url = f"/calendar/{calendar_token(loner)}.ics"
+    db.session.commit()
+    response = client.get(url)
+    assert response.status_code == 200 and parse_all(response.data) == []
+    cal = icalendar.Calendar.from_ical(response.data)
+    assert cal["X-WR-CALNAME"] == "My meetings (Test User)"
+    assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
