@@ -168,13 +168,104 @@ REPORT_MARKERS = [
 ]
 
 
-def parse_reports(text: str | None = None) -> dict[str, list[str]]:
-    """The reports that follow the minutes in the pack, as paragraphs, by agenda item."""
+PAGE_NUMBER = re.compile(r"^Page \d+$")  # the source pack's own page numbers
+
+
+@dataclass
+class Table:
+    """A table of a report: column headings (if the source had them) and rows of cells.
+    A row whose first cell is empty continues the action above (a spanned cell in print)."""
+
+    head: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def _cells(line: str) -> list[str]:
+    cells = [" ".join(c.split()) for c in line.rstrip("\t ").split("\t")]
+    # The export sometimes breaks a word across a tab ("Ro\ttherham"): mend it.
+    out: list[str] = []
+    for cell in cells:
+        if out and out[-1][-1:].islower() and cell[:1].islower():
+            out[-1] += cell
+        else:
+            out.append(cell)
+    return out
+
+
+def _is_head(cells: list[str]) -> bool:
+    return len(cells) > 2 and all(c and c.upper() == c for c in cells)
+
+
+def _report_blocks(body: str) -> list[str | Table]:
+    """Paragraphs (bullets start "- ") and tables, from one report's text. Tab-separated rows
+    are tables; a heading row repeated after a page break carries on the same table."""
+    blocks: list[str | Table] = []
+    for chunk in re.split(r"\n\s*\n", body):
+        lines = [
+            ln for ln in chunk.splitlines() if ln.strip() and not PAGE_NUMBER.match(ln.strip())
+        ]
+        if not lines:
+            continue
+        rows = [_cells(ln) for ln in lines]
+        if all("\t" in ln for ln in lines) and max(len(r) for r in rows) > 2:
+            table = blocks[-1] if blocks and isinstance(blocks[-1], Table) else None
+            if _is_head(rows[0]):
+                if table is None or table.head != rows[0]:
+                    table = Table(rows[0])
+                    blocks.append(table)
+                rows = rows[1:]
+            elif table is None:
+                table = Table([])
+                blocks.append(table)
+            width = max([len(table.head), *(len(r) for r in rows)])
+            for row in rows:
+                table.rows.append((row + [""] * width)[:width])
+            continue
+        # Not a table (a tab here is layout, as in the signature lines, each its own line):
+        # paragraphs, one per bullet point; other lines carry on the one before.
+        paragraphs: list[str] = []
+        for ln in lines:
+            text = " ".join(c for c in _cells(ln) if c)
+            if BULLET.match(text):
+                paragraphs.append(_as_markdown(text))
+            elif paragraphs and "\t" not in ln:
+                paragraphs[-1] += " " + text
+            else:
+                paragraphs.append(text)
+        for n, text in enumerate(paragraphs):
+            _add_paragraph(blocks, text, may_continue=n == 0)
+    return blocks
+
+
+FOOTNOTE = re.compile(r"^[\u00b9\u00b2\u00b3\u2070-\u2079]")
+
+
+ENUMERATED = re.compile(r"^\(?[a-z]{1,4}\)\s")  # "a) ...", "(iv) ...": a list item
+
+
+def _add_paragraph(blocks: list, text: str, may_continue: bool) -> None:
+    """Add a paragraph, re-joining one that a page break split: the continuation opens a
+    chunk in lower case, and the page's footnotes may stand between the two halves."""
+    first = text[2:] if text.startswith("- ") else text
+    if may_continue and first[:1].islower() and not ENUMERATED.match(first):
+        for i in range(len(blocks) - 1, -1, -1):
+            block = blocks[i]
+            if isinstance(block, str) and FOOTNOTE.match(block):
+                continue
+            if isinstance(block, str) and block[-1:] not in ".:;!?\"')":
+                blocks[i] = f"{block} {first}"
+                return
+            break
+    blocks.append(text)
+
+
+def parse_reports(text: str | None = None) -> dict[str, list[str | Table]]:
+    """The reports that follow the minutes in the pack, as paragraphs and tables, by agenda
+    item; the source pack's page numbers are left out (the agenda pack stamps its own)."""
     text = text if text is not None else SOURCE.read_text(encoding="utf-8")
     out = {}
     for item_title, start_marker, end_marker in REPORT_MARKERS:
         start = text.index(start_marker)
         end = text.index(end_marker, start + 1) if end_marker else len(text)
-        body = text[start:end].replace("**", "").replace("\t", " ")
-        out[item_title] = [" ".join(p.split()) for p in re.split(r"\n\s*\n", body) if p.strip()]
+        out[item_title] = _report_blocks(text[start:end].replace("**", ""))
     return out

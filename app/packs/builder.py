@@ -32,7 +32,7 @@ from app.meetings.models import AttendanceStatus, Meeting, MinutesState
 from app.minutes.models import Minute, Resolution
 from app.packs import merge
 
-TEMPLATE_VERSION = "2"  # raise when a template under packs/pdf changes
+TEMPLATE_VERSION = "3"  # raise when a template under packs/pdf changes
 PUBLIC, MEMBERS = "public", "members"
 VARIANTS = (PUBLIC, MEMBERS)
 

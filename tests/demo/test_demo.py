@@ -176,3 +176,49 @@ def test_july_pack_reads_like_the_real_one(demo, db):
     assert any(t.startswith("Report: Commissioning/delivery of Emergency") for t in titles)
     minutes = pack.papers[0]
     assert (minutes.first_page, minutes.last_page) == (1, 10)  # as in the real pack
+
+
+def test_demo_reports_have_no_stray_page_numbers_and_a_real_action_plan_table(demo, db):
+    import re
+    import subprocess
+
+    from app.agenda.documents import document_path
+    from app.demo.parse import Table, parse_reports
+
+    reports = parse_reports()
+    for blocks in reports.values():
+        for block in blocks:
+            if isinstance(block, str):
+                assert not re.search(r"\bPage \d+\b", block), block
+    plan = [
+        b
+        for b in reports["Children and Young People's Services Action Plan"]
+        if isinstance(b, Table)
+    ]
+    assert plan and all(
+        t.head == ["ACTION", "KEY LINKS", "DELIVERY MILESTONES", "LEAD/S"] for t in plan
+    )
+    rows = [row for t in plan for row in t.rows]
+    family = next(r for r in rows if r[0].startswith("(i) We will identify and work with families"))
+    assert family[3] == "Warren Carratt Mary Smith"
+    assert all(len(r) == 4 for r in rows) and len(rows) > 30
+    # The papers as stored: no source page numbers, the plan's columns under their headings.
+    july = _july(db)
+    texts = {}
+    for item in july.items:
+        for doc in item.documents:
+            texts[item.title] = subprocess.run(
+                ["pdftotext", "-layout", str(document_path(doc)), "-"],
+                capture_output=True,
+                check=True,
+                text=True,
+            ).stdout
+    assert len(texts) == 3
+    for text in texts.values():
+        assert not re.search(r"^\s*Page \d+\s*$", text, re.M)
+    text = next(t for title, t in texts.items() if title.startswith("Children and Young People"))
+    lines = text.splitlines()
+    head = next(line for line in lines if "Delivery milestones" in line)
+    assert re.search(r"Action\s+Key links\s+Delivery milestones\s+Lead/s", head)
+    row = next(line for line in lines if "(i) We will identify" in line)
+    assert abs(row.index("Warren") - head.index("Lead/s")) <= 4, (head, row)
