@@ -20,6 +20,7 @@ from app.audit.services import meeting_trail, record
 from app.committees.models import Committee
 from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
+from app.core.web import format_local_datetime
 from app.extensions import db
 from app.meetings.deadlines import Deadline, deadline_for
 from app.meetings.models import AgendaPublication, AgendaState, Meeting, MeetingStatus
@@ -270,6 +271,7 @@ _AGENDA_VERBS = {
     "document_added",
     "document_removed",
     "document_deleted",
+    "meeting_rescheduled",  # the agenda's front sheet gives the date, time and venue
 }
 
 
@@ -308,8 +310,12 @@ def unpublished_changes(meeting: Meeting) -> list[str]:
     papers_added: list[int] = []
     papers_removed = 0
     reordered = False
+    moved_from = None
     for event in _since_last_publication(meeting):
         data = event.data or {}
+        if event.verb == "meeting_rescheduled":
+            moved_from = moved_from or data.get("from_")
+            continue
         if event.verb == "agenda_reordered":
             reordered = True
             continue
@@ -346,6 +352,12 @@ def unpublished_changes(meeting: Meeting) -> list[str]:
 
     lines: list[tuple[tuple, str]] = []
     order = list(numbers)
+    if moved_from and (
+        datetime.fromisoformat(moved_from[0]) != meeting.starts_at or moved_from[1] != meeting.venue
+    ):
+        when = format_local_datetime(meeting.starts_at, meeting.timezone)
+        where = f", {meeting.venue}" if meeting.venue else ""
+        lines.append(((-1, 0), f"The meeting is now on {when}{where}"))
 
     def place(item_id) -> tuple:
         return (0, order.index(item_id)) if item_id in numbers else (1, 0)

@@ -256,3 +256,22 @@ def test_postpone_needs_a_reason_and_rescheduling_reinstates(db, f):
     assert services.reschedule(m, starts_at=datetime(2026, 7, 29, 14))
     assert (m.status, m.status_reason) == (MeetingStatus.SCHEDULED, None)
     assert m.ical_uid == uid and m.ical_sequence == seq + 2
+
+
+def test_a_supplement_reports_a_new_date_or_venue(db, f):
+    from app.models import Regime
+
+    m = services.schedule_meeting(
+        f.committee(regime=Regime.NONE), datetime(2026, 7, 15, 14), venue="Town Hall"
+    )
+    add_item(m, title="Budget")
+    services.publish_agenda(m)
+    db.session.commit()
+    services.reschedule(m, venue="Room 2")
+    services.reschedule(m, venue="Town Hall")  # and back again: nothing to publish
+    assert services.unpublished_changes(m) == []
+    services.reschedule(m, starts_at=datetime(2026, 7, 22, 14), venue="Room 2")
+    assert services.unpublished_changes(m) == [
+        "The meeting is now on Wednesday 22 July 2026, 2pm, Room 2"
+    ]
+    assert services.publish_agenda(m).summary.startswith("The meeting is now on")
