@@ -256,17 +256,21 @@ def removal_blockers(item: AgendaItem) -> list[str]:
         ]
     ids = [item.id, *(c.id for c in item.children)]
     blockers = []
-    numbers = db.session.scalars(
+    minutes = db.session.scalars(
         select(Minute).where(Minute.agenda_item_id.in_(ids)).order_by(Minute.number)
     ).all()
-    if numbers:
-        which = ", ".join(m.display_number for m in numbers)
+    own = [m.display_number for m in minutes if m.agenda_item_id == item.id]
+    below = [m.display_number for m in minutes if m.agenda_item_id != item.id]
+    if minutes:
+        whose = []
+        if own:
+            whose.append(f"This item has a minute ({', '.join(own)})")
+        if below:
+            has = "sub-items have minutes" if len(below) > 1 else "sub-item has a minute"
+            whose.append(f"{'its' if own else 'Its'} {has} ({', '.join(below)})")
         blockers.append(
-            f"This item has a minute ({which}); an item with a minute cannot be removed, "
-            "because the minute would lose its item. Edit the item instead."
-            if len(numbers) == 1
-            else f"This item and its sub-items have minutes ({which}); an item with a minute "
-            "cannot be removed, because the minute would lose its item. Edit the item instead."
+            " and ".join(whose) + "; an item with a minute cannot be removed, because the "
+            "minute would lose its item. Edit the item instead."
         )
     declared = db.session.scalar(
         select(func.count()).select_from(Declaration).where(Declaration.agenda_item_id.in_(ids))

@@ -210,7 +210,14 @@ def test_an_item_with_a_minute_or_declarations_cannot_be_removed(db, f, meeting)
     assert _state(db, meeting) == before
     assert minute.item is exempt and minute.restricted  # still hidden from the public
 
-    # A sub-item's declaration protects its parent too.
+    # A sub-item's minute or declaration protects its parent too.
+    with_sub = services.add_item(meeting, title="Reports")
+    sub = services.add_item(meeting, parent=with_sub, title="Finance report")
+    f.minute(meeting, 213, "Finance report", item=sub)
+    with pytest.raises(Conflict) as info:
+        services.delete_item(with_sub)
+    assert info.value.detail.startswith("Its sub-item has a minute (213);")
+    assert sub in meeting.items and with_sub in meeting.items
     parent = services.add_item(meeting, title="Budget")
     child = services.add_item(meeting, parent=parent, title="Capital")
     add_declaration(meeting, child.id, f.person("Sue Wilson"), "other_registrable", "Governor")
