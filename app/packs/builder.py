@@ -17,20 +17,37 @@ from datetime import date
 import pikepdf
 import weasyprint
 from flask import render_template
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 from weasyprint import HTML
 
-from app.actions.services import actions_by_minute, open_actions
+from app.actions.models import Action, ActionUpdate
+from app.actions.services import OPEN_STATUSES, actions_by_minute, tracker_query
 from app.agenda.documents import document_path
-from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, ItemKind
+from app.agenda.models import (
+    SCHEDULE_12A,
+    AgendaItem,
+    AgendaItemParagraph,
+    Document,
+    DocumentParagraph,
+    ItemKind,
+)
+from app.committees.models import Membership
 from app.core.markdown import render as render_markdown
 from app.core.permissions import CommitteeReader
 from app.extensions import db
 from app.meetings import attendance as attendance_services
-from app.meetings.models import AttendanceStatus, Meeting, MinutesState
-from app.minutes.models import Minute, Resolution
+from app.meetings.models import (
+    AgendaPublication,
+    Attendance,
+    AttendanceStatus,
+    Declaration,
+    Meeting,
+    MinutesState,
+)
+from app.minutes.models import Minute, Resolution, ResolutionVote
 from app.packs import merge
+from app.people.models import Person
 
 TEMPLATE_VERSION = "3"  # raise when a template under packs/pdf changes
 PUBLIC, MEMBERS = "public", "members"
@@ -224,9 +241,15 @@ def _papers(meeting: Meeting, variant: str) -> list[Paper]:
     return papers
 
 
+def _action_log_query(meeting: Meeting, reader):
+    return tracker_query(meeting.committee_id, user=reader, for_reader=True).where(
+        Action.status.in_(OPEN_STATUSES)
+    )
+
+
 def action_log(meeting: Meeting, reader) -> list:
-    """Open actions as the action tracker would show them to this reader."""
-    return [a for a in open_actions(meeting.committee) if a.can_view(reader)]
+    """Open actions as the action tracker shows them to this reader (the same query)."""
+    return list(db.session.scalars(_action_log_query(meeting, reader)))
 
 
 def _as_at(meeting: Meeting, actions: list) -> date:
@@ -424,23 +447,31 @@ def _metadata(out, title: str) -> None:
         del out.Root.Names
 
 
-def _name(person) -> str | None:
-    return person.display_name if person is not None else None
+# --- content keys ----------------------------------------------------------------------
+# Read as plain rows (no ORM objects, a query per kind of thing, whatever the meeting's size),
+# because a key is worked out on every request for a pack, cached or not.
 
 
-def _membership_parts(committee) -> list:
+def _rows(stmt) -> list[tuple]:
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def _membership_parts(committee_id: int) -> list:
     # Names are in the key because people carry no timestamp of their own.
-    return sorted(
-        (
-            m.id,
-            m.person_id,
-            m.person.display_name,
-            m.role.value,
-            m.organisation,
-            m.start_date,
-            m.end_date,
+    return _rows(
+        select(
+            Membership.id,
+            Membership.person_id,
+            Person.name,
+            Person.honorific,
+            Membership.role,
+            Membership.organisation,
+            Membership.start_date,
+            Membership.end_date,
         )
-        for m in committee.memberships
+        .join(Person, Person.id == Membership.person_id)
+        .where(Membership.committee_id == committee_id)
+        .order_by(Membership.id)
     )
 
 
@@ -448,7 +479,10 @@ def _record_parts(meeting: Meeting) -> list:
     """Everything the minutes of a meeting show (see _minutes_context and minutes.html):
     attendance, quorum, declarations, minutes, resolutions and votes, actions, approval."""
     committee = meeting.committee
-    parts: list = [
+    minute_ids = select(Minute.id).where(Minute.meeting_id == meeting.id)
+    resolution_ids = select(Resolution.id).where(Resolution.minute_id.in_(minute_ids))
+    substitute = aliased(Person)
+    return [
         meeting.id,
         meeting.version,
         meeting.updated_at,
@@ -458,56 +492,147 @@ def _record_parts(meeting: Meeting) -> list:
         meeting.approval_amendments,
         meeting.chair_signed_name,
         meeting.chair_signed_on,
-        meeting.approved_at_meeting.starts_at if meeting.approved_at_meeting else None,
+        _rows(select(Meeting.starts_at).where(Meeting.id == meeting.approved_at_meeting_id)),
         committee.name,
         committee.minute_prefix,
         committee.quorum_count,
         committee.quorum_fraction,
-        _membership_parts(committee),  # the quorum on the day
-        [(i.id, n) for i, n in meeting.numbered_items()],  # "arrived during item 3"
-    ]
-    minutes = db.session.scalars(
-        select(Minute)
-        .where(Minute.meeting_id == meeting.id)
-        .options(selectinload(Minute.resolutions).selectinload(Resolution.votes))
-        .order_by(Minute.number)
-    ).all()
-    for m in minutes:
-        parts.append((m.id, m.number, m.title, m.text, m.version, m.agenda_item_id, m.restricted))
-        parts += [
-            (
-                r.id,
-                r.ordinal,
-                r.kind.value,
-                r.text,
-                r.recommended_to,
-                r.votes_for,
-                r.votes_against,
-                r.abstentions,
-                sorted((v.person_id, v.person.display_name, v.vote.value) for v in r.votes),
+        _membership_parts(committee.id),  # the quorum on the day
+        # Item numbers ("arrived during item 3") and parents (declarations on a sub-item).
+        _rows(
+            select(AgendaItem.id, AgendaItem.parent_id, AgendaItem.position)
+            .where(AgendaItem.meeting_id == meeting.id)
+            .order_by(AgendaItem.id)
+        ),
+        _rows(
+            select(
+                Minute.id,
+                Minute.number,
+                Minute.title,
+                Minute.text,
+                Minute.version,
+                Minute.agenda_item_id,
+                AgendaItem.visibility,
             )
-            for r in m.resolutions
-        ]
-    for minute_id, actions in sorted(actions_by_minute(minutes).items()):
-        parts += [(minute_id, a.id, a.title, _name(a.owner), a.due_date) for a in actions]
-    parts += sorted(
-        (d.id, d.agenda_item_id, d.person.display_name, d.kind.value, d.nature, d.withdrew)
-        for d in meeting.declarations
+            .outerjoin(AgendaItem, AgendaItem.id == Minute.agenda_item_id)
+            .where(Minute.meeting_id == meeting.id)
+            .order_by(Minute.id)
+        ),
+        _rows(
+            select(
+                Resolution.id,
+                Resolution.minute_id,
+                Resolution.ordinal,
+                Resolution.kind,
+                Resolution.text,
+                Resolution.recommended_to,
+                Resolution.votes_for,
+                Resolution.votes_against,
+                Resolution.abstentions,
+            )
+            .where(Resolution.id.in_(resolution_ids))
+            .order_by(Resolution.id)
+        ),
+        _rows(
+            select(
+                ResolutionVote.resolution_id,
+                ResolutionVote.vote,
+                Person.id,
+                Person.name,
+                Person.honorific,
+            )
+            .join(Person, Person.id == ResolutionVote.person_id)
+            .where(ResolutionVote.resolution_id.in_(resolution_ids))
+            .order_by(ResolutionVote.id)
+        ),
+        _rows(
+            select(
+                Action.id,
+                Action.minute_id,
+                Action.resolution_id,
+                Action.title,
+                Action.due_date,
+                Person.name,
+                Person.honorific,
+            )
+            .outerjoin(Person, Person.id == Action.owner_id)
+            .where(or_(Action.minute_id.in_(minute_ids), Action.resolution_id.in_(resolution_ids)))
+            .order_by(Action.id)
+        ),
+        _rows(
+            select(
+                Declaration.id,
+                Declaration.agenda_item_id,
+                Declaration.kind,
+                Declaration.nature,
+                Declaration.withdrew,
+                Person.name,
+                Person.honorific,
+            )
+            .join(Person, Person.id == Declaration.person_id)
+            .where(Declaration.meeting_id == meeting.id)
+            .order_by(Declaration.id)
+        ),
+        _rows(
+            select(
+                Attendance.person_id,
+                Person.name,
+                Person.honorific,
+                Attendance.status,
+                Attendance.in_chair,
+                Attendance.capacity,
+                substitute.name,
+                substitute.honorific,
+                Attendance.arrived_at_item_id,
+                Attendance.left_at_item_id,
+            )
+            .join(Person, Person.id == Attendance.person_id)
+            .outerjoin(substitute, substitute.id == Attendance.substitute_for_id)
+            .where(Attendance.meeting_id == meeting.id)
+            .order_by(Attendance.id)
+        ),
+    ]
+
+
+def _action_log_parts(meeting: Meeting, reader) -> list:
+    """The action log's rows as the reader sees them (the same query as action_log)."""
+    resolution_minute = aliased(Minute)
+    narrative_minute = aliased(Minute)
+    sibling = aliased(Resolution)  # how a resolution is cited depends on its minute's count
+    siblings = (
+        select(func.count(sibling.id))
+        .where(sibling.minute_id == resolution_minute.id)
+        .scalar_subquery()
     )
-    parts += sorted(
-        (
-            a.person_id,
-            a.person.display_name,
-            a.status.value,
-            a.in_chair,
-            a.capacity,
-            _name(a.substitute_for),
-            a.arrived_at_item_id,
-            a.left_at_item_id,
+    shown = _action_log_query(meeting, reader).subquery()
+    return _rows(
+        select(
+            Action.id,
+            Action.version,
+            Action.updated_at,
+            Action.reference,
+            Action.title,
+            Action.due_date,
+            Action.status,
+            Action.rag,
+            Person.name,
+            Person.honorific,
+            Resolution.ordinal,
+            resolution_minute.number,
+            siblings,
+            narrative_minute.number,
         )
-        for a in meeting.attendance
+        .join(shown, shown.c.id == Action.id)
+        .outerjoin(Person, Person.id == Action.owner_id)
+        .outerjoin(Resolution, Resolution.id == Action.resolution_id)
+        .outerjoin(resolution_minute, resolution_minute.id == Resolution.minute_id)
+        .outerjoin(narrative_minute, narrative_minute.id == Action.minute_id)
+        .order_by(Action.id)
+    ) + _rows(
+        select(ActionUpdate.id, ActionUpdate.action_id, ActionUpdate.note)
+        .join(shown, shown.c.id == ActionUpdate.action_id)
+        .order_by(ActionUpdate.id)
     )
-    return parts
 
 
 def _hash(parts: list) -> str:
@@ -519,6 +644,8 @@ def content_key(meeting: Meeting, variant: str) -> str:
     never with the clock alone (the action log is dated by its data, see _as_at)."""
     reader = reader_for(meeting, variant)
     committee = meeting.committee
+    items = select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id)
+    documents = select(Document.id).where(Document.agenda_item_id.in_(items))
     parts: list = [
         TEMPLATE_VERSION,
         variant,
@@ -534,72 +661,73 @@ def content_key(meeting: Meeting, variant: str) -> str:
         meeting.status_reason,
         meeting.agenda_state.value,
         meeting.agenda_revision,
+        meeting.agenda_published_at,
         meeting.created_at,
-        [(p.revision, p.published_at, p.summary) for p in meeting.publications],
+        _rows(
+            select(AgendaPublication.revision, AgendaPublication.published_at)
+            .where(AgendaPublication.meeting_id == meeting.id)
+            .order_by(AgendaPublication.revision)
+        ),
         committee.updated_at,
         committee.name,
         committee.clerk_name,
         committee.clerk_email,
         committee.clerk_phone,
         committee.publish_draft_minutes,
-        _membership_parts(committee),  # the front sheet's membership
+        _membership_parts(committee.id),  # the front sheet's membership
+        _rows(
+            select(
+                AgendaItem.id,
+                AgendaItem.parent_id,
+                AgendaItem.position,
+                AgendaItem.version,
+                AgendaItem.updated_at,
+                AgendaItem.kind,
+                AgendaItem.section,
+                AgendaItem.title,
+                AgendaItem.purpose,
+                AgendaItem.presenter_text,
+                Person.name,
+                AgendaItem.urgent,
+                AgendaItem.urgent_reason,
+                AgendaItem.visibility,
+                AgendaItem.public_interest_reason,
+            )
+            .outerjoin(Person, Person.id == AgendaItem.presenter_id)
+            .where(AgendaItem.id.in_(items))
+            .order_by(AgendaItem.id)
+        ),
+        _rows(
+            select(AgendaItemParagraph.agenda_item_id, AgendaItemParagraph.paragraph)
+            .where(AgendaItemParagraph.agenda_item_id.in_(items))
+            .order_by(AgendaItemParagraph.agenda_item_id, AgendaItemParagraph.paragraph)
+        ),
+        _rows(
+            select(
+                Document.id,
+                Document.agenda_item_id,
+                Document.position,
+                Document.sha256,
+                Document.page_count,
+                Document.title,
+                Document.visibility,
+                Document.public_interest_reason,
+            )
+            .where(Document.id.in_(documents))
+            .order_by(Document.id)
+        ),
+        _rows(
+            select(DocumentParagraph.document_id, DocumentParagraph.paragraph)
+            .where(DocumentParagraph.document_id.in_(documents))
+            .order_by(DocumentParagraph.document_id, DocumentParagraph.paragraph)
+        ),
     ]
-    for item, number in meeting.numbered_items():
-        parts.append(
-            (
-                number,
-                item.id,
-                item.version,
-                item.updated_at,
-                item.kind.value,
-                item.section,
-                item.title,
-                item.purpose,
-                item.presenter_name,
-                item.urgent,
-                item.urgent_reason,
-                item.visibility.value,
-                item.exempt_paragraphs,
-                item.public_interest_reason,
-            )
-        )
-        parts += [
-            (
-                d.id,
-                d.position,
-                d.sha256,
-                d.page_count,
-                d.title,
-                d.visibility.value,
-                d.exempt_paragraphs,
-                d.public_interest_reason,
-            )
-            for d in item.documents
-        ]
     previous = previous_meeting(meeting)
     if previous is not None:
         # Whether this audience may see them (and their exempt minutes) decides what is shown.
         parts += ["previous", previous.can_see_minutes(reader), previous.can_see_restricted(reader)]
         parts += _record_parts(previous)
-    for a in action_log(meeting, reader):
-        minute = a.source_minute
-        latest = a.latest_update
-        parts.append(
-            (
-                a.id,
-                a.version,
-                a.updated_at,
-                a.reference,
-                a.resolution.reference if a.resolution else None,
-                minute.display_number if minute else None,
-                a.title,
-                _name(a.owner),
-                a.due_date,
-                a.status.value,
-                a.rag.value if a.rag else None,
-                (latest.id, latest.note) if latest else None,
-            )
-        )
+    parts += _action_log_parts(meeting, reader)
     return _hash(parts)
 
 
