@@ -13,7 +13,7 @@ from flask import current_app
 from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, Visibility
 from app.audit.services import record
 from app.core import storage
-from app.core.errors import ValidationError
+from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 
 PDF_MAGIC = b"%PDF-"
@@ -173,6 +173,35 @@ def add_document(
         pages=pages,
     )
     return document
+
+
+def removal_refusal(document: Document) -> str | None:
+    if document.item.meeting.minutes_locked:
+        return (
+            "The minutes of this meeting are approved and locked, so its papers cannot be removed."
+        )
+    return None
+
+
+def remove_document(document: Document, user=None) -> None:
+    """Take a paper off the agenda (a wrong upload, say). The stored file is left alone: it is
+    kept by its sha256 and other papers or built packs may share it."""
+    item = document.item
+    refusal = removal_refusal(document)
+    if refusal:
+        raise Conflict(refusal)
+    record(
+        "document_removed",
+        document,
+        summary=f"{document.title} (item: {item.title})",
+        user=user,
+        item=item.id,
+        title=document.title,
+        # Whether the public could see it, so a supplement may name it.
+        public=not document.restricted,
+    )
+    item.documents.remove(document)
+    db.session.flush()
 
 
 def document_path(document: Document) -> Path:

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from app.agenda import services
+from app.agenda import documents, services
 from app.agenda.documents import add_document, document_path
 from app.agenda.forms import DocumentForm, ItemForm
 from app.agenda.models import AgendaItem, Document
@@ -217,6 +217,37 @@ def delete_item(item_id: int):
     return render_template(
         "agenda/delete.html", item=item, meeting=meeting, blockers=services.removal_blockers(item)
     )
+
+
+@bp.route("/documents/<int:document_id>/remove", methods=["GET", "POST"])
+@staff_required
+def remove_document(document_id: int):
+    doc = db.session.get(Document, document_id) or abort(404)
+    item = doc.item
+    message = None
+    if request.method == "POST":
+        title = doc.title
+        try:
+            documents.remove_document(doc, user=current_user)
+        except Conflict as exc:
+            db.session.rollback()
+            doc = db.session.get(Document, document_id) or abort(404)
+            item, message = doc.item, exc.detail
+        else:
+            db.session.commit()
+            flash(f"Removed the paper {title} from item {item.number}", "success")
+            return redirect(
+                url_for("meetings.agenda", meeting_id=item.meeting_id, _anchor=f"item-{item.id}")
+            )
+    else:
+        message = documents.removal_refusal(doc)
+    return render_template(
+        "agenda/document_remove.html",
+        document=doc,
+        item=item,
+        meeting=item.meeting,
+        message=message,
+    ), (409 if message and request.method == "POST" else 200)
 
 
 @bp.route("/agenda-items/<int:item_id>/documents/new", methods=["GET", "POST"])

@@ -6,8 +6,8 @@ from flask import request
 from flask_smorest import abort
 
 from app.agenda import services as agenda_services
-from app.agenda.documents import add_document
-from app.agenda.models import AgendaItem
+from app.agenda.documents import add_document, remove_document
+from app.agenda.models import AgendaItem, Document
 from app.api import schemas
 from app.api.auth import require_staff
 from app.api.resources import (
@@ -226,6 +226,18 @@ def upload_document(body, files, item_id):
         "visibility": document.visibility.value,
         "url": f"/documents/{document.id}/{document.filename}",
     }
+
+
+@meetings_bp.route("/documents/<int:document_id>", methods=["DELETE"])
+@meetings_bp.response(204)
+def delete_document(document_id):
+    """Take a paper off the agenda (409 once the meeting's minutes are approved)."""
+    user = require_staff()
+    document = db.session.get(Document, document_id)
+    if document is None:
+        abort(404, message="No paper with that id.")
+    remove_document(document, user=user)
+    db.session.commit()
 
 
 @meetings_bp.route("/meetings/<int:meeting_id>/publish", methods=["POST"])

@@ -308,7 +308,7 @@ def unpublished_changes(meeting: Meeting) -> list[str]:
     numbers = {i.id: n for i, n in meeting.numbered_items()}
     items: dict[int, list[dict]] = {}
     papers_added: list[int] = []
-    papers_removed = 0
+    papers_removed: list[dict] = []
     reordered = False
     moved_from = None
     for event in _since_last_publication(meeting):
@@ -326,7 +326,7 @@ def unpublished_changes(meeting: Meeting) -> list[str]:
             if event.entity_id in papers_added:
                 papers_added.remove(event.entity_id)
             else:
-                papers_removed += 1
+                papers_removed.append(data)
             continue
         lives = items.setdefault(event.entity_id, [])
         # SQLite may give a new item the id of one removed a moment before.
@@ -399,10 +399,16 @@ def unpublished_changes(meeting: Meeting) -> list[str]:
         else:
             text = f"Paper added to item {n}: {doc.title}"
         lines.append((place(doc.agenda_item_id), text))
-    if papers_removed:
-        lines.append(
-            ((2, 1), "Paper removed" if papers_removed == 1 else f"{papers_removed} papers removed")
-        )
+    for data in papers_removed:
+        item_id = data.get("item")
+        if item_id not in numbers:
+            continue  # its item went too, and is reported as removed
+        n = numbers[item_id]
+        if data.get("public") and data.get("title"):
+            text = f"Paper removed from item {n}: {data['title']}"
+        else:
+            text = f"Paper removed from item {n}"
+        lines.append((place(item_id), text))
     if reordered:
         lines.append(((2, 2), "Items reordered"))
     return [text for _, text in sorted(lines, key=lambda pair: pair[0])]

@@ -250,3 +250,32 @@ def test_no_item_is_removed_once_the_minutes_are_approved(db, f, meeting):
         services.delete_item(spare)
     assert "approved and locked" in info.value.detail
     assert _state(db, meeting) == before
+
+
+def test_remove_a_paper(db, f, meeting):
+    import io
+
+    from sqlalchemy import select
+
+    from app.agenda.documents import add_document, remove_document
+    from app.models import AuditEvent, Document, MinutesState
+    from app.search.services import search
+    from tests.pdfs import make_pdf
+
+    item = services.add_item(meeting, title="Budget")
+    wrong = add_document(item, io.BytesIO(make_pdf(2, "Zanzibar")), "w.pdf", "Wrong report")
+    right = add_document(item, io.BytesIO(make_pdf(1, "Budget")), "r.pdf", "Budget report")
+    clerk = f.user("clerk")
+    db.session.commit()
+    assert search("Zanzibar", clerk)
+    remove_document(wrong)
+    db.session.commit()
+    assert item.documents == [right]
+    assert db.session.scalars(select(Document)).all() == [right]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "document_removed"))
+    assert event.data["meeting_id"] == meeting.id and event.data["title"] == "Wrong report"
+    assert not search("Zanzibar", clerk)  # out of the search index with it
+    f.with_minutes_state(meeting, MinutesState.APPROVED)
+    with pytest.raises(Conflict) as info:
+        remove_document(right)
+    assert "approved and locked" in info.value.detail and item.documents == [right]

@@ -299,3 +299,25 @@ def test_postpone_through_the_api(client, db, f, clerk):
     r = client.patch(url, headers=clerk, json={"starts_at": "2026-07-29T14:00:00"})
     assert r.get_json()["status"] == "scheduled" and r.get_json()["status_reason"] is None
     assert r.get_json()["sequence"] == 2
+
+
+def test_remove_a_paper_through_the_api(client, db, f, clerk):
+    from app.models import MinutesState
+
+    m = f.meeting(f.committee())
+    item = f.item(m, "Budget")
+    db.session.commit()
+    doc_id = _post_paper(client, clerk, item.id, make_pdf(1)).get_json()["id"]
+    member = {"Authorization": f"Bearer {issue_token(f.member_user(m.committee))}"}
+    db.session.commit()
+    assert client.delete(f"/api/v1/documents/{doc_id}").status_code == 401
+    assert client.delete(f"/api/v1/documents/{doc_id}", headers=member).status_code == 403
+    assert client.delete(f"/api/v1/documents/{doc_id}", headers=clerk).status_code == 204
+    assert client.delete(f"/api/v1/documents/{doc_id}", headers=clerk).status_code == 404
+    assert db.session.query(Document).count() == 0
+    doc_id = _post_paper(client, clerk, item.id, make_pdf(1)).get_json()["id"]
+    f.with_minutes_state(db.session.get(Meeting, m.id), MinutesState.APPROVED)
+    db.session.commit()
+    r = client.delete(f"/api/v1/documents/{doc_id}", headers=clerk)
+    assert r.status_code == 409 and "approved and locked" in r.get_json()["detail"]
+    assert db.session.query(Document).count() == 1

@@ -275,3 +275,33 @@ def test_a_supplement_reports_a_new_date_or_venue(db, f):
         "The meeting is now on Wednesday 22 July 2026, 2pm, Room 2"
     ]
     assert services.publish_agenda(m).summary.startswith("The meeting is now on")
+
+
+def test_a_supplement_reports_papers_removed(db, f):
+    import io
+
+    from app.agenda.documents import add_document, remove_document
+    from app.models import Regime
+    from tests.pdfs import make_pdf
+
+    m = services.schedule_meeting(f.committee(regime=Regime.NONE), datetime(2026, 7, 15, 14))
+    budget = add_item(m, title="Budget")
+    land = add_item(
+        m,
+        title="Land sale",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason="Negotiations continue.",
+    )
+    public = add_document(budget, io.BytesIO(make_pdf(1)), "b.pdf", "Budget report")
+    secret = add_document(land, io.BytesIO(make_pdf(1)), "v.pdf", "Valuation SECRETTITLE")
+    services.publish_agenda(m)
+    passing = add_document(budget, io.BytesIO(make_pdf(1)), "x.pdf", "Uploaded by mistake")
+    remove_document(passing)  # added and removed since the last revision: nothing to say
+    assert services.unpublished_changes(m) == []
+    remove_document(public)
+    remove_document(secret)
+    assert services.unpublished_changes(m) == [
+        "Paper removed from item 1: Budget report",
+        "Paper removed from item 3",  # item 2 is the exclusion of the press and public
+    ]

@@ -788,3 +788,29 @@ def test_standard_items_fill_themselves_on_the_builder(client, db, f, clerk):
     assert "1.2 Review the CAMHS waiting list (Sue Wilson)" in page
     assert "Circulate the budget" not in page and "Another committee" not in page
     assert "Wednesday 15 July 2026" in page and "16 September 2026" not in page
+
+
+def test_remove_a_paper_on_the_builder(client, db, f, clerk):
+    from app.models import MinutesState
+
+    m = f.meeting(f.committee())
+    item = f.item(m, "Budget")
+    db.session.commit()
+    upload_paper(client, item, make_pdf(1, "wrong"), title="Wrong report")
+    doc = db.session.scalar(select(Document))
+    page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
+    link = f'href="/documents/{doc.id}/remove">Remove<span class="govuk-visually-hidden">'
+    assert f"{link} the paper Wrong report" in page
+    page = client.get(f"/documents/{doc.id}/remove").get_data(as_text=True)
+    assert "Remove the paper Wrong report?" in page
+    r = client.post(f"/documents/{doc.id}/remove")
+    assert r.status_code == 302 and count(db, Document) == 0
+    upload_paper(client, item, make_pdf(1, "right"), title="Right report")
+    f.with_minutes_state(db.session.get(Meeting, m.id), MinutesState.APPROVED)
+    db.session.commit()
+    doc = db.session.scalar(select(Document))
+    assert "approved and locked" in client.get(f"/documents/{doc.id}/remove").get_data(as_text=True)
+    r = client.post(f"/documents/{doc.id}/remove")
+    assert r.status_code == 409 and "approved and locked" in r.get_data(as_text=True)
+    assert count(db, Document) == 1
+    assert client.post("/documents/99999/remove").status_code == 404
