@@ -254,9 +254,9 @@ def action_log(meeting: Meeting, reader) -> list:
 
 def _as_at(meeting: Meeting, actions: list) -> date:
     """The date the action log speaks for ("overdue" is judged on it): the later of the
-    agenda's publication and the last change to a listed action. Taken from the data, not
-    the clock, so an unchanged pack stays the same from one day to the next."""
-    moments = [a.updated_at for a in actions]
+    agenda's publication and the last progress reported on a listed action. Taken from the
+    data, not the clock, so an unchanged pack stays the same from one day to the next."""
+    moments = [a.latest_update.created_at for a in actions if a.latest_update]
     published = [p.published_at for p in meeting.publications]
     moments.append(max(published) if published else meeting.created_at)
     return max(m.astimezone(meeting.tz) for m in moments if m is not None).date()

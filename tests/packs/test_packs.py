@@ -681,3 +681,32 @@ def test_front_sheet_names_the_meeting_the_membership_and_the_revision(db, f, me
     front = _front(builder.build_pack(m, "public"))
     assert f"Published {published}" in front
     assert f"Revision 2: supplement 1, published {format_local_date(later, m.timezone)}" in front
+
+
+def test_action_log_is_dated_by_publication_and_progress_reports(db, f, meeting):
+    from datetime import UTC, datetime, timedelta
+
+    from app.actions import services as actions
+    from app.core.web import format_local_date
+
+    m, c = meeting["meeting"], meeting["committee"]
+    published = datetime.now(UTC) - timedelta(days=30)
+    m.publications[0].published_at = published
+    owner = f.person("Owen Owner")
+    due = (datetime.now(UTC) - timedelta(days=10)).date()
+    action = actions.create_action(c, "Report back", owner.id, due_date=due)
+    db.session.commit()
+
+    def log() -> str:
+        pack = builder.build_pack(m, "members")
+        paper = next(p for p in pack.papers if p.kind == "actions")
+        return " ".join(paper_text(pack, paper).split())
+
+    text = log()  # due after publication: not overdue as the log was published
+    assert f"as at {format_local_date(published, m.timezone)}" in text
+    assert "(overdue)" not in text
+    actions.post_update(action, f.user("clerk"), note="Delayed by the audit")
+    db.session.commit()
+    text = log()  # the progress report dates the log: now it is overdue
+    assert f"as at {format_local_date(datetime.now(UTC), m.timezone)}" in text
+    assert "(overdue)" in text and "Delayed by the" in text
