@@ -258,7 +258,9 @@ def _as_at(meeting: Meeting, actions: list) -> date:
     data, not the clock, so an unchanged pack stays the same from one day to the next."""
     moments = [a.latest_update.created_at for a in actions if a.latest_update]
     published = [p.published_at for p in meeting.publications]
-    moments.append(max(published) if published else meeting.created_at)
+    moments.append(
+        max(published) if published else (meeting.agenda_published_at or meeting.created_at)
+    )
     return max(m.astimezone(meeting.tz) for m in moments if m is not None).date()
 
 
