@@ -99,6 +99,12 @@ def _render(template: str, tagged: bool = True, **context) -> bytes:
     )
 
 
+def _parts_dir():
+    from app.packs import cache
+
+    return cache.parts_dir()
+
+
 def _count(pdf: bytes) -> int:
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         return len(doc.pages)
@@ -284,6 +290,11 @@ def _page_range(papers: list[Paper]) -> dict[int, str]:
 def build_pack(meeting: Meeting, variant: str = PUBLIC) -> Pack:
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
+    # Poppler looks at the uploads' bottom strips while the generated parts render (all the
+    # meeting's papers: which ones this variant includes is known only later).
+    check = merge.StripCheck(
+        [document_path(d) for item in meeting.items for d in item.documents], _parts_dir()
+    )
     papers = _papers(meeting, variant)
     ranges = _page_range(papers)
     rows = []
@@ -312,14 +323,12 @@ def build_pack(meeting: Meeting, variant: str = PUBLIC) -> Pack:
         variant=variant,
         long_date=_long_date(meeting),
     )
-    return _assemble(meeting, variant, front, papers)
+    return _assemble(meeting, variant, front, papers, check)
 
 
-def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper]) -> Pack:
-    # Look for content in the stamp's strip of each upload while the stamps render.
-    checks = {
-        id(p): merge.StripCheck(document_path(p.document)) for p in papers if p.kind == "document"
-    }
+def _assemble(
+    meeting: Meeting, variant: str, front: bytes, papers: list[Paper], check: merge.StripCheck
+) -> Pack:
     out = pikepdf.open(io.BytesIO(front))
     agenda_pages = len(out.pages)
     title = f"{meeting.committee.name}: agenda pack, {_long_date(meeting)}"
@@ -329,24 +338,7 @@ def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper])
     paper_pages = sum(p.pages for p in papers)
     outline_entries = []
     try:
-        # Untagged: the stamps are drawn as artifacts, outside the structure tree.
-        stamps = pikepdf.open(
-            io.BytesIO(
-                _render(
-                    "packs/pdf/stamps.html",
-                    tagged=False,
-                    count=paper_pages,
-                    members=variant == MEMBERS,
-                    restricted={
-                        n
-                        for p in papers
-                        if p.restricted
-                        for n in range(p.first_page, p.last_page + 1)
-                    },
-                )
-            )
-        )
-        opened.append(stamps)
+        stamps = _stamps(variant, papers, paper_pages, opened)
         tree = merge.StructureTree(out)
         for paper in papers:
             src = _open_paper(paper)
@@ -356,14 +348,14 @@ def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper])
             pages = list(out.pages[start_index:])
             tree.add(src, pages, paper.title)
             crowded = (
-                checks.pop(id(paper)).results(paper.pages)
+                check.results(document_path(paper.document), paper.pages)
                 if paper.kind == "document"
                 else [False] * paper.pages
             )
             for offset, target in enumerate(pages):
                 if crowded[offset]:
                     merge.pad_visual_bottom(target)
-                merge.add_stamp(out, target, stamps.pages[paper.first_page - 1 + offset])
+                merge.add_stamp(out, target, stamps[paper.first_page - 1 + offset])
             outline_entries.append((paper, start_index))
         tree.finish()
         _outline(out, meeting, papers, outline_entries, agenda_pages)
@@ -377,13 +369,42 @@ def _assemble(meeting: Meeting, variant: str, front: bytes, papers: list[Paper])
             object_stream_mode=pikepdf.ObjectStreamMode.generate,
         )
     finally:
-        for check in checks.values():
-            check.cancel()
+        check.close()
         for doc in opened:
             doc.close()
         out.close()
     pdf = buffer.getvalue()
     return Pack(pdf, agenda_pages + paper_pages, agenda_pages, papers)
+
+
+def _stamps(variant: str, papers: list[Paper], count: int, opened: list) -> list:
+    """The "Page N" stamps, one Form XObject (or page) per numbered page. Rendered untagged:
+    they are drawn as artifacts, outside the structure tree."""
+    if not count:
+        return []
+    restricted = {n for p in papers if p.restricted for n in range(p.first_page, p.last_page + 1)}
+    exempt = restricted if variant == MEMBERS else set()
+    lines = merge.specimen_lines(count, bool(exempt))
+    # The specimen depends only on the number of digits, so it is nearly always cached.
+    stamps = pikepdf.open(
+        io.BytesIO(_render("packs/pdf/stamps.html", tagged=False, lines=lines, paged=False))
+    )
+    opened.append(stamps)
+    try:
+        return merge.stamp_forms(stamps, lines, count, exempt)
+    except ValueError:
+        # Should WeasyPrint ever write the specimen differently: one page each (slower).
+        paged = _render(
+            "packs/pdf/stamps.html",
+            tagged=False,
+            paged=True,
+            count=count,
+            members=variant == MEMBERS,
+            restricted=restricted,
+        )
+        stamps = pikepdf.open(io.BytesIO(paged))
+        opened.append(stamps)
+        return list(stamps.pages)
 
 
 def _open_paper(paper: Paper) -> pikepdf.Pdf:

@@ -120,11 +120,16 @@ def _cached(name: str, build) -> Path:
 part_stats: Counter = Counter()
 
 
+def parts_dir() -> Path:
+    """Rendered parts and other results kept by the hash of their inputs."""
+    return _dir() / "parts"
+
+
 def rendered_part(template: str, inputs: list, render) -> bytes:
     """A generated part (agenda, minutes, action log, withheld page, stamps) by the hash of
     its inputs: a rebuild after one paper changes renders again only the parts that differ."""
     digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
-    path = _dir() / "parts" / f"{digest}.pdf"
+    path = parts_dir() / f"{digest}.pdf"
     try:
         data = path.read_bytes()
     except FileNotFoundError:

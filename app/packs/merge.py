@@ -7,9 +7,13 @@ joined without losing their tags."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import subprocess
 import tempfile
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +25,7 @@ Name = pikepdf.Name
 STAMP_PAD = 28  # points: the height of the strip the stamp is drawn in
 STRIP_DPI = 36  # enough to see 6 pt text as grey pixels; cheap to render
 INK = 250  # a grey level below this (0 black, 255 white) counts as something on the page
+STRIP_VERSION = 1  # bump when the check changes, so saved results are not reused
 
 
 # -- structure tree ------------------------------------------------------------------------
@@ -290,10 +295,194 @@ def stamp_matrix(page: pikepdf.Page, width: float, height: float) -> pikepdf.Mat
     return pikepdf.Matrix(s, 0, 0, s, x0 + du, y0 + dv)
 
 
-def add_stamp(out: pikepdf.Pdf, page: pikepdf.Page, stamp: pikepdf.Page) -> None:
-    """Draw the stamp page over `page` as a Pagination artifact (a footer that assistive
-    technology skips), leaving the page's own content and graphics state untouched."""
-    form = out.copy_foreign(stamp.as_form_xobject())
+_TEXT_STATE = {"Tc", "Tw", "Tz", "TL", "Ts", "Tr", "Tf"}
+_FILL = {"g", "rg", "k", "cs", "sc", "scn"}
+_SHOW = {"Tj", "TJ", "'", '"'}
+
+
+DIGITS = "0123456789"
+
+
+def specimen_lines(count: int, exempt: bool) -> list[tuple[str, bool]]:
+    """The lines WeasyPrint renders for the stamps: every digit once (to learn their glyphs),
+    then one "Page 1", "Page 10", ... per number of digits, with the NOT FOR PUBLICATION mark
+    too if some stamped pages are exempt. Every stamp is one of these with its digits
+    swapped: the digits share one width, so the line stays centred."""
+    lines = [(f"Page {DIGITS}", False)]
+    for digits in range(1, len(str(max(count, 1))) + 1):
+        lines.append((f"Page 1{'0' * (digits - 1)}", False))
+        if exempt:
+            lines.append((f"Page 1{'0' * (digits - 1)}", True))
+    return lines
+
+
+def _cut_lines(page: pikepdf.Page, count: int, height: float) -> list[list[tuple]]:
+    """The text drawn in each `height` band of the page, from the top, as self-contained
+    pieces: (graphics and text state to set, show operands, show operator)."""
+    _, y0, _, y1 = _normal(page.mediabox)
+    if abs((y1 - y0) - height * count) > 0.5:
+        raise ValueError("stamp page has the wrong height")
+    lines: list[list[tuple]] = [[] for _ in range(count)]
+    ctm, stack = pikepdf.Matrix(), []
+    state: dict[str, bytes] = {}  # last text-state, fill colour and ExtGState operators
+    tm = tlm = pikepdf.Matrix()
+    placed = False
+    space = b""
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        if op == "q":
+            stack.append(ctm)
+        elif op == "Q":
+            ctm = stack.pop()
+        elif op == "cm":
+            ctm = pikepdf.Matrix(*[float(v) for v in operands]) @ ctm
+        elif op == "BT":
+            tm = tlm = pikepdf.Matrix()
+            placed = False
+        elif op == "Tm":
+            tm = tlm = pikepdf.Matrix(*[float(v) for v in operands])
+            placed = True
+        elif op in ("Td", "TD"):
+            tm = tlm = pikepdf.Matrix(1, 0, 0, 1, float(operands[0]), float(operands[1])) @ tlm
+            placed = True
+        elif op in _TEXT_STATE or op == "gs":
+            state[op] = _unparse(operands, op)
+        elif op == "cs":
+            space = _unparse(operands, op)
+            state["fill"] = space
+        elif op in _FILL:
+            # A colour set by sc/scn is read in the last colour space set by cs.
+            state["fill"] = (space if op in ("sc", "scn") else b"") + _unparse(operands, op)
+        elif op in _SHOW:
+            if op in ("'", '"') or not placed:
+                # Where such text lands depends on the width of what came before it.
+                raise ValueError("text not placed by Tm or Td")
+            placed = False
+            n = int((y1 - (tm @ ctm).f) // height)
+            if not 0 <= n < count:
+                raise ValueError("text outside the stamps")
+            prefix = (
+                b"q\n"
+                + _unparse([ctm.a, ctm.b, ctm.c, ctm.d, ctm.e, ctm.f], "cm")
+                + b"".join(state.values())
+                + b"BT\n"
+                + _unparse([tm.a, tm.b, tm.c, tm.d, tm.e, tm.f], "Tm")
+            )
+            lines[n].append((prefix, operands, op))
+        elif op in ("Do", "sh", "BI", "re", "m"):
+            raise ValueError(f"unexpected operator {op} on the stamp page")
+    if any(not line for line in lines):
+        raise ValueError("a stamp line has no text")
+    return lines
+
+
+def _unparse(operands, op) -> bytes:
+    return pikepdf.unparse_content_stream([(operands, pikepdf.Operator(op))]) + b"\n"
+
+
+def _codes(operands, op) -> list[bytes]:
+    """The two-byte glyph codes a show operator draws (WeasyPrint's fonts are Identity-H)."""
+    strings = [operands[0]] if op == "Tj" else [x for x in operands[0] if _is_string(x)]
+    data = b"".join(bytes(x) for x in strings)
+    return [data[i : i + 2] for i in range(0, len(data), 2)]
+
+
+def _is_string(x) -> bool:
+    return isinstance(x, (bytes, pikepdf.String))
+
+
+def _swap_tail(operands, op, new: list[bytes]):
+    """The show operands with their last len(new) glyph codes replaced by `new`."""
+    items = [bytes(operands[0])] if op == "Tj" else list(operands[0])
+    todo = list(new)
+    for i in range(len(items) - 1, -1, -1):
+        if not todo:
+            break
+        if _is_string(items[i]):
+            data = bytes(items[i])
+            take = min(len(todo), len(data) // 2)
+            head = data[: len(data) - 2 * take]
+            items[i] = pikepdf.String(head + b"".join(todo[len(todo) - take :]))
+            todo = todo[: len(todo) - take]
+    if todo:
+        raise ValueError("too few glyphs to swap")
+    return [items[0]] if op == "Tj" else [pikepdf.Array(items)]
+
+
+def stamp_forms(
+    stamps: pikepdf.Pdf,
+    lines: list[tuple[str, bool]],
+    count: int,
+    exempt: set[int],
+    height: float = STAMP_PAD,
+) -> list:
+    """A Form XObject per stamp, 1 to count, made from the specimen `lines` (one page, the
+    lines stacked `height` apart from the top) by swapping in each page number's digit
+    glyphs. Raises ValueError when the specimen is not as expected."""
+    if len(stamps.pages) != 1:
+        raise ValueError("stamps must be one page")
+    page = stamps.pages[0]
+    for font in page.obj.get("/Resources", {}).get("/Font", {}).values():
+        if font.get("/Encoding") != Name("/Identity-H"):
+            raise ValueError("stamp font is not two-byte")
+    cut = _cut_lines(page, len(lines), height)
+    codes = [c for _, operands, op in cut[0] for c in _codes(operands, op)]
+    digit_codes = dict(zip(DIGITS, codes[-10:], strict=True))
+    if len(set(digit_codes.values())) != 10:
+        raise ValueError("digit glyphs not found")
+    _check_tabular(page, list(digit_codes.values()))
+    x0, _, x1, y1 = _normal(page.mediabox)
+    index = {line: n for n, line in enumerate(lines) if n}
+    forms = []
+    for number in range(1, count + 1):
+        text = str(number)
+        n = index[(f"Page 1{'0' * (len(text) - 1)}", number in exempt)]
+        pieces = cut[n]
+        prefix, operands, op = pieces[-1]
+        model = [digit_codes[d] for d in "1" + "0" * (len(text) - 1)]
+        if _codes(operands, op)[-len(text) :] != model:
+            raise ValueError("the page number is not at the end of the stamp")
+        swapped = _swap_tail(operands, op, [digit_codes[d] for d in text])
+        body = [p + _unparse(o, s) + b"ET\nQ\n" for p, o, s in pieces[:-1]]
+        body.append(prefix + _unparse(swapped, op) + b"ET\nQ\n")
+        forms.append(
+            stamps.make_stream(
+                b"".join(body),
+                Type=Name.XObject,
+                Subtype=Name.Form,
+                BBox=[x0, y1 - height * (n + 1), x1, y1 - height * n],
+                Resources=page.obj.Resources,
+            )
+        )
+    return forms
+
+
+def _check_tabular(page: pikepdf.Page, codes: list[bytes]) -> None:
+    """Swapping digits keeps a stamp centred only if every digit is equally wide."""
+    for font in page.obj.Resources.Font.values():
+        widths: dict[int, float] = {}
+        w = list(font.DescendantFonts[0].get("/W", []))
+        i = 0
+        while i < len(w):
+            if isinstance(w[i + 1], pikepdf.Array):
+                for k, v in enumerate(w[i + 1]):
+                    widths[int(w[i]) + k] = float(v)
+                i += 2
+            else:
+                for cid in range(int(w[i]), int(w[i + 1]) + 1):
+                    widths[cid] = float(w[i + 2])
+                i += 3
+        found = {widths.get(int.from_bytes(c, "big")) for c in codes}
+        if len(found - {None}) > 1:
+            raise ValueError("digits of unequal width")
+
+
+def add_stamp(out: pikepdf.Pdf, page: pikepdf.Page, stamp) -> None:
+    """Draw the stamp (a Form XObject, or a page) over `page` as a Pagination artifact (a
+    footer that assistive technology skips), leaving the page's own content untouched."""
+    if isinstance(stamp, pikepdf.Page):
+        stamp = stamp.as_form_xobject()
+    form = out.copy_foreign(stamp)
     x0, y0, x1, y1 = (float(v) for v in form.BBox)
     name = page.add_resource(form, Name.XObject, prefix="Stamp")
     # Move the form's box to the origin, then place it.
@@ -312,46 +501,98 @@ def add_stamp(out: pikepdf.Pdf, page: pikepdf.Page, stamp: pikepdf.Page) -> None
 
 
 class StripCheck:
-    """Renders an uploaded file's pages small (poppler, in a separate process started early
-    so it runs while the rest of the pack is built) and tells which pages have anything in
-    the bottom strip where the stamp goes, as the reader sees the page (rotation included).
+    """Renders the uploaded files' pages small (poppler, in one background process started
+    early so it runs while the rest of the pack is built) and tells which pages have anything
+    in the bottom strip where the stamp goes, as the reader sees the page (rotation included).
     Any doubt counts as "in the way": padding a page is harmless, covering content is not."""
 
-    def __init__(self, path: Path):
+    # One process for all the files: starting a process from a large Python one costs more
+    # than poppler takes to render a small paper.
+    SCRIPT = (
+        'dir=$1; shift; for arg in "$@"; do i=${arg%%:*}; f=${arg#*:}; '
+        f'pdftoppm -r {STRIP_DPI} -gray -cropbox "$f" "$dir/$i" || : > "$dir/$i.failed"; '
+        "done"
+    )
+
+    def __init__(self, paths: list[Path], store: Path | None = None):
+        # Results are kept by the file's own hash, so each upload is looked at only once.
+        self.store = store
+        self.known: dict[int, list[bool]] = {}
+        self.hashes: list[str] = []
+        self.index = {str(path): n for n, path in enumerate(paths)}
+        todo = []
+        for index, path in enumerate(paths):
+            try:
+                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                digest = ""
+            self.hashes.append(digest)
+            saved = self._saved(digest)
+            if saved is not None:
+                self.known[index] = saved
+            else:
+                todo.append((index, path))
         self.tmp = tempfile.TemporaryDirectory(prefix="pack-strip-")
-        prefix = f"{self.tmp.name}/p"
-        self.proc = subprocess.Popen(
-            ["pdftoppm", "-r", str(STRIP_DPI), "-gray", "-cropbox", str(path), prefix],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.proc = None
+        if todo:
+            self.proc = subprocess.Popen(
+                ["sh", "-c", self.SCRIPT, "strip-check", self.tmp.name]
+                + [f"{index}:{path}" for index, path in todo],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        self.finished: bool | None = None
 
-    def results(self, pages: int) -> list[bool]:
+    def _saved(self, digest: str) -> list[bool] | None:
+        if self.store is None or not digest:
+            return None
         try:
-            ok = self.proc.wait(timeout=120) == 0
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            ok = False
-        try:
-            files = sorted(Path(self.tmp.name).glob("p-*.pgm"), key=lambda p: int(p.stem[2:]))
-            if not ok or len(files) != pages:
-                return [True] * pages
-            rows = max(1, round(STAMP_PAD * STRIP_DPI / 72))
-            used = []
-            for file in files:
-                with Image.open(file) as img:
-                    strip = img.crop((0, max(0, img.height - rows), img.width, img.height))
-                    used.append(strip.getextrema()[0] < INK)
-            return used
-        finally:
-            self.tmp.cleanup()
+            return json.loads((self.store / f"strip-{STRIP_VERSION}-{digest}.json").read_text())
+        except (OSError, ValueError):
+            return None
 
-    def cancel(self) -> None:
-        if self.proc.poll() is None:
+    def _wait(self) -> bool:
+        if self.finished is None:
+            try:
+                self.finished = self.proc is not None and self.proc.wait(timeout=300) == 0
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.finished = False
+        return self.finished
+
+    def results(self, path: Path, pages: int) -> list[bool]:
+        """For the file: whether each page has something in the stamp's strip."""
+        index = self.index.get(str(path))
+        if index is None:
+            return [True] * pages
+        if index in self.known and len(self.known[index]) == pages:
+            return self.known[index]
+        folder = Path(self.tmp.name)
+        files = sorted(folder.glob(f"{index}-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        if not self._wait() or (folder / f"{index}.failed").exists() or len(files) != pages:
+            return [True] * pages
+        rows = max(1, round(STAMP_PAD * STRIP_DPI / 72))
+        used = []
+        for file in files:
+            with Image.open(file) as img:
+                strip = img.crop((0, max(0, img.height - rows), img.width, img.height))
+                used.append(strip.getextrema()[0] < INK)
+        if self.store is not None and self.hashes[index]:
+            self.store.mkdir(parents=True, exist_ok=True)
+            target = self.store / f"strip-{STRIP_VERSION}-{self.hashes[index]}.json"
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+            tmp.write_text(json.dumps(used))
+            os.replace(tmp, target)
+        return used
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
         self.tmp.cleanup()
+
+    __del__ = close  # a build that fails before using it still stops the process
 
 
 def open_pdf(data: bytes | Path) -> pikepdf.Pdf:

@@ -214,6 +214,39 @@ def test_stamps_are_pagination_artifacts(meeting):
                 assert b"MCID" not in xobj.read_bytes()
 
 
+def test_each_page_carries_its_own_stamp_only_and_the_paged_fallback_agrees(meeting, monkeypatch):
+    def stamped(pdf: bytes, agenda_pages: int) -> list[list[str]]:
+        pages = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        return [re.findall(r"\bPage (\d+)\b", t) for t in pages.split("\f")[agenda_pages:-1]]
+
+    made = []
+    real = merge.stamp_forms
+    monkeypatch.setattr(merge, "stamp_forms", lambda *a, **k: made.append(1) or real(*a, **k))
+    pack = builder.build_pack(meeting["meeting"], "members")
+    assert made  # the quick way, from the specimen, did the work
+    numbers = stamped(pack.pdf, pack.agenda_pages)
+    assert numbers == [[str(n)] for n in range(1, len(numbers) + 1)]
+    texts = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pack.pdf, capture_output=True, check=True
+    ).stdout.decode()
+    marked = [
+        n
+        for n, t in enumerate(texts.split("\f")[pack.agenda_pages : -1], 1)
+        if "NOT FOR PUBLICATION" in t
+    ]
+    tender = next(p for p in pack.papers if p.title == "Tender prices")
+    assert tender.first_page in marked
+
+    def refuse(*args, **kwargs):
+        raise ValueError("not as expected")
+
+    monkeypatch.setattr(merge, "stamp_forms", refuse)
+    again = builder.build_pack(meeting["meeting"], "members")
+    assert stamped(again.pdf, again.agenda_pages) == numbers
+
+
 # -- stamp placement and padding -----------------------------------------------------------
 
 
@@ -300,8 +333,9 @@ def test_a_rebuild_renders_again_only_what_changed(db, meeting):
         key = (kind, f"packs/pdf/{template}.html")
         return cache.part_stats[key] - before.get(key, 0)
 
-    # The ranges moved, so the agenda and stamps are new; the rest is reused as it was.
-    assert delta("rendered", "agenda") == 1 and delta("rendered", "stamps") == 1
+    # The ranges moved, so the agenda is new; the rest is reused as it was, the stamps too
+    # (their specimen changes only with the number of digits in the last page number).
+    assert delta("rendered", "agenda") == 1 and delta("rendered", "stamps") == 0
     for template in used - {"packs/pdf/agenda.html", "packs/pdf/stamps.html"}:
         template = template.removeprefix("packs/pdf/").removesuffix(".html")
         assert delta("rendered", template) == 0, template
@@ -431,3 +465,22 @@ def test_the_members_pack_unavailable_to_the_public_says_nothing_specific(
     assert response.status_code == 503
     text = response.get_data(as_text=True)
     assert "not available just now" in text and "Appendix A" not in text
+
+
+def test_minutes_pdf_that_cannot_be_built_is_a_clear_503(client, db, f, monkeypatch, sign_in):
+    c = f.committee()
+    m = f.meeting(c)
+    agenda.add_item(m, title="Budget")
+    minutes.draft_minutes(m)
+    minutes.publish_minutes(m)
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("WeasyPrint fell over")
+
+    monkeypatch.setattr(builder, "minutes_pdf", broken)
+    sign_in(clerk)
+    response = client.get(f"/meetings/{m.id}/minutes.pdf")
+    assert response.status_code == 503
+    assert "could not be produced" in response.get_data(as_text=True)
