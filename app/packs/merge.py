@@ -184,6 +184,9 @@ class StructureTree:
             if ident not in self.ids:  # a clash keeps the first; the element keeps its /ID
                 self.ids[ident] = self._copy(elem)
         _renumber(pages, offset)
+        for page in pages:
+            if "/Annots" in page.obj:
+                page.obj.Tabs = Name.S  # tab through links in structure order (PDF/UA)
         return True
 
     def finish(self) -> None:

@@ -484,3 +484,65 @@ def test_minutes_pdf_that_cannot_be_built_is_a_clear_503(client, db, f, monkeypa
     response = client.get(f"/meetings/{m.id}/minutes.pdf")
     assert response.status_code == 503
     assert "could not be produced" in response.get_data(as_text=True)
+
+
+def test_a_tagged_upload_from_another_producer_keeps_its_tree(app):
+    """A tree as other producers write it: ParentTree split into /Kids, a custom role in a
+    RoleMap, the root's kids without a Document element."""
+    src = pikepdf.open(io.BytesIO(tagged_pdf(2, heading="Producer")))
+    root = src.Root.StructTreeRoot
+    nums = list(root.ParentTree.Nums)
+    half = len(nums) // 2 // 2 * 2
+    root.ParentTree = src.make_indirect(
+        pikepdf.Dictionary(
+            Kids=pikepdf.Array(
+                [
+                    src.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(part)))
+                    for part in (nums[:half], nums[half:])
+                ]
+            )
+        )
+    )
+    (document,) = list(root.K)
+    root.K = pikepdf.Array(list(document.K))
+    for kid in root.K:
+        kid.P = root
+
+    def rename(elem):
+        if elem.get("/S") == "/H1":
+            elem.S = pikepdf.Name("/Heading1")
+        kids = elem.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                rename(kid)
+
+    for kid in root.K:
+        rename(kid)
+    root.RoleMap = pikepdf.Dictionary({"/Heading1": pikepdf.Name.H1})
+    upload = io.BytesIO()
+    src.save(upload)
+
+    out = pikepdf.open(io.BytesIO(tagged_pdf(1, heading="Front")))
+    tree = merge.StructureTree(out)
+    theirs = pikepdf.open(io.BytesIO(upload.getvalue()))
+    start = len(out.pages)
+    out.pages.extend(theirs.pages)
+    assert tree.add(theirs, list(out.pages[start:]), "Producer report")
+    tree.finish()
+    saved = io.BytesIO()
+    out.save(saved)
+    pdf = pikepdf.open(io.BytesIO(saved.getvalue()))
+    root = pdf.Root.StructTreeRoot
+    assert root.RoleMap["/Heading1"] == pikepdf.Name.H1
+    numbers = list(root.ParentTree.Nums)
+    tree_map = dict(zip(numbers[::2], numbers[1::2], strict=True))
+    keys = [int(p.obj.StructParents) for p in pdf.pages]
+    assert len(set(keys)) == 3
+    for page, key in zip(pdf.pages, keys, strict=True):
+        assert all(_root_of(e, root) and e.Pg.objgen == page.obj.objgen for e in tree_map[key])
+    part = next(p for p in root.K[0].K if p.get("/T") == "Producer report")
+    assert part.S == "/Part" and _has(part, "/Heading1")
+    for page in pdf.pages[1:]:
+        for annot in page.obj.get("/Annots", []):
+            assert _root_of(tree_map[int(annot.StructParent)], root)
+        assert page.obj.get("/Tabs") == "/S"
