@@ -49,7 +49,7 @@ from app.minutes.models import Minute, Resolution, ResolutionVote
 from app.packs import merge
 from app.people.models import Person
 
-TEMPLATE_VERSION = "3"  # raise when a template under packs/pdf changes
+TEMPLATE_VERSION = "4"  # raise when a template under packs/pdf changes
 PUBLIC, MEMBERS = "public", "members"
 VARIANTS = (PUBLIC, MEMBERS)
 

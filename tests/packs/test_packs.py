@@ -518,7 +518,7 @@ def test_minutes_pdf_carries_the_whole_record(db, f):
     assert "Apologies for absence were received from Abe Sent." in text
     # Four voting members needed; the chair, two members and one substitute were there.
     assert "inquorate" not in text
-    assert "Ed Early declared a other registrable interest: Governor of a school." in text
+    assert "Ed Early declared an other registrable interest: Governor of a school." in text
     assert "(1) That the budget be approved. (For 3, against 1, abstentions 0)" in text
     assert (
         "(2) That the plan be adopted. (recommended to Cabinet) (For 1, against 1, abstentions 1)"
