@@ -162,7 +162,13 @@ class StructureTree:
                 kid.P = part
         if "/T" not in part:
             part.T = pikepdf.String(title)
-        offset = self.next_key - min(src_nums, default=0)
+        # Keys held by pages, annotations and forms, even those src's ParentTree lacks: each
+        # must land on a key no other part uses.
+        holders = [
+            (obj, key, int(obj[key])) for obj, key in _structure_holders(pages) if key in obj
+        ]
+        used = list(src_nums) + [k for _, _, k in holders]
+        offset = self.next_key - min(used, default=0)
         new_nums = {key + offset: self._copy(value) for key, value in src_nums.items()}
         ids: dict[bytes, pikepdf.Object] = {}
         if "/IDTree" in src_root:
@@ -171,7 +177,7 @@ class StructureTree:
         part.P = self.document
         self.document.K.append(part)
         self.nums.update(new_nums)
-        self.next_key = max([self.next_key] + [k + 1 for k in new_nums])
+        self.next_key = max([self.next_key] + [k + offset + 1 for k in used])
         for key, theirs in maps.items():
             if len(theirs):
                 ours = self.root.get(key)
@@ -183,7 +189,8 @@ class StructureTree:
         for ident, elem in ids.items():
             if ident not in self.ids:  # a clash keeps the first; the element keeps its /ID
                 self.ids[ident] = self._copy(elem)
-        _renumber(pages, offset)
+        for obj, key, value in holders:
+            obj[key] = value + offset
         for page in pages:
             if "/Annots" in page.obj:
                 page.obj.Tabs = Name.S  # tab through links in structure order (PDF/UA)
@@ -227,12 +234,6 @@ def _structure_holders(pages: list[pikepdf.Page]):
         for annot in page.obj.get("/Annots", []):
             yield annot, "/StructParent"
         yield from ((form, "/StructParents") for form in _forms(page.obj.get("/Resources"), seen))
-
-
-def _renumber(pages: list[pikepdf.Page], offset: int) -> None:
-    for obj, key in _structure_holders(pages):
-        if key in obj:
-            obj[key] = int(obj[key]) + offset
 
 
 def _unlink_structure(pages: list[pikepdf.Page]) -> None:
