@@ -546,3 +546,18 @@ def test_a_tagged_upload_from_another_producer_keeps_its_tree(app):
         for annot in page.obj.get("/Annots", []):
             assert _root_of(tree_map[int(annot.StructParent)], root)
         assert page.obj.get("/Tabs") == "/S"
+
+
+def test_a_worker_build_that_fails_is_recorded_once(db, meeting):
+    from app.packs.tasks import build_pack_task
+
+    m = meeting["meeting"]
+    meeting_id = m.id
+    doc = next(d for d in meeting["report"].documents if d.title == "Appendix A")
+    document_path(doc).write_bytes(b"not a PDF at all")
+    db.session.commit()
+    # Run as a worker runs it (no earlier pack: nothing to serve, nothing to return).
+    assert build_pack_task.run(meeting_id, "members") is None
+    assert build_pack_task.run(meeting_id, "members") is None
+    failures = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").all()
+    assert len(failures) == 1 and "Appendix A" in failures[0].summary
