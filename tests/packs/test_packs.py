@@ -4,6 +4,7 @@ metadata, the public variant's silence about exempt papers, caching and access."
 import io
 import re
 import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pikepdf
 import pytest
@@ -47,14 +48,15 @@ def meeting(db, f):
     )
     f.membership(c, f.person("Lakin", honorific="Councillor"), "chair")
     member_user = f.member_user(c)
-    earlier = f.meeting(c, starts_at=f.meeting(c).starts_at.replace(year=2020))
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=14)
+    earlier = f.meeting(c, starts_at=soon.replace(year=2020))
     agenda.add_item(earlier, title="Budget")
     (minute,) = minutes.draft_minutes(earlier)
     minutes.save_minute(minute, "The budget was **presented**.", minute.version)
     minutes.add_resolution(minute, "That the budget be approved.")
     minutes.add_resolution(minute, "That progress be reported in March.")
     minutes.publish_minutes(earlier)
-    m = f.meeting(c)
+    m = f.meeting(c, starts_at=soon)
     agenda.apply_template(m)
     report = agenda.add_item(m, title="Pharmacy services", section="For Decision")
     add_document(
@@ -480,7 +482,7 @@ def _full_record(db, f):
     for p in (chair, late, early, absent, sub_for):
         f.membership(c, p, "chair" if p is chair else "member")
     sub, officer = f.person("Sam Sub"), f.person("Olive Officer")
-    m = f.meeting(c, starts_at=f.meeting(c).starts_at.replace(year=2021))
+    m = f.meeting(c, starts_at=datetime(2021, 12, 7, 14, tzinfo=UTC))
     budget = agenda.add_item(m, title="Budget")
     plan = agenda.add_item(m, title="Schools plan")
     attendance.set_attendance(m, chair, "present", in_chair=True)
@@ -710,3 +712,24 @@ def test_action_log_is_dated_by_publication_and_progress_reports(db, f, meeting)
     text = log()  # the progress report dates the log: now it is overdue
     assert f"as at {format_local_date(datetime.now(UTC), m.timezone)}" in text
     assert "(overdue)" in text and "Delayed by the" in text
+
+
+def test_previous_minutes_are_the_last_meeting_held(db, f, meeting):
+    from app.meetings import services as meeting_services
+
+    m, c, earlier = meeting["meeting"], meeting["committee"], meeting["earlier"]
+    # A meeting called off in between has no minutes to confirm: it is passed over.
+    called_off = f.meeting(c, starts_at=m.starts_at - timedelta(days=30))
+    meeting_services.set_status(called_off, "cancelled", "No business")
+    db.session.commit()
+    pack = builder.build_pack(m, "members")
+    paper = next(p for p in pack.papers if p.item.kind == "previous_minutes")
+    assert paper.kind == "minutes" and earlier.local_start.strftime("%B %Y") in paper.title
+    # One held since whose minutes are not written yet: they are to follow, and the older
+    # minutes (confirmed at that meeting) are not put before the members again.
+    held = f.meeting(c, starts_at=m.starts_at - timedelta(days=20))
+    db.session.commit()
+    pack = builder.build_pack(m, "members")
+    paper = next(p for p in pack.papers if p.item.kind == "previous_minutes")
+    assert paper.kind == "to_follow" and held.local_start.strftime("%B %Y") in paper.title
+    assert "That the budget be approved" not in "\n".join(page_texts(pack.pdf))
