@@ -298,7 +298,8 @@ def build_pack(meeting: Meeting, variant: str = PUBLIC) -> Pack:
     # Poppler looks at the uploads' bottom strips while the generated parts render (all the
     # meeting's papers: which ones this variant includes is known only later).
     check = merge.StripCheck(
-        [document_path(d) for item in meeting.items for d in item.documents], _parts_dir()
+        [(document_path(d), d.page_count) for item in meeting.items for d in item.documents],
+        _parts_dir(),
     )
     papers = _papers(meeting, variant)
     ranges = _page_range(papers)

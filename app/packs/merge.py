@@ -505,27 +505,29 @@ def add_stamp(out: pikepdf.Pdf, page: pikepdf.Page, stamp) -> None:
 
 
 class StripCheck:
-    """Renders the uploaded files' pages small (poppler, in one background process started
-    early so it runs while the rest of the pack is built) and tells which pages have anything
-    in the bottom strip where the stamp goes, as the reader sees the page (rotation included).
+    """Renders the uploaded files' pages small (poppler, in the background, started early so
+    it runs while the rest of the pack is built) and tells which pages have anything in the
+    bottom strip where the stamp goes, as the reader sees the page (rotation included).
     Any doubt counts as "in the way": padding a page is harmless, covering content is not."""
 
-    # One process for all the files: starting a process from a large Python one costs more
-    # than poppler takes to render a small paper.
+    # The files joined into one and rendered by one poppler process: starting a process
+    # costs about as much as rendering a paper.
     SCRIPT = (
-        'dir=$1; shift; for arg in "$@"; do i=${arg%%:*}; f=${arg#*:}; '
-        f'pdftoppm -r {STRIP_DPI} -gray -cropbox "$f" "$dir/$i" || : > "$dir/$i.failed"; '
-        "done"
+        'dir=$1; shift; if [ $# -gt 1 ]; then pdfunite "$@" "$dir/all.pdf" || exit 1; '
+        'else cp "$1" "$dir/all.pdf" || exit 1; fi; '
+        f'pdftoppm -r {STRIP_DPI} -gray -cropbox "$dir/all.pdf" "$dir/all"'
     )
 
-    def __init__(self, paths: list[Path], store: Path | None = None):
+    def __init__(self, files: list[tuple[Path, int]], store: Path | None = None):
+        """`files`: each path with the page count recorded for it on upload."""
         # Results are kept by the file's own hash, so each upload is looked at only once.
         self.store = store
+        self.files = files
         self.known: dict[int, list[bool]] = {}
         self.hashes: list[str] = []
-        self.index = {str(path): n for n, path in enumerate(paths)}
-        todo = []
-        for index, path in enumerate(paths):
+        self.index = {str(path): n for n, (path, _) in enumerate(files)}
+        self.todo = []
+        for index, (path, _) in enumerate(files):
             try:
                 digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
             except OSError:
@@ -535,17 +537,17 @@ class StripCheck:
             if saved is not None:
                 self.known[index] = saved
             else:
-                todo.append((index, path))
+                self.todo.append(index)
         self.tmp = tempfile.TemporaryDirectory(prefix="pack-strip-")
         self.proc = None
-        if todo:
+        if self.todo:
             self.proc = subprocess.Popen(
                 ["sh", "-c", self.SCRIPT, "strip-check", self.tmp.name]
-                + [f"{index}:{path}" for index, path in todo],
+                + [str(files[i][0]) for i in self.todo],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        self.finished: bool | None = None
+        self.collected = False
 
     def _saved(self, digest: str) -> list[bool] | None:
         if self.store is None or not digest:
@@ -555,40 +557,39 @@ class StripCheck:
         except (OSError, ValueError):
             return None
 
-    def _wait(self) -> bool:
-        if self.finished is None:
-            try:
-                self.finished = self.proc is not None and self.proc.wait(timeout=300) == 0
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.finished = False
-        return self.finished
+    def _collect(self) -> None:
+        """Wait for poppler and read its pages back, file by file."""
+        self.collected = True
+        try:
+            ok = self.proc is not None and self.proc.wait(timeout=300) == 0
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            ok = False
+        folder = Path(self.tmp.name)
+        images = sorted(folder.glob("all-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        expected = [self.files[i][1] for i in self.todo]
+        if not ok or len(images) != sum(expected):
+            return  # a file poppler cannot read, or not the pages recorded: no answer
+        start = 0
+        for index, pages in zip(self.todo, expected, strict=True):
+            used = [_ink_in_strip(image) for image in images[start : start + pages]]
+            start += pages
+            self.known[index] = used
+            if self.store is not None and self.hashes[index]:
+                self.store.mkdir(parents=True, exist_ok=True)
+                target = self.store / f"strip-{STRIP_VERSION}-{self.hashes[index]}.json"
+                tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+                tmp.write_text(json.dumps(used))
+                os.replace(tmp, target)
 
     def results(self, path: Path, pages: int) -> list[bool]:
         """For the file: whether each page has something in the stamp's strip."""
         index = self.index.get(str(path))
-        if index is None:
-            return [True] * pages
-        if index in self.known and len(self.known[index]) == pages:
-            return self.known[index]
-        folder = Path(self.tmp.name)
-        files = sorted(folder.glob(f"{index}-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-        if not self._wait() or (folder / f"{index}.failed").exists() or len(files) != pages:
-            return [True] * pages
-        rows = max(1, round(STAMP_PAD * STRIP_DPI / 72))
-        used = []
-        for file in files:
-            with Image.open(file) as img:
-                strip = img.crop((0, max(0, img.height - rows), img.width, img.height))
-                used.append(strip.getextrema()[0] < INK)
-        if self.store is not None and self.hashes[index]:
-            self.store.mkdir(parents=True, exist_ok=True)
-            target = self.store / f"strip-{STRIP_VERSION}-{self.hashes[index]}.json"
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-            tmp.write_text(json.dumps(used))
-            os.replace(tmp, target)
-        return used
+        if index is not None and index not in self.known and not self.collected:
+            self._collect()
+        used = self.known.get(index) if index is not None else None
+        return used if used is not None and len(used) == pages else [True] * pages
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -597,6 +598,13 @@ class StripCheck:
         self.tmp.cleanup()
 
     __del__ = close  # a build that fails before using it still stops the process
+
+
+def _ink_in_strip(image: Path) -> bool:
+    rows = max(1, round(STAMP_PAD * STRIP_DPI / 72))
+    with Image.open(image) as img:
+        strip = img.crop((0, max(0, img.height - rows), img.width, img.height))
+        return strip.getextrema()[0] < INK
 
 
 def open_pdf(data: bytes | Path) -> pikepdf.Pdf:

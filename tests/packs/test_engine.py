@@ -561,3 +561,25 @@ def test_a_worker_build_that_fails_is_recorded_once(db, meeting):
     assert build_pack_task.run(meeting_id, "members") is None
     failures = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").all()
     assert len(failures) == 1 and "Appendix A" in failures[0].summary
+
+
+def test_the_strip_check_remembers_files_and_doubts_what_it_cannot_read(tmp_path):
+    awkward = tmp_path / "awkward.pdf"
+    awkward.write_bytes(awkward_pdf())
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(make_pdf(2, "Plain"))
+    store = tmp_path / "store"
+    check = merge.StripCheck([(awkward, 4), (plain, 2)], store)
+    assert check.results(awkward, 4) == [False, True, False, True]
+    assert check.results(plain, 2) == [False, False]
+    check.close()
+    again = merge.StripCheck([(plain, 2), (awkward, 4)], store)
+    assert again.proc is None  # both known by their hash: poppler is not started
+    assert again.results(awkward, 4) == [False, True, False, True]
+    again.close()
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 garbage")
+    doubt = merge.StripCheck([(broken, 1), (plain, 2)], None)
+    assert doubt.results(plain, 2) == [True, True]  # no answer: pad rather than cover
+    assert doubt.results(tmp_path / "elsewhere.pdf", 3) == [True, True, True]
+    doubt.close()
