@@ -8,7 +8,6 @@ joined without losing their tags."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -605,7 +604,3 @@ def _ink_in_strip(image: Path) -> bool:
     with Image.open(image) as img:
         strip = img.crop((0, max(0, img.height - rows), img.width, img.height))
         return strip.getextrema()[0] < INK
-
-
-def open_pdf(data: bytes | Path) -> pikepdf.Pdf:
-    return pikepdf.open(io.BytesIO(data) if isinstance(data, bytes) else data)
