@@ -24,6 +24,12 @@ def main() -> int:
             "without it they are skipped outside CI",
             file=sys.stderr,
         )
+    if shutil.which("pdftoppm") is None or shutil.which("pdfunite") is None:
+        print(
+            "note: packs pad every uploaded page under its page stamp without poppler "
+            "(apt-get install poppler-utils), which also the PDF tests need",
+            file=sys.stderr,
+        )
     return 1 if missing else 0
 
 
