@@ -81,6 +81,10 @@ class Config:
 
     TESTING = False
     DEBUG = False
+    # Move what start-up made (modules, templates, metadata: never garbage) out of the cyclic
+    # collector's way. Pack builds allocate heavily, and each full collection otherwise walks
+    # all of it again: measured with scripts/bench_pack.py, about 10% of a cold build.
+    GC_FREEZE_AT_START = True
 
 
 class DevelopmentConfig(Config):
@@ -94,6 +98,7 @@ class TestingConfig(Config):
     )
     SECRET_KEY = "testing-only-not-secret"
     WTF_CSRF_ENABLED = False
+    GC_FREEZE_AT_START = False  # the suite makes many apps; frozen ones would never be freed
     CELERY_BROKER_URL = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -43,6 +44,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         # One clear line, not a traceback: the person starting the app needs the cause only.
         print(f"minutebook: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    if app.config.get("GC_FREEZE_AT_START"):
+        gc.collect()
+        gc.freeze()
     return app
 
 

@@ -4,6 +4,10 @@ of previous minutes and action log.
 Prints the cold build, the cached serve, pages per second, and the floor: the WeasyPrint time
 for the generated parts alone plus a plain merge of the uploads. Targets: cold build within
 1.3x the floor; cached serve under 20 ms. Run: .venv/bin/python scripts/bench_pack.py
+
+"Cold" means no generated part is cached. Which uploaded pages need padding under the stamp
+is worked out when each paper is uploaded (as in the app), so it is not in the cold build;
+the app runs with its production settings, start-up objects frozen out of the collector.
 """
 
 from __future__ import annotations

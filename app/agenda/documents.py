@@ -92,6 +92,25 @@ def extract_text(path: Path) -> str | None:
         return None
 
 
+def note_stamp_strips(path: Path, pages: int, sha256: str) -> None:
+    """Look once, on upload, at which pages have something where a pack's page stamp goes, so
+    building a pack need not (the answer is kept by the file's hash; without poppler there is
+    no answer and packs pad every page of the file)."""
+    from app.packs import cache, merge
+
+    answer = cache.strips_dir() / f"strip-{merge.STRIP_VERSION}-{sha256}.json"
+    if answer.exists():
+        return
+    check = merge.StripCheck([(path, pages)], cache.strips_dir())
+    try:
+        check.results(path, pages)
+    finally:
+        check.close()
+    if answer.exists():
+        # Like the stored paper itself, it goes if the upload is rolled back.
+        db.session.info.setdefault("new_files", []).append(answer)
+
+
 def _clean_filename(filename: str | None) -> str:
     name = Path(filename or "paper.pdf").name.strip() or "paper.pdf"
     if not name.lower().endswith(".pdf"):
@@ -143,6 +162,7 @@ def add_document(
                 raise _refuse("The file is empty.")
             pages = inspect_pdf(tmp)
             text = extract_text(tmp)
+            note_stamp_strips(tmp, pages, sha256)
             storage.keep(db.session, tmp, sha256)
     except storage.TooLarge:
         raise _refuse(

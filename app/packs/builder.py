@@ -106,6 +106,12 @@ def _parts_dir():
     return cache.parts_dir()
 
 
+def _strips_dir():
+    from app.packs import cache
+
+    return cache.strips_dir()
+
+
 def _count(pdf: bytes) -> int:
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         return len(doc.pages)
@@ -295,11 +301,12 @@ def _page_range(papers: list[Paper]) -> dict[int, str]:
 def build_pack(meeting: Meeting, variant: str = PUBLIC) -> Pack:
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
-    # Poppler looks at the uploads' bottom strips while the generated parts render (all the
-    # meeting's papers: which ones this variant includes is known only later).
+    # Each upload's bottom strips were looked at when it was uploaded; a file from before
+    # that (or whose answer was lost) is looked at by poppler while the generated parts
+    # render (all the meeting's papers: which ones this variant includes is known only later).
     check = merge.StripCheck(
         [(document_path(d), d.page_count) for item in meeting.items for d in item.documents],
-        _parts_dir(),
+        _strips_dir(),
     )
     papers = _papers(meeting, variant)
     ranges = _page_range(papers)

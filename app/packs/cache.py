@@ -125,6 +125,12 @@ def parts_dir() -> Path:
     return _dir() / "parts"
 
 
+def strips_dir() -> Path:
+    """Which pages of each uploaded file have something where the page stamp goes, kept by
+    the file's hash: a property of the upload, worked out once when it is uploaded."""
+    return _dir() / "strips"
+
+
 def rendered_part(template: str, inputs: list, render) -> bytes:
     """A generated part (agenda, minutes, action log, withheld page, stamps) by the hash of
     its inputs: a rebuild after one paper changes renders again only the parts that differ."""

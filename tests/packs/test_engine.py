@@ -583,3 +583,12 @@ def test_the_strip_check_remembers_files_and_doubts_what_it_cannot_read(tmp_path
     assert doubt.results(plain, 2) == [True, True]  # no answer: pad rather than cover
     assert doubt.results(tmp_path / "elsewhere.pdf", 3) == [True, True, True]
     doubt.close()
+
+
+def test_uploads_are_looked_at_once_when_uploaded(meeting):
+    (doc,) = meeting["odd"].documents
+    # The build finds the answer kept, on upload, by the file's hash: no poppler of its own.
+    check = merge.StripCheck([(document_path(doc), doc.page_count)], cache.strips_dir())
+    assert check.proc is None
+    assert check.results(document_path(doc), 4) == [False, True, False, True]
+    check.close()
