@@ -129,6 +129,9 @@ def add_document(
     user=None,
 ) -> Document:
     """Check an uploaded PDF and attach it; nothing is kept unless every check passes."""
+    from app.agenda.services import check_agenda_open
+
+    check_agenda_open(item.meeting)
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
     if not title:

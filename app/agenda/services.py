@@ -158,6 +158,17 @@ def _apply_order(items: list[AgendaItem]) -> None:
     db.session.flush()
 
 
+def check_agenda_open(meeting: Meeting) -> None:
+    """Once a meeting's minutes are approved its agenda is part of that record: changing an
+    item (making an exempt item public, say) would change what the approved minutes show."""
+    if meeting.minutes_locked:
+        message = (
+            "The minutes of this meeting are approved and locked, so its agenda can no "
+            "longer be changed."
+        )
+        raise Conflict(message, {"item": [message]})
+
+
 def add_item(
     meeting: Meeting,
     *,
@@ -167,6 +178,7 @@ def add_item(
     **fields,
 ) -> AgendaItem:
     """Add an item (at the end, or at a position among its siblings)."""
+    check_agenda_open(meeting)
     if parent is not None and parent.meeting_id != meeting.id:
         raise ValidationError(
             "That parent item belongs to another meeting.",
@@ -218,6 +230,7 @@ def add_item(
 
 def update_item(item: AgendaItem, expected_version: int | None = None, **fields) -> AgendaItem:
     check_version(item, expected_version)
+    check_agenda_open(item.meeting)
     fields = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
     merged = _validate(dict(fields), item)
     for key in fields:
@@ -312,6 +325,7 @@ def delete_item(item: AgendaItem) -> None:
 
 def move_item(item: AgendaItem, offset: int) -> None:
     """Move an item up (negative) or down (positive) among its siblings, within its part."""
+    check_agenda_open(item.meeting)
     siblings = _siblings(item.meeting, item.parent_id)
     index = siblings.index(item)
     target = max(0, min(index + offset, len(siblings) - 1))
@@ -326,6 +340,7 @@ def move_item(item: AgendaItem, offset: int) -> None:
 
 def reorder(meeting: Meeting, item_ids: list[int], parent_id: int | None = None) -> None:
     """Put the siblings in the given order (drag and drop sends the whole list)."""
+    check_agenda_open(meeting)
     siblings = _siblings(meeting, parent_id)
     by_id = {i.id: i for i in siblings}
     if sorted(item_ids) != sorted(by_id):

@@ -102,7 +102,7 @@ def new_item(meeting_id: int):
             item = services.add_item(
                 meeting, parent=parent, urgent=form.urgent.data, **form.service_fields()
             )
-        except ValidationError as exc:
+        except (ValidationError, Conflict) as exc:
             db.session.rollback()
             _choices(form, meeting)
             messages = apply_service_errors(form, exc)
@@ -166,7 +166,12 @@ def move_item(item_id: int):
     """Up and down buttons: ordering without JavaScript."""
     item = _item_or_404(item_id)
     offset = -1 if request.form.get("direction") == "up" else 1
-    services.move_item(item, offset)
+    try:
+        services.move_item(item, offset)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+        return redirect(url_for("meetings.agenda", meeting_id=item.meeting_id))
     db.session.commit()
     flash(
         f"Moved {item.title} {'up' if offset < 0 else 'down'}: it is now item {item.number}",
@@ -272,7 +277,7 @@ def new_document(item_id: int):
                     form.public_interest_reason.data,
                     user=current_user,
                 )
-            except ValidationError as exc:
+            except (ValidationError, Conflict) as exc:
                 db.session.rollback()
                 messages = apply_service_errors(form, exc)
             else:

@@ -279,3 +279,39 @@ def test_remove_a_paper(db, f, meeting):
     with pytest.raises(Conflict) as info:
         remove_document(right)
     assert "approved and locked" in info.value.detail and item.documents == [right]
+
+
+def test_the_agenda_is_fixed_once_the_minutes_are_approved(db, f, meeting):
+    """Making an exempt item public after approval would publish its approved minute."""
+    import io
+
+    from app.agenda.documents import add_document
+    from app.models import MinutesState
+    from tests.pdfs import make_pdf
+
+    exempt = services.add_item(
+        meeting,
+        title="Staffing",
+        visibility="exempt",
+        exempt_paragraphs=[1],
+        public_interest_reason="Names individual staff.",
+    )
+    other = services.add_item(meeting, title="Budget")
+    f.with_minutes_state(meeting, MinutesState.APPROVED)
+    db.session.commit()
+    before = _state(db, meeting)
+    order = [i.id for i in meeting.items if i.parent_id is None]
+    attempts = [
+        lambda: services.update_item(exempt, visibility="public"),
+        lambda: services.add_item(meeting, title="Afterthought"),
+        lambda: services.move_item(other, -1),
+        lambda: services.reorder(meeting, list(reversed(order))),
+        lambda: add_document(other, io.BytesIO(make_pdf(1, "Late")), "late.pdf", "Late paper"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Conflict) as info:
+            attempt()
+        assert "approved and locked" in info.value.detail
+        db.session.rollback()
+        assert _state(db, meeting) == before
+    assert exempt.visibility == Visibility.EXEMPT

@@ -321,3 +321,23 @@ def test_remove_a_paper_through_the_api(client, db, f, clerk):
     r = client.delete(f"/api/v1/documents/{doc_id}", headers=clerk)
     assert r.status_code == 409 and "approved and locked" in r.get_json()["detail"]
     assert db.session.query(Document).count() == 1
+
+
+def test_the_agenda_of_approved_minutes_cannot_change(client, db, f, clerk):
+    from app.models import AgendaItem, MinutesState, Visibility
+
+    m = f.published_meeting(f.committee())
+    exempt = f.exempt_item(m, "Land at Moorgate", paragraphs=(3,))
+    f.with_minutes_state(m, MinutesState.APPROVED)
+    db.session.commit()
+    r = client.patch(
+        f"/api/v1/agenda-items/{exempt.id}",
+        headers=clerk,
+        json={"visibility": "public", "version": exempt.version},
+    )
+    assert r.status_code == 409 and "approved and locked" in r.get_json()["detail"]
+    r = client.post(f"/api/v1/meetings/{m.id}/agenda-items", headers=clerk, json={"title": "Late"})
+    assert r.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(AgendaItem, exempt.id).visibility == Visibility.EXEMPT
+    assert db.session.query(AgendaItem).count() == 1

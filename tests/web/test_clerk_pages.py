@@ -493,6 +493,23 @@ def test_an_exempt_item_with_a_minute_cannot_be_removed(client, db, f, clerk):
     assert r.status_code == 409 and "approved and locked" in r.get_data(as_text=True)
     db.session.expire_all()
     assert len(db.session.get(Meeting, m.id).items) == 3
+    # Nor can it be edited or reordered (making the exempt item public would publish its minute).
+    order = [(i.id, i.position) for i in db.session.get(Meeting, m.id).items]
+    r = client.post(
+        f"/agenda-items/{exempt.id}/edit",
+        data={
+            "title": "Land at Moorgate",
+            "kind": "business",
+            "visibility": "public",
+            "version": str(exempt.version),
+        },
+    )
+    assert r.status_code == 400 and "approved and locked" in r.get_data(as_text=True)
+    r = client.post(f"/agenda-items/{spare.id}/move", data={"direction": "up"})
+    assert "approved and locked" in client.get(r.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert [(i.id, i.position) for i in db.session.get(Meeting, m.id).items] == order
+    assert db.session.get(type(exempt), exempt.id).visibility == Visibility.EXEMPT
     # The approved minutes are public, but the exempt item's minute stays hidden.
     client.post("/sign-out")
     page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
