@@ -359,7 +359,7 @@ def _assemble(
             start_index = len(out.pages)
             out.pages.extend(src.pages)
             pages = list(out.pages[start_index:])
-            tree.add(src, pages, paper.title)
+            tree.add(src, pages, _paper_label(paper, variant))
             crowded = (
                 check.results(document_path(paper.document), paper.pages)
                 if paper.kind == "document"
@@ -371,7 +371,7 @@ def _assemble(
                 merge.add_stamp(out, target, stamps[paper.first_page - 1 + offset])
             outline_entries.append((paper, start_index))
         tree.finish()
-        _outline(out, meeting, papers, outline_entries, agenda_pages)
+        _outline(out, meeting, variant, outline_entries)
         _labels(out, agenda_pages)
         _metadata(out, title)
         buffer = io.BytesIO()
@@ -441,7 +441,16 @@ def _open_paper(paper: Paper) -> pikepdf.Pdf:
     return src
 
 
-def _outline(out, meeting, papers, entries, agenda_pages) -> None:
+def _paper_label(paper: Paper, variant: str) -> str:
+    """A paper's name in the bookmarks and the structure tree. In the members' version an
+    exempt paper says so there too: its pages' NOT FOR PUBLICATION mark is part of the page
+    stamp, an artifact that screen readers skip."""
+    if variant == MEMBERS and paper.restricted:
+        return f"NOT FOR PUBLICATION: {paper.title}"
+    return paper.title
+
+
+def _outline(out, meeting, variant, entries) -> None:
     first_paper = {}
     for paper, index in entries:
         first_paper.setdefault(paper.item.id, index)
@@ -452,7 +461,7 @@ def _outline(out, meeting, papers, entries, agenda_pages) -> None:
             node = pikepdf.OutlineItem(f"{number}. {item.title}", target)
             for paper, index in entries:
                 if paper.item.id == item.id:
-                    node.children.append(pikepdf.OutlineItem(paper.title, index))
+                    node.children.append(pikepdf.OutlineItem(_paper_label(paper, variant), index))
             outline.root.append(node)
 
 
