@@ -221,15 +221,27 @@ def quorum(meeting: Meeting) -> Quorum:
     return Quorum(len(voting), len(seats), meeting.committee.quorum_for(len(voting)))
 
 
-def declarations_by_item(meeting: Meeting) -> dict[int, list[Declaration]]:
-    """Declarations of interest keyed by the top-level item, as the minutes show them under
-    each minute: sub-items are minuted with their parent, so one made on a sub-item would
-    otherwise never reach the minutes."""
+def declarations_by_item(
+    meeting: Meeting, include_restricted: bool
+) -> dict[int, list[Declaration]]:
+    """Declarations of interest keyed by the item whose minute records them: their own item's
+    if it has a minute, else the nearest parent's (sub-items are usually minuted with their
+    parent). One made on exempt or confidential business is left out unless the reader may
+    see it, even when a public parent's minute is where it would be shown."""
+    from app.minutes.models import Minute
+
+    minuted = set(
+        db.session.scalars(select(Minute.agenda_item_id).where(Minute.meeting_id == meeting.id))
+    )
     out: dict[int, list[Declaration]] = {}
     for d in sorted(meeting.declarations, key=lambda d: d.id):
         item = d.item
-        while item.parent is not None:
+        hidden = item.restricted
+        while item.id not in minuted and item.parent is not None:
             item = item.parent
+            hidden = hidden or item.restricted
+        if hidden and not include_restricted:
+            continue
         out.setdefault(item.id, []).append(d)
     return out
 

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings import services
 from app.meetings.forms import MeetingForm, PublishForm, SeriesForm, StatusForm
-from app.meetings.models import AttendanceStatus, Meeting, MeetingStatus, MinutesState
+from app.meetings.models import AttendanceStatus, Meeting, MeetingStatus
 from app.meetings.services import local_datetime
 from app.minutes.models import Minute, Resolution
 from app.minutes.queries import minute_by_number
@@ -139,7 +139,9 @@ def show(meeting_id: int):
         show_attendance=show_minutes,
         schedule_12a=SCHEDULE_12A,
         quorum=attendance_services.quorum(meeting),
-        declarations=attendance_services.declarations_by_item(meeting),
+        declarations=attendance_services.declarations_by_item(
+            meeting, meeting.can_see_restricted(current_user)
+        ),
         item_numbers={i.id: n for i, n in meeting.numbered_items()},
         json_ld=schema_org_event(meeting),
         can_send_apologies=(
@@ -398,16 +400,8 @@ def audit(meeting_id: int):
 def standard_fills(meeting: Meeting) -> dict:
     """What the standard items show by themselves: the previous minutes, the open actions,
     the dates of future meetings."""
-    previous = db.session.scalar(
-        select(Meeting)
-        .where(
-            Meeting.committee_id == meeting.committee_id,
-            Meeting.starts_at < meeting.starts_at,
-            Meeting.minutes_state != MinutesState.NONE,
-        )
-        .order_by(Meeting.starts_at.desc())
-        .limit(1)
-    )
+    # The same meeting as the pack's: the last one not called off, minutes written or not.
+    previous = services.previous_meeting(meeting)
     future = db.session.scalars(
         select(Meeting)
         .where(

@@ -43,14 +43,14 @@ from app.meetings.models import (
     AttendanceStatus,
     Declaration,
     Meeting,
-    MeetingStatus,
     MinutesState,
 )
+from app.meetings.services import previous_meeting
 from app.minutes.models import Minute, Resolution, ResolutionVote
 from app.packs import merge
 from app.people.models import Person
 
-TEMPLATE_VERSION = "4"  # raise when a template under packs/pdf changes
+TEMPLATE_VERSION = "5"  # raise when a template under packs/pdf changes
 PUBLIC, MEMBERS = "public", "members"
 VARIANTS = (PUBLIC, MEMBERS)
 
@@ -123,23 +123,6 @@ def reader_for(meeting: Meeting, variant: str):
     return CommitteeReader(meeting.committee_id) if variant == MEMBERS else None
 
 
-def previous_meeting(meeting: Meeting) -> Meeting | None:
-    """The committee's last meeting before this one that was not called off: the one whose
-    minutes this agenda confirms. Skipping to an older meeting because the last one's
-    minutes are not written yet would put minutes already approved before the members
-    again; the pack says the last one's are to follow instead."""
-    return db.session.scalar(
-        select(Meeting)
-        .where(
-            Meeting.committee_id == meeting.committee_id,
-            Meeting.starts_at < meeting.starts_at,
-            Meeting.status.not_in((MeetingStatus.CANCELLED, MeetingStatus.POSTPONED)),
-        )
-        .order_by(Meeting.starts_at.desc())
-        .limit(1)
-    )
-
-
 def _minutes_context(meeting: Meeting, include_restricted: bool) -> dict:
     minutes = db.session.scalars(
         select(Minute).where(Minute.meeting_id == meeting.id).order_by(Minute.number)
@@ -154,7 +137,7 @@ def _minutes_context(meeting: Meeting, include_restricted: bool) -> dict:
         "minutes": minutes,
         "attendance": by_status,
         "quorum": attendance_services.quorum(meeting),
-        "declarations": attendance_services.declarations_by_item(meeting),
+        "declarations": attendance_services.declarations_by_item(meeting, include_restricted),
         "actions": actions_by_minute(minutes),
         "item_numbers": {i.id: n for i, n in meeting.numbered_items()},
         "render_markdown": render_markdown,

@@ -553,7 +553,15 @@ def test_my_actions_quick_updates(app, client, db, f, setup, sign_in):
     assert r.status_code == 400 and "Grey is for actions that are complete and evidenced" in html
     assert f'id="quick-error-{mine_action.id}"' in html and "Done?</textarea>" in html
     stale = client.post(url, data={"note": "Old page", "version": 1})
-    assert stale.status_code == 400
+    assert stale.status_code == 409
+    tampered = client.post(url, data={"note": "Odd form", "version": "abc"})
+    assert tampered.status_code == 409
+    assert (
+        client.post(
+            f"/actions/{mine_action.id}", data={"note": "Odd form", "version": "abc"}
+        ).status_code
+        == 400
+    )  # the action page: its conflict message, not a failure
     # Someone else's action cannot be updated from here.
     assert client.post(f"/actions/{theirs.id}/quick-update", data={"note": "x"}).status_code in (
         403,
@@ -605,3 +613,32 @@ def test_decisions_register_and_home_page_filter_visibility_before_paging(
     # The home page's recent decisions are not crowded out by the 60 newer hidden ones.
     home = client.get("/").get_data(as_text=True)
     assert "That visible decision" in home and "hidden decision" not in home
+
+
+def test_declarations_on_exempt_sub_items_stay_with_exempt_business(client, db, f, setup, sign_in):
+    from app.meetings.attendance import add_declaration
+    from app.minutes import services as minute_services
+    from tests.packs.test_packs import page_texts
+
+    s = setup
+    budget = next(i for i in s["may"].items if i.title == "Budget")
+    land = agenda.add_item(
+        s["may"],
+        parent=budget,
+        title="Land sale",
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason="Terms are still being negotiated.",
+    )
+    add_declaration(s["may"], land.id, s["other"], "non_registrable", "CANARYDECL bids for it")
+    minute_services.draft_minutes(s["may"])
+    f.with_minutes_state(s["may"], MinutesState.APPROVED)
+    db.session.commit()
+    # Minuted with its public parent, the declaration on exempt business is not shown there.
+    page = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
+    assert "Budget" in page and "CANARYDECL" not in page
+    pdf = client.get(f"/meetings/{s['may'].id}/minutes.pdf")
+    assert pdf.status_code == 200 and "CANARYDECL" not in "".join(page_texts(pdf.data))
+    sign_in(s["clerk"])
+    page = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
+    assert "CANARYDECL bids for it" in page
