@@ -471,3 +471,20 @@ def publish_agenda(
     request_pack_builds(db.session, meeting.id)
     record("agenda_published", meeting, user=user, revision=revision, late=late)
     return publication
+
+
+def previous_meeting(meeting: Meeting) -> Meeting | None:
+    """The committee's last meeting before this one that was not called off: the one whose
+    minutes this agenda confirms. Skipping to an older meeting because the last one's
+    minutes are not written yet would put minutes already approved before the members
+    again; the pack says the last one's are to follow instead."""
+    return db.session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.committee_id == meeting.committee_id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.status.not_in((MeetingStatus.CANCELLED, MeetingStatus.POSTPONED)),
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
