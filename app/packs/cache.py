@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.audit.services import record
 from app.extensions import db
@@ -204,7 +205,9 @@ def pack_file(meeting: Meeting, variant: str) -> Path:
         failure = _failure(key)
         if failure and (datetime.now(UTC) - failure.at).total_seconds() < RETRY_AFTER:
             raise _KnownFailure(failure.reason)
-        return builder.build_pack(meeting, variant).pdf
+        pack = builder.build_pack(meeting, variant)
+        write_atomic(_manifest_path(_dir() / f"pack-{key}.pdf"), _manifest(meeting, variant, pack))
+        return pack.pdf
 
     try:
         path = _cached(f"pack-{key}", build)
@@ -215,7 +218,13 @@ def pack_file(meeting: Meeting, variant: str) -> Path:
     except Exception as exc:
         reason = _reason(exc)
         if isinstance(exc, builder.PackError):  # bad input, not a fault of ours
-            current_app.logger.warning("pack for meeting %s: %s", meeting.id, reason)
+            # The reason names the paper, which may be exempt: it goes to the staff-only
+            # audit trail and the clerk's page, never to the logs.
+            current_app.logger.warning(
+                "%s pack for meeting %s could not be built (see its audit trail)",
+                variant,
+                meeting.id,
+            )
         else:
             current_app.logger.exception("pack for meeting %s could not be built", meeting.id)
         _record_failure(meeting, variant, key, reason)
@@ -231,7 +240,51 @@ def pack_file(meeting: Meeting, variant: str) -> Path:
     last = last_good_pack(meeting, variant)
     if last is None:
         raise PackUnavailable(reason)
+    if not _still_fit(meeting, variant, last):
+        raise PackUnavailable(
+            f"{reason}; the last pack built shows papers or items that have since been "
+            "removed or withdrawn from this version, so it is not served either"
+        )
     return last
+
+
+def _manifest_path(pack: Path) -> Path:
+    return pack.with_suffix(".json")
+
+
+def _manifest(meeting: Meeting, variant: str, pack) -> bytes:
+    """What the pack shows in full: its uploaded papers and its items (in the public version,
+    those not restricted, whose purpose it prints)."""
+    documents = sorted(p.document.id for p in pack.papers if p.kind == "document")
+    items = sorted(i.id for i in meeting.items if _shows(i, variant))
+    return json.dumps({"documents": documents, "items": items}).encode()
+
+
+def _shows(item, variant: str) -> bool:
+    return variant == builder.MEMBERS or not item.restricted
+
+
+def _still_fit(meeting: Meeting, variant: str, path: Path) -> bool:
+    """Whether an older pack may still be served while a rebuild fails: only if everything it
+    shows in full is still on this meeting's agenda and, for the public, still public. A
+    paper made exempt, or a wrong upload removed, must not live on in a stale pack."""
+    from app.agenda.models import AgendaItem, Document
+
+    try:
+        shown = json.loads(_manifest_path(path).read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    documents = db.session.scalars(
+        select(Document).where(Document.id.in_(shown["documents"]))
+    ).all()
+    items = db.session.scalars(select(AgendaItem).where(AgendaItem.id.in_(shown["items"]))).all()
+    if len(documents) != len(shown["documents"]) or len(items) != len(shown["items"]):
+        return False
+    if any(d.item.meeting_id != meeting.id for d in documents):
+        return False
+    if any(i.meeting_id != meeting.id or not _shows(i, variant) for i in items):
+        return False
+    return variant == builder.MEMBERS or not any(d.restricted for d in documents)
 
 
 def last_good_pack(meeting: Meeting, variant: str) -> Path | None:

@@ -453,6 +453,37 @@ def test_a_corrupt_paper_keeps_the_last_good_pack_and_tells_staff(client, db, f,
     assert db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count() == audits + 2
 
 
+def test_a_stale_pack_is_not_served_once_what_it_shows_is_withdrawn(client, db, meeting, caplog):
+    """A paper made exempt (or removed) while another paper breaks the rebuild: the public
+    must not keep getting the old pack with the now-exempt paper in it."""
+    from app.agenda.documents import remove_document
+
+    m = meeting["meeting"]
+    url = f"/meetings/{m.id}/pack.pdf"
+    good = client.get(url)
+    assert good.status_code == 200 and b"%PDF" in good.data[:8]
+    report = meeting["report"]
+    tagged = next(d for d in report.documents if d.title != "Appendix A")
+    (odd,) = meeting["odd"].documents
+    document_path(odd).write_bytes(b"%PDF-1.7 this is not a PDF any more" * 50)
+    agenda.update_item(report, title="Pharmacy services (revised)")  # the old pack is stale
+    db.session.commit()
+    assert client.get(url).data == good.data  # nothing it shows was withdrawn: still served
+    agenda.update_item(
+        report, visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
+    )
+    db.session.commit()
+    withdrawn = client.get(url)
+    assert withdrawn.status_code == 503 and withdrawn.data != good.data
+    # Likewise for the members when a paper they saw has been removed.
+    remove_document(tagged)
+    db.session.commit()
+    members = client.get(url + "?variant=members")
+    assert members.status_code in (401, 404, 503) and b"Tagged report" not in members.data
+    # Papers may be exempt: the logs say which meeting, never which paper.
+    assert caplog.records and not any(odd.title in r.getMessage() for r in caplog.records)
+
+
 def test_the_members_pack_unavailable_to_the_public_says_nothing_specific(
     client, db, meeting, sign_in
 ):
