@@ -12,7 +12,7 @@ from app.actions.models import Action, ActionStatus, Rag
 from app.committees.models import Committee
 from app.core.access import staff_required
 from app.core.errors import Conflict, Forbidden, ValidationError
-from app.core.forms import apply_service_errors
+from app.core.forms import apply_service_errors, expected_version
 from app.core.permissions import person_id_of
 from app.extensions import db
 from app.people.models import Person
@@ -109,13 +109,15 @@ def quick_update(action_id: int):
                 form.note.data,
                 form.status.data,
                 form.rag.data,
-                expected_version=int(form.version.data) if form.version.data else None,
+                expected_version=expected_version(form.version.data),
             )
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             message = exc.detail
             if isinstance(exc, ValidationError):
                 message = next(iter(exc.errors.values()))[0] if exc.errors else exc.detail
+            else:
+                return _mine({action_id: message}), 409
         else:
             db.session.commit()
             flash(f"Update posted on {action.title}", "success")
@@ -144,7 +146,7 @@ def show(action_id: int):
             abort(404 if not current_user.is_authenticated else 403)
         if form.validate_on_submit():
             try:
-                version = int(form.version.data) if form.version.data else None
+                version = expected_version(form.version.data)
                 services.post_update(
                     action,
                     current_user,

@@ -52,6 +52,18 @@ class TimeOfDayField(StringField):
         return self.data.strftime("%H:%M") if isinstance(self.data, time) else ""
 
 
+def expected_version(value: str | None) -> int | None:
+    """The version a form was loaded at (a hidden field), for optimistic locking. Missing means
+    no check; anything but a number (a tampered form) can match no version, so it is refused
+    as a conflict rather than skipping the check or failing."""
+    if not value:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0  # versions start at 1
+
+
 def apply_service_errors(form, exc: ValidationError) -> list[str]:
     """Show a service's refusal on the fields it names; returns what belongs to no field, for
     the top of the page."""

@@ -12,7 +12,7 @@ from app.actions import services as action_services
 from app.committees.models import Committee
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
-from app.core.forms import apply_service_errors
+from app.core.forms import apply_service_errors, expected_version
 from app.core.markdown import render as render_markdown
 from app.extensions import db
 from app.meetings import attendance as attendance_services
@@ -159,7 +159,7 @@ def edit(minute_id: int):
     conflict, messages, status = None, [], 200
     if form.validate_on_submit():
         try:
-            expected = int(form.version.data) if form.version.data else None
+            expected = expected_version(form.version.data)
             services.save_minute(
                 minute, form.text.data or "", expected, current_user, title=form.title.data
             )
