@@ -22,6 +22,10 @@ class AuditEvent(db.Model):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict | None] = mapped_column(JSON)
+    # The meeting whose record the event belongs to, kept even after the item or paper is
+    # deleted. A plain indexed column (not a foreign key): the trail outlives what it records,
+    # and every agenda page and publication reads a meeting's trail.
+    meeting_id: Mapped[int | None] = mapped_column(Integer, index=True)
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
     user = relationship("User", lazy="joined")

@@ -51,6 +51,7 @@ def record(verb: str, entity=None, summary: str | None = None, user=None, **data
         entity_id=getattr(entity, "id", None),
         summary=summary,
         data=data or None,
+        meeting_id=data.get("meeting_id"),
         user_id=getattr(user, "id", None) if user else None,
         ip_address=request.remote_addr if has_request_context() else None,
     )
@@ -149,9 +150,9 @@ def _forget_changes(session: Session) -> None:
 
 def meeting_trail(meeting) -> list[AuditEvent]:
     """Every recorded change to the meeting, its agenda items and their papers, including items
-    and papers deleted since: events name their meeting (`meeting_id` in their data). Events
+    and papers deleted since: events name their meeting (`meeting_id`, indexed). Events
     recorded before they did are found through the items and papers still on the agenda."""
-    recorded_for = AuditEvent.data["meeting_id"].as_integer()
+    recorded_for = AuditEvent.meeting_id
     own = [and_(AuditEvent.entity_type == "meetings", AuditEvent.entity_id == meeting.id)]
     item_ids = [i.id for i in meeting.items]
     doc_ids = [d.id for i in meeting.items for d in i.documents]

@@ -119,3 +119,35 @@ def test_unusable_database_url_fails_with_one_line(tmp_path, bad):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("minutebook: ")
+
+
+def test_audit_events_get_their_meeting_from_their_data(tmp_path):
+    """Events recorded before the indexed column existed are found by their meeting too."""
+    with empty_database(tmp_path) as url:
+        result = _flask(["db", "upgrade", "7fff06808294"], url, tmp_path)
+        assert result.returncode == 0, result.stderr
+        engine = create_engine(normalise_database_url(url))
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_events (occurred_at, verb, data) VALUES "
+                        "(CURRENT_TIMESTAMP, 'agenda_item_deleted', :a), "
+                        "(CURRENT_TIMESTAMP, 'signed_in', :b), "
+                        "(CURRENT_TIMESTAMP, 'signed_out', NULL)"
+                    ),
+                    {"a": '{"meeting_id": 42, "title": "Budget"}', "b": '{"email": "x"}'},
+                )
+            result = _flask(["db", "upgrade"], url, tmp_path)
+            assert result.returncode == 0, result.stderr
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT verb, meeting_id FROM audit_events ORDER BY id")
+                ).all()
+        finally:
+            engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("agenda_item_deleted", 42),
+        ("signed_in", None),
+        ("signed_out", None),
+    ]
