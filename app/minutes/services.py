@@ -195,12 +195,9 @@ def voters(meeting: Meeting) -> list[Person]:
     """Who may have a named vote: the voting members on the day and any substitutes."""
     on = meeting.local_start.date()
     people = [m.person for m in meeting.committee.current_memberships(on) if m.role in VOTING_ROLES]
-    people += [
-        a.person
-        for a in meeting.attendance
-        if a.status == AttendanceStatus.SUBSTITUTE and a.person not in people
-    ]
-    return people
+    people += [a.person for a in meeting.attendance if a.status == AttendanceStatus.SUBSTITUTE]
+    # One vote each, though someone may hold two voting memberships.
+    return list({p.id: p for p in people}.values())
 
 
 def _voter(minute: Minute, who) -> Person | None:
@@ -208,7 +205,8 @@ def _voter(minute: Minute, who) -> Person | None:
     if isinstance(who, Person):
         return who
     if isinstance(who, int) and not isinstance(who, bool):
-        return db.session.get(Person, who)
+        # Only those who may vote at this meeting, as the form offers.
+        return next((p for p in voters(minute.meeting) if p.id == who), None)
     if isinstance(who, str) and who.strip():
         wanted = " ".join(who.split()).lower()
         matches = [

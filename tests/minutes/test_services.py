@@ -163,6 +163,11 @@ def test_named_votes(db, f, committee):
     m = _meeting_with_items(f, committee, datetime(2026, 5, 22, 13, tzinfo=UTC), ["Plan"])
     (minute,) = services.draft_minutes(m)
     a, b, c = f.person("A"), f.person("B"), f.person("C")
+    for p in (a, b, c):
+        f.membership(committee, p)
+    outsider = f.person("Not a member")
+    f.membership(committee, a, "vice_chair")  # a second voting membership: still one vote
+    assert [p.name for p in services.voters(m)].count("A") == 1
     r = services.add_resolution(
         minute,
         "That the plan be adopted.",
@@ -174,7 +179,12 @@ def test_named_votes(db, f, committee):
         ("B", "for"),
         ("C", "against"),
     }
-    for bad in ([(a.id, "maybe")], [(999999, "for")], [(a.id, "for"), (a.id, "against")]):
+    for bad in (
+        [(a.id, "maybe")],
+        [(999999, "for")],
+        [(outsider.id, "for")],  # only those who may vote at this meeting
+        [(a.id, "for"), (a.id, "against")],
+    ):
         with pytest.raises(ValidationError) as info:
             services.add_resolution(minute, "That x.", named_votes=bad)
         assert "votes" in info.value.errors
