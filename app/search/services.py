@@ -20,6 +20,9 @@ from app.minutes.models import Minute, Resolution
 from app.search.models import FULLTEXT_EXPRESSION, SearchEntry
 
 MAX_CANDIDATES = 400  # matches read per batch
+# A query matching mostly what the reader may not see is read no further than this many
+# batches, so one search cannot walk the whole index.
+MAX_BATCHES = 10
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -198,8 +201,10 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
     hits: list[Hit] = []
     offset = 0
     # Matches are read in batches until enough visible ones are found, so matches the
-    # reader may not see (however many, however well ranked) never push visible ones out.
-    while len(hits) < limit:
+    # reader may not see (up to MAX_BATCHES of them) never push visible ones out.
+    for _ in range(MAX_BATCHES):
+        if len(hits) >= limit:
+            break
         ids = _candidate_ids(query, offset)
         if not ids:
             break

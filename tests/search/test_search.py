@@ -147,3 +147,7 @@ def test_hidden_matches_never_crowd_out_visible_ones(db, f, monkeypatch):
     clerk_hits = search("numbat", f.user(Role.CLERK))
     assert len(clerk_hits) == 8 and clerk_hits[-1].title.startswith("A long public item")
     assert len(search("numbat", f.user(Role.CLERK), limit=3)) == 3
+    # A search reads at most MAX_BATCHES batches, however many hidden matches there are.
+    monkeypatch.setattr(search_services, "MAX_BATCHES", 2)
+    assert search("numbat", ANON) == []  # the visible match ranks past the fourth
+    assert len(search("numbat", f.user(Role.CLERK))) == 4
