@@ -16,7 +16,7 @@ from dateutil.rrule import weekdays as rrule_weekdays
 from sqlalchemy import select
 
 from app.agenda.models import AgendaItem, Document
-from app.audit.services import meeting_trail, record
+from app.audit.services import AGENDA_VERBS, meeting_trail, record, take_agenda_turn
 from app.committees.models import Committee
 from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
@@ -262,17 +262,6 @@ _FIELD_WORDS = {
     "public_interest_reason": "public interest statement",
     "urgent_reason": "special circumstances",
 }
-_AGENDA_VERBS = {
-    "agenda_item_added",
-    "agenda_item_updated",
-    "agenda_item_deleted",
-    "agenda_item_moved",
-    "agenda_reordered",
-    "document_added",
-    "document_removed",
-    "document_deleted",
-    "meeting_rescheduled",  # the agenda's front sheet gives the date, time and venue
-}
 
 
 def _since_last_publication(meeting: Meeting) -> list:
@@ -286,11 +275,11 @@ def _since_last_publication(meeting: Meeting) -> list:
     ]
     if published:
         cutoff = published[-1].id
-        return [e for e in events if e.id > cutoff and e.verb in _AGENDA_VERBS]
+        return [e for e in events if e.id > cutoff and e.verb in AGENDA_VERBS]
     # Publications made without an event (imported records): go by the time instead.
     stamp = meeting.publications[-1].published_at if meeting.publications else None
     return [
-        e for e in events if e.verb in _AGENDA_VERBS and (stamp is None or e.occurred_at > stamp)
+        e for e in events if e.verb in AGENDA_VERBS and (stamp is None or e.occurred_at > stamp)
     ]
 
 
@@ -422,6 +411,9 @@ def publish_agenda(
     now: datetime | None = None,
 ) -> AgendaPublication:
     """Publish the agenda (revision 1) or a supplement (revision 2, 3, ...)."""
+    # Before reading what changed: a change being made now is either waited for and listed,
+    # or made after this publication and listed in the next one.
+    take_agenda_turn(meeting.id)
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("The meeting is cancelled; its agenda cannot be published.")
     if not meeting.items:
