@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.committees.services import TEMPLATE_KINDS as STANDARD_ITEM_WORDS
+
 MAX_PER_PAGE = 200
 
 
@@ -30,15 +32,9 @@ class PageMeta(Schema):
     total = fields.Integer()
 
 
-TEMPLATE_KINDS = [
-    "apologies",
-    "declarations",
-    "previous_minutes",
-    "matters_arising",
-    "business",
-    "aob",
-    "next_meeting",
-]
+# What a standard item (or an item added through the API) may be: the exclusion item is
+# inserted by itself in front of Part 2. One list, the committees service's.
+TEMPLATE_KINDS = list(STANDARD_ITEM_WORDS)
 
 
 class TemplateItem(Schema):
@@ -248,19 +244,7 @@ class AgendaItemIn(Schema):
     presenter = fields.String(allow_none=True, metadata={"description": "Free-text presenter"})
     presenter_id = fields.Integer(allow_none=True)
     purpose = fields.String(allow_none=True)
-    kind = fields.String(
-        validate=validate.OneOf(
-            [
-                "apologies",
-                "declarations",
-                "previous_minutes",
-                "matters_arising",
-                "business",
-                "aob",
-                "next_meeting",
-            ]
-        )
-    )
+    kind = fields.String(validate=validate.OneOf(TEMPLATE_KINDS))
     visibility = fields.String(validate=validate.OneOf(["public", "exempt", "confidential"]))
     exempt_paragraphs = fields.List(fields.Integer())
     public_interest_reason = fields.String(allow_none=True)
