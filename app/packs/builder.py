@@ -526,9 +526,10 @@ def _record_parts(meeting: Meeting) -> list:
         committee.quorum_count,
         committee.quorum_fraction,
         _membership_parts(committee.id),  # the quorum on the day
-        # Item numbers ("arrived during item 3") and parents (declarations on a sub-item).
+        # Item numbers ("arrived during item 3"), parents and visibility (whose declarations
+        # on a sub-item are shown).
         _rows(
-            select(AgendaItem.id, AgendaItem.parent_id, AgendaItem.position)
+            select(AgendaItem.id, AgendaItem.parent_id, AgendaItem.position, AgendaItem.visibility)
             .where(AgendaItem.meeting_id == meeting.id)
             .order_by(AgendaItem.id)
         ),

@@ -740,3 +740,18 @@ def test_previous_minutes_are_the_last_meeting_held(db, f, meeting):
     paper = next(p for p in pack.papers if p.item.kind == "previous_minutes")
     assert paper.kind == "to_follow" and held.local_start.strftime("%B %Y") in paper.title
     assert "That the budget be approved" not in "\n".join(page_texts(pack.pdf))
+
+
+def test_minutes_key_follows_the_visibility_of_sub_items(db, f):
+    """What the minutes show of declarations on a sub-item depends on whether it is exempt."""
+    m = f.meeting(f.committee())
+    budget = agenda.add_item(m, title="Budget")
+    land = agenda.add_item(m, parent=budget, title="Land sale")
+    minutes.draft_minutes(m)
+    db.session.commit()
+    before = builder.minutes_key(m, False)
+    agenda.update_item(
+        land, visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
+    )
+    db.session.commit()
+    assert builder.minutes_key(m, False) != before
