@@ -199,11 +199,9 @@ def add_document(
 
 
 def removal_refusal(document: Document) -> str | None:
-    if document.item.meeting.minutes_locked:
-        return (
-            "The minutes of this meeting are approved and locked, so its papers cannot be removed."
-        )
-    return None
+    from app.agenda.services import locked_reason
+
+    return locked_reason(document.item.meeting, "its papers cannot be removed")
 
 
 def remove_document(document: Document, user=None) -> None:

@@ -158,14 +158,18 @@ def _apply_order(items: list[AgendaItem]) -> None:
     db.session.flush()
 
 
-def check_agenda_open(meeting: Meeting) -> None:
-    """Once a meeting's minutes are approved its agenda is part of that record: changing an
-    item (making an exempt item public, say) would change what the approved minutes show."""
+def locked_reason(meeting: Meeting, consequence: str) -> str | None:
+    """Why the agenda may not change, once the meeting's minutes are approved: it is part of
+    that record, and changing an item (making an exempt item public, say) would change what
+    the approved minutes show."""
     if meeting.minutes_locked:
-        message = (
-            "The minutes of this meeting are approved and locked, so its agenda can no "
-            "longer be changed."
-        )
+        return f"The minutes of this meeting are approved and locked, so {consequence}."
+    return None
+
+
+def check_agenda_open(meeting: Meeting) -> None:
+    message = locked_reason(meeting, "its agenda can no longer be changed")
+    if message:
         raise Conflict(message, {"item": [message]})
 
 
@@ -262,11 +266,9 @@ def removal_blockers(item: AgendaItem) -> list[str]:
     sub-items. Removing it would orphan a minute (an exempt item's minute would turn public,
     since a minute is restricted through its item) and delete declarations of interest."""
     meeting = item.meeting
-    if meeting.minutes_locked:
-        return [
-            "The minutes of this meeting are approved and locked, so its agenda items cannot "
-            "be removed."
-        ]
+    locked = locked_reason(meeting, "its agenda items cannot be removed")
+    if locked:
+        return [locked]
     ids = [item.id, *(c.id for c in item.children)]
     blockers = []
     minutes = db.session.scalars(
