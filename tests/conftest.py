@@ -32,7 +32,17 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def db(app):
+def storage(app, tmp_path):
+    """Storage of each test's own: stored papers (by sha256), built packs and failure markers
+    (by content key) would otherwise carry over to a later test that makes the same data."""
+    shared = app.config["STORAGE_DIR"]
+    app.config["STORAGE_DIR"] = str(tmp_path / "storage")
+    yield Path(app.config["STORAGE_DIR"])
+    app.config["STORAGE_DIR"] = shared
+
+
+@pytest.fixture(autouse=True)
+def db(app, storage):
     """A clean database for each test, inside an app context."""
     with app.app_context():
         yield _db

@@ -31,6 +31,14 @@ def storage_root() -> Path:
     return Path(current_app.config["STORAGE_DIR"])
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def blob_path(sha256: str, suffix: str = ".pdf", kind: str = "papers") -> Path:
     return storage_root() / kind / sha256[:2] / f"{sha256}{suffix}"
 
@@ -63,15 +71,27 @@ def keep(
     """Move a checked temporary file into the store (atomically) unless it is there already.
     Remembers new files on the session so a rollback removes them."""
     target = blob_path(sha256, suffix, kind)
-    if target.exists():
+    existed = target.exists()
+    if existed and file_sha256(target) == sha256:
         return target
+    # Missing, or damaged since it was stored (a disk fault, a hand edit): the upload in hand
+    # has the right bytes, so it replaces the stored copy rather than being trusted to it.
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_suffix(target.suffix + ".part")
-    shutil.copyfile(source, staging)
-    with open(staging, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(staging, target)
-    session.info.setdefault("new_files", []).append(target)
+    # A unique staging name: two uploads of the same bytes at once never write one file, and
+    # a write that fails (disk full) leaves no partial file behind.
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    staging = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(staging, target)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    if not existed:  # a repaired copy is kept even if this upload is rolled back
+        session.info.setdefault("new_files", []).append(target)
     return target
 
 

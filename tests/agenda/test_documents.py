@@ -42,6 +42,26 @@ def test_good_pdf_is_kept_by_hash_with_its_page_count(app, db, item):
     assert sum(1 for p in stored_files(app) if p.suffix == ".pdf") >= 1
 
 
+def test_a_stored_copy_damaged_since_is_replaced_by_the_next_upload_of_those_bytes(app, db, item):
+    data = make_pdf(2, "Budget")
+    doc = upload(item, data)
+    db.session.commit()
+    path = document_path(doc)
+    path.write_bytes(b"%PDF-1.7 damaged on disk")
+    again = upload(item, data, title="Budget again")
+    db.session.rollback()  # even an upload that is then rolled back leaves the repair in place
+    assert again.sha256 == doc.sha256
+    assert path.read_bytes() == data
+    assert not [p for p in stored_files(app) if p.name.endswith(".part")]
+
+
+def test_each_test_has_storage_of_its_own(app, storage):
+    # Stored files and built packs are kept by hash: shared storage let one test's damaged
+    # file or failed build reach a later test that made the same data.
+    assert Path(app.config["STORAGE_DIR"]) == storage
+    assert not storage.exists() or not any(storage.rglob("*.pdf"))
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
