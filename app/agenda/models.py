@@ -9,12 +9,15 @@ from sqlalchemy import (
     CheckConstraint,
     Index,
     Integer,
+    Select,
     String,
     Text,
     UniqueConstraint,
+    or_,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at, utcnow
 from app.extensions import db
@@ -43,6 +46,18 @@ class Visibility(enum.StrEnum):
     @property
     def restricted(self) -> bool:
         return self is not Visibility.PUBLIC
+
+    @property
+    def rank(self) -> int:
+        # Confidential information must be withheld (s.100A(2)); exempt information may be.
+        return _VISIBILITY_RANK[self]
+
+    @classmethod
+    def strictest(cls, *values: Visibility) -> Visibility:
+        return max(values, key=lambda v: v.rank)
+
+
+_VISIBILITY_RANK = {Visibility.PUBLIC: 0, Visibility.EXEMPT: 1, Visibility.CONFIDENTIAL: 2}
 
 
 # Part 1 of Schedule 12A to the Local Government Act 1972, in the words used on agendas.
@@ -149,8 +164,32 @@ class AgendaItem(db.Model):
         return self.presenter_text
 
     @property
+    def effective_visibility(self) -> Visibility:
+        """The one visibility rule for items: the strictest of the item's own and its
+        parent's, since a sub-item of exempt business is exempt business. (Part 2 holds
+        exactly the restricted top-level items, so the Part adds nothing stricter.) The agenda
+        services keep the stored value at least as strict as the parent's; this holds even
+        for rows written before they did."""
+        if self.parent is None:
+            return self.visibility
+        return Visibility.strictest(self.visibility, self.parent.visibility)
+
+    @property
     def restricted(self) -> bool:
-        return self.visibility.restricted
+        return self.effective_visibility.restricted
+
+    @classmethod
+    def public_ids(cls) -> Select:
+        """SQL form of `not item.restricted`: the ids of items public by the same rule."""
+        parent = aliased(cls)
+        return (
+            select(cls.id)
+            .outerjoin(parent, parent.id == cls.parent_id)
+            .where(
+                cls.visibility == Visibility.PUBLIC,
+                or_(cls.parent_id.is_(None), parent.visibility == Visibility.PUBLIC),
+            )
+        )
 
     # --- permissions --------------------------------------------------------------------
     def can_view(self, user) -> bool:

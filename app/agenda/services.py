@@ -83,8 +83,19 @@ def _clean(value):
     return value
 
 
-def _validate(fields: dict, item: AgendaItem | None = None) -> dict:
+def _validate(
+    fields: dict, item: AgendaItem | None = None, parent: AgendaItem | None = None
+) -> dict:
     errors: dict[str, list[str]] = {}
+    if item is not None:
+        parent = item.parent
+    if item is None and parent is not None and parent.restricted:
+        # A new sub-item of restricted business starts as restricted as its parent, with its
+        # grounds, unless the clerk says otherwise.
+        fields.setdefault("visibility", parent.visibility)
+        if Visibility(fields["visibility"]) == parent.visibility:
+            fields.setdefault("exempt_paragraphs", parent.exempt_paragraphs)
+            fields.setdefault("public_interest_reason", parent.public_interest_reason)
     title = _clean(fields.get("title", item.title if item else None))
     if not title:
         errors["title"] = ["Enter a title."]
@@ -119,6 +130,11 @@ def _validate(fields: dict, item: AgendaItem | None = None) -> dict:
             errors["public_interest_reason"] = ["Say why the public interest favours exemption."]
     elif visibility == Visibility.PUBLIC:
         paragraphs, reason = [], None
+    if visibility is not None and parent is not None and visibility.rank < parent.visibility.rank:
+        errors["visibility"] = [
+            f"A sub-item of {parent.visibility.value} business is {parent.visibility.value} "
+            "too: it cannot be more public than the item it belongs to."
+        ]
     presenter_id = fields.get("presenter_id")
     if presenter_id not in (None, "") and db.session.get(Person, int(presenter_id)) is None:
         errors["presenter_id"] = ["Unknown person."]
@@ -129,6 +145,22 @@ def _validate(fields: dict, item: AgendaItem | None = None) -> dict:
     fields["exempt_paragraphs"] = paragraphs
     fields["public_interest_reason"] = reason
     return fields
+
+
+def _restrict_children(item: AgendaItem) -> list[AgendaItem]:
+    """An item made stricter takes its sub-items with it: what is stored then says what the
+    visibility rule (AgendaItem.effective_visibility) gives, and queries can trust it."""
+    changed = []
+    for child in item.children:
+        if child.visibility.rank >= item.visibility.rank:
+            continue
+        child.visibility = item.visibility
+        if not child.exempt_paragraphs:
+            child.exempt_paragraphs = item.exempt_paragraphs
+        child.public_interest_reason = child.public_interest_reason or item.public_interest_reason
+        child.version += 1
+        changed.append(child)
+    return changed
 
 
 def _siblings(meeting: Meeting, parent_id: int | None) -> list[AgendaItem]:
@@ -193,7 +225,7 @@ def add_item(
             "Sub-items cannot have sub-items of their own.",
             {"parent_id": ["Choose a top-level item."]},
         )
-    fields = _validate(dict(fields))
+    fields = _validate(dict(fields), parent=parent)
     published = meeting.agenda_state == AgendaState.PUBLISHED
     urgent_reason = _clean(fields.pop("urgent_reason", None))
     if urgent and not urgent_reason:
@@ -255,9 +287,12 @@ def update_item(item: AgendaItem, expected_version: int | None = None, **fields)
             {"urgent_reason": ["Enter the special circumstances."]},
         )
     item.version += 1
+    children = _restrict_children(item)
     db.session.flush()
     arrange_parts(item.meeting)
     record("agenda_item_updated", item, summary=item.title, fields=sorted(fields))
+    for child in children:
+        record("agenda_item_updated", child, summary=child.title, fields=["visibility"])
     return item
 
 
@@ -357,6 +392,24 @@ def _is_part_two(item: AgendaItem) -> bool:
     return item.visibility.restricted and item.kind != ItemKind.EXCLUSION
 
 
+def _check_exclusion_removable(exclusion: AgendaItem) -> None:
+    """The exclusion item goes when Part 2 is emptied, but never with a record of its own: a
+    change that would take its minute's item or its declarations with it is refused."""
+    blockers = [] if exclusion.id is None else removal_blockers(exclusion)
+    if exclusion.children:
+        blockers.append(
+            f"it has sub-items ({', '.join(c.title for c in exclusion.children)}); move or "
+            "remove them first"
+        )
+    if blockers:
+        because = "; ".join(b.rstrip(".") for b in blockers)
+        message = (
+            "This change would leave no business in Part 2 and so remove the item "
+            f"'{exclusion.title}', which cannot be removed: {because}."
+        )
+        raise Conflict(message, {"item": [message]})
+
+
 def arrange_parts(meeting: Meeting) -> None:
     """Keep restricted top-level items in Part 2, after an exclusion item that cites their
     paragraphs; remove the exclusion item when no restricted business is left."""
@@ -366,6 +419,7 @@ def arrange_parts(meeting: Meeting) -> None:
     part_one = [i for i in top if i not in part_two and i not in exclusions]
     if not part_two:
         for ex in exclusions:
+            _check_exclusion_removable(ex)
             meeting.items.remove(ex)
         db.session.flush()
         _apply_order(part_one)

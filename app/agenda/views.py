@@ -16,7 +16,7 @@ from flask_login import current_user
 from app.agenda import documents, services
 from app.agenda.documents import add_document, document_path
 from app.agenda.forms import DocumentForm, ItemForm
-from app.agenda.models import AgendaItem, Document
+from app.agenda.models import AgendaItem, Document, Visibility
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
 from app.core.forms import apply_service_errors
@@ -61,7 +61,13 @@ def _item_or_404(item_id: int) -> AgendaItem:
     return item
 
 
-def _choices(form: ItemForm, meeting: Meeting) -> None:
+def _choices(form: ItemForm, meeting: Meeting, parent: AgendaItem | None = None) -> None:
+    if parent is not None and parent.restricted:
+        # A sub-item is never more public than its parent (the service refuses it too).
+        floor = parent.effective_visibility.rank
+        form.visibility.choices = [
+            c for c in form.visibility.choices if Visibility(c[0]).rank >= floor
+        ]
     sections = meeting.committee.sections or []
     form.section.choices = [("", "No section")] + [(s, s) for s in sections]
     people = sorted({m.person for m in meeting.committee.memberships}, key=lambda p: p.name)
@@ -93,9 +99,13 @@ def new_item(meeting_id: int):
         if parent.meeting_id != meeting.id:
             abort(404)
     form = ItemForm()
-    _choices(form, meeting)
+    _choices(form, meeting, parent)
     if request.method == "GET" and parent is not None:
         form.section.data = parent.section or ""
+        if parent.restricted:  # offered as restricted as its parent, with its grounds
+            form.visibility.data = parent.effective_visibility.value
+            form.exempt_paragraphs.data = [str(p) for p in parent.exempt_paragraphs]
+            form.public_interest_reason.data = parent.public_interest_reason
     messages: list[str] = []
     if form.validate_on_submit():
         try:
@@ -104,7 +114,7 @@ def new_item(meeting_id: int):
             )
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
-            _choices(form, meeting)
+            _choices(form, meeting, parent)
             messages = apply_service_errors(form, exc)
         else:
             db.session.commit()
@@ -123,7 +133,7 @@ def edit_item(item_id: int):
     item = _item_or_404(item_id)
     meeting = item.meeting
     form = ItemForm(obj=item)
-    _choices(form, meeting)
+    _choices(form, meeting, item.parent)
     if request.method == "GET":
         form.kind.data = item.kind.value
         form.visibility.data = item.visibility.value
@@ -140,7 +150,7 @@ def edit_item(item_id: int):
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             item = _item_or_404(item_id)
-            _choices(form, item.meeting)
+            _choices(form, item.meeting, item.parent)
             messages = apply_service_errors(form, exc)
         else:
             db.session.commit()
@@ -209,10 +219,10 @@ def delete_item(item_id: int):
         title = item.title
         try:
             services.delete_item(item)
-        except Conflict:
+        except Conflict as exc:
             db.session.rollback()
             item = _item_or_404(item_id)
-            blockers = services.removal_blockers(item)
+            blockers = exc.errors.get("item") or [exc.detail]
             return render_template(
                 "agenda/delete.html", item=item, meeting=item.meeting, blockers=blockers
             ), 409

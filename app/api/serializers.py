@@ -94,9 +94,11 @@ def agenda_item_out(item: AgendaItem, number: str, user) -> dict:
         "title": item.title,
         "purpose": None,
         "presenter": item.presenter_name,
-        "visibility": item.visibility.value,
+        "visibility": item.effective_visibility.value,
         "exempt_paragraphs": item.exempt_paragraphs,
-        "public_interest_reason": None,
+        # The published reason for the exemption: public like the paragraphs it explains
+        # (the public pack's NOT FOR PUBLICATION page and the meeting page print it too).
+        "public_interest_reason": item.public_interest_reason,
         "urgent": item.urgent,
         "urgent_reason": None,
         "documents": [],
@@ -107,7 +109,6 @@ def agenda_item_out(item: AgendaItem, number: str, user) -> dict:
     out["purpose"] = item.purpose
     # The special circumstances describe the business, so they are withheld with it.
     out["urgent_reason"] = item.urgent_reason
-    out["public_interest_reason"] = item.public_interest_reason
     out["documents"] = [
         {
             "id": d.id,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from app.agenda.models import AgendaItem, Visibility
+from app.agenda.models import AgendaItem
 from app.committees.models import Committee, Membership, active_on
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
@@ -49,7 +49,7 @@ def visible_minutes(user) -> ColumnElement[bool]:
             or_(Meeting.committee_id.in_(publishes_drafts), Meeting.committee_id.in_(member_of)),
         ),
     )
-    public_items = select(AgendaItem.id).where(AgendaItem.visibility == Visibility.PUBLIC)
+    public_items = AgendaItem.public_ids()
     item_seen = or_(
         Minute.agenda_item_id.is_(None),
         Minute.agenda_item_id.in_(public_items),

@@ -315,3 +315,93 @@ def test_the_agenda_is_fixed_once_the_minutes_are_approved(db, f, meeting):
         db.session.rollback()
         assert _state(db, meeting) == before
     assert exempt.visibility == Visibility.EXEMPT
+
+
+def exempt(meeting, title="Land at Moorgate", **kw):
+    return services.add_item(
+        meeting,
+        title=title,
+        visibility="exempt",
+        exempt_paragraphs=[3],
+        public_interest_reason=REASON,
+        **kw,
+    )
+
+
+def test_a_sub_item_of_exempt_business_is_exempt_business(meeting):
+    land = exempt(meeting)
+    # Offered as restricted as its parent, with its grounds, when nothing is said.
+    valuation = services.add_item(meeting, title="Valuation", parent=land)
+    assert valuation.visibility == Visibility.EXEMPT and valuation.restricted
+    assert valuation.exempt_paragraphs == [3] and valuation.public_interest_reason == REASON
+    # It cannot be made more public than its parent, on creation or afterwards.
+    with pytest.raises(ValidationError) as info:
+        services.add_item(meeting, title="Open", parent=land, visibility="public")
+    assert "cannot be more public" in info.value.errors["visibility"][0]
+    with pytest.raises(ValidationError):
+        services.update_item(valuation, visibility="public")
+    # Stricter is allowed.
+    services.update_item(valuation, visibility="confidential")
+    assert valuation.effective_visibility == Visibility.CONFIDENTIAL
+
+
+def test_an_item_made_exempt_takes_its_sub_items_with_it(meeting, db):
+    budget = services.add_item(meeting, title="Budget")
+    detail = services.add_item(meeting, title="Detail", parent=budget)
+    assert not detail.restricted
+    services.update_item(
+        budget, visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
+    )
+    db.session.flush()
+    assert detail.visibility == Visibility.EXEMPT and detail.exempt_paragraphs == [3]
+    assert detail.public_interest_reason == REASON
+
+
+def test_a_public_row_under_an_exempt_parent_is_restricted_all_the_same(meeting, db):
+    """Rows written before the services kept sub-items in step: the rule still holds, in the
+    model predicate and in its SQL form."""
+    from sqlalchemy import update
+
+    from app.agenda.models import AgendaItem
+
+    land = exempt(meeting)
+    child = services.add_item(meeting, title="Valuation", parent=land)
+    db.session.execute(
+        update(AgendaItem)
+        .where(AgendaItem.id == child.id)
+        .values(visibility=Visibility.PUBLIC, public_interest_reason=None)
+    )
+    db.session.expire_all()
+    assert child.visibility == Visibility.PUBLIC and child.restricted
+    public = set(db.session.scalars(AgendaItem.public_ids()))
+    assert child.id not in public and land.id not in public
+
+
+def test_emptying_part_two_never_takes_the_exclusion_record_with_it(meeting, db, f):
+    from app.minutes import services as minutes
+
+    land = exempt(meeting)
+    exclusion = next(i for i in meeting.items if i.kind == ItemKind.EXCLUSION)
+    db.session.commit()
+    drafted = minutes.draft_minutes(meeting)
+    db.session.commit()
+    assert any(m.agenda_item_id == exclusion.id for m in drafted)
+    with pytest.raises(Conflict) as info:
+        services.update_item(land, visibility="public")
+    assert "Exclusion of the press and public" in info.value.detail
+    assert "minute" in info.value.detail
+    db.session.rollback()
+    with pytest.raises(Conflict):
+        services.delete_item(land)
+    db.session.rollback()
+    assert exclusion in meeting.items and land.restricted
+
+
+def test_emptying_part_two_with_a_sub_item_under_the_exclusion_is_a_clear_conflict(meeting, db):
+    land = exempt(meeting)
+    exclusion = next(i for i in meeting.items if i.kind == ItemKind.EXCLUSION)
+    services.add_item(meeting, title="Who is excluded", parent=exclusion)
+    db.session.commit()
+    with pytest.raises(Conflict) as info:
+        services.update_item(land, visibility="public")
+    assert "sub-items (Who is excluded)" in info.value.detail

@@ -151,3 +151,93 @@ def test_audit_events_get_their_meeting_from_their_data(tmp_path):
         ("signed_in", None),
         ("signed_out", None),
     ]
+
+
+def test_sub_items_of_restricted_business_are_brought_into_line(tmp_path):
+    """Sub-items stored as public under exempt or confidential items (the old default) take
+    their parent's visibility and grounds; others are left as they were."""
+    with empty_database(tmp_path) as url:
+        result = _flask(["db", "upgrade", "b7e2d4a9c1f0"], url, tmp_path)
+        assert result.returncode == 0, result.stderr
+        engine = create_engine(normalise_database_url(url))
+        now = "CURRENT_TIMESTAMP"
+        item = (
+            "INSERT INTO agenda_items (id, meeting_id, parent_id, position, kind, title, "
+            "visibility, public_interest_reason, urgent, created_at, updated_at, version) "
+            f"VALUES (:id, 1, :parent, :pos, 'business', :title, :vis, :reason, false, {now}, "
+            f"{now}, 1)"
+        )
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO committees (id, name, slug, timezone, regime, "
+                        "first_minute_number, publish_draft_minutes, sections, "
+                        f"agenda_template, archived, created_at, updated_at) VALUES (1, 'C', "
+                        f"'c', 'Europe/London', 'principal', 1, false, '[]', '[]', false, {now}, "
+                        f"{now})"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO meetings (id, committee_id, starts_at, timezone, status, "
+                        "ical_uid, ical_sequence, agenda_state, agenda_revision, minutes_state, "
+                        f"created_at, updated_at, version) VALUES (1, 1, {now}, "
+                        "'Europe/London', 'scheduled', 'u1', 0, 'draft', 0, 'none', "
+                        f"{now}, {now}, 1)"
+                    )
+                )
+                rows = [
+                    (1, None, 0, "Land", "exempt", "Reason."),
+                    (2, 1, 0, "Valuation", "public", None),
+                    (3, 1, 1, "Own grounds", "exempt", "Its own."),
+                    (4, None, 1, "Staff", "confidential", None),
+                    (5, 4, 0, "Names", "exempt", "Named."),
+                    (6, None, 2, "Budget", "public", None),
+                    (7, 6, 0, "Detail", "public", None),
+                ]
+                for id_, parent, pos, title, vis, reason in rows:
+                    conn.execute(
+                        text(item),
+                        {
+                            "id": id_,
+                            "parent": parent,
+                            "pos": pos,
+                            "title": title,
+                            "vis": vis,
+                            "reason": reason,
+                        },
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO agenda_item_paragraphs (agenda_item_id, paragraph) "
+                        "VALUES (1, 3), (3, 1)"
+                    )
+                )
+            result = _flask(["db", "upgrade"], url, tmp_path)
+            assert result.returncode == 0, result.stderr
+            with engine.connect() as conn:
+                items = conn.execute(
+                    text(
+                        "SELECT id, visibility, public_interest_reason, version "
+                        "FROM agenda_items ORDER BY id"
+                    )
+                ).all()
+                paragraphs = conn.execute(
+                    text(
+                        "SELECT agenda_item_id, paragraph FROM agenda_item_paragraphs "
+                        "ORDER BY agenda_item_id, paragraph"
+                    )
+                ).all()
+        finally:
+            engine.dispose()
+    assert [tuple(r) for r in items] == [
+        (1, "exempt", "Reason.", 1),
+        (2, "exempt", "Reason.", 2),
+        (3, "exempt", "Its own.", 1),
+        (4, "confidential", None, 1),
+        (5, "confidential", "Named.", 2),
+        (6, "public", None, 1),
+        (7, "public", None, 1),
+    ]
+    assert [tuple(r) for r in paragraphs] == [(1, 3), (2, 3), (3, 1)]
