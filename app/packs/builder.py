@@ -241,6 +241,44 @@ def _papers(meeting: Meeting, variant: str) -> list[Paper]:
     return papers
 
 
+# What a pack shows in full, by kind; see shown().
+SHOWN_KINDS = ("items", "documents", "minutes", "declarations", "actions")
+
+
+def shown(meeting: Meeting, variant: str) -> dict[str, list[int]]:
+    """Everything the pack shows this audience in full, by identity: the items whose purpose
+    it prints, the uploaded papers it carries, the previous meeting's minutes, declarations and
+    actions in its minutes, and the action log's rows. The manifest kept with a built pack is
+    this, and an older pack may be served while a rebuild fails only if all of it is still
+    shown now (packs.cache). It asks the predicates that _papers and the templates ask."""
+    members = variant == MEMBERS
+    reader = reader_for(meeting, variant)
+    items = [i for i, _ in meeting.numbered_items()]
+    out: dict[str, set[int]] = {kind: set() for kind in SHOWN_KINDS}
+    out["items"] = {i.id for i in items if members or not i.restricted}
+    out["documents"] = {d.id for i in items for d in i.documents if members or not d.restricted}
+    previous = previous_meeting(meeting)
+    kinds = {i.kind for i in items}
+    if (
+        ItemKind.PREVIOUS_MINUTES in kinds
+        and previous is not None
+        and previous.can_see_minutes(reader)
+    ):
+        include_restricted = previous.can_see_restricted(reader)
+        minutes = [
+            m
+            for m in db.session.scalars(select(Minute).where(Minute.meeting_id == previous.id))
+            if include_restricted or not m.restricted
+        ]
+        out["minutes"] = {m.id for m in minutes}
+        declared = attendance_services.declarations_by_item(previous, include_restricted)
+        out["declarations"] = {d.id for ds in declared.values() for d in ds}
+        out["actions"] = {a.id for acts in actions_by_minute(minutes).values() for a in acts}
+    if ItemKind.MATTERS_ARISING in kinds:
+        out["actions"] |= {a.id for a in action_log(meeting, reader)}
+    return {kind: sorted(ids) for kind, ids in out.items()}
+
+
 def _action_log_query(meeting: Meeting, reader):
     return tracker_query(meeting.committee_id, user=reader, for_reader=True).where(
         Action.status.in_(OPEN_STATUSES)

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.audit.services import record
 from app.extensions import db
@@ -253,38 +252,31 @@ def _manifest_path(pack: Path) -> Path:
 
 
 def _manifest(meeting: Meeting, variant: str, pack) -> bytes:
-    """What the pack shows in full: its uploaded papers and its items (in the public version,
-    those not restricted, whose purpose it prints)."""
-    documents = sorted(p.document.id for p in pack.papers if p.kind == "document")
-    items = sorted(i.id for i in meeting.items if _shows(i, variant))
-    return json.dumps({"documents": documents, "items": items}).encode()
-
-
-def _shows(item, variant: str) -> bool:
-    return variant == builder.MEMBERS or not item.restricted
+    """What the pack shows in full (builder.shown), kept beside it. The papers are taken from
+    the pack as built, so the manifest cannot claim less than the pack carries."""
+    shows = builder.shown(meeting, variant)
+    carried = {p.document.id for p in pack.papers if p.kind == "document"}
+    shows["documents"] = sorted(carried | set(shows["documents"]))
+    return json.dumps(shows).encode()
 
 
 def _still_fit(meeting: Meeting, variant: str, path: Path) -> bool:
     """Whether an older pack may still be served while a rebuild fails: only if everything it
-    shows in full is still on this meeting's agenda and, for the public, still public. A
-    paper made exempt, or a wrong upload removed, must not live on in a stale pack."""
-    from app.agenda.models import AgendaItem, Document
-
+    shows in full is still shown to this audience now: its items and papers, the previous
+    minutes (with their declarations and actions) and the action log. A paper made exempt, a
+    minute made exempt, draft minutes unpublished again or a wrong upload removed must not
+    live on in a stale pack. A manifest that does not say all of this (from an older version)
+    does not fit."""
     try:
-        shown = json.loads(_manifest_path(path).read_text())
+        was = json.loads(_manifest_path(path).read_text())
     except (FileNotFoundError, ValueError):
         return False
-    documents = db.session.scalars(
-        select(Document).where(Document.id.in_(shown["documents"]))
-    ).all()
-    items = db.session.scalars(select(AgendaItem).where(AgendaItem.id.in_(shown["items"]))).all()
-    if len(documents) != len(shown["documents"]) or len(items) != len(shown["items"]):
+    if not isinstance(was, dict) or any(
+        not isinstance(was.get(kind), list) for kind in builder.SHOWN_KINDS
+    ):
         return False
-    if any(d.item.meeting_id != meeting.id for d in documents):
-        return False
-    if any(i.meeting_id != meeting.id or not _shows(i, variant) for i in items):
-        return False
-    return variant == builder.MEMBERS or not any(d.restricted for d in documents)
+    now = builder.shown(meeting, variant)
+    return all(set(was[kind]) <= set(now[kind]) for kind in builder.SHOWN_KINDS)
 
 
 def last_good_pack(meeting: Meeting, variant: str) -> Path | None:

@@ -484,6 +484,74 @@ def test_a_stale_pack_is_not_served_once_what_it_shows_is_withdrawn(client, db, 
     assert caplog.records and not any(odd.title in r.getMessage() for r in caplog.records)
 
 
+def _pdf_text(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+
+
+@pytest.mark.parametrize("withdrawal", ["minute made exempt", "drafts unpublished", "action"])
+def test_a_stale_pack_is_not_served_once_the_previous_minutes_it_shows_are_withdrawn(
+    client, db, f, meeting, withdrawal
+):
+    """The fallback covers the previous meeting's minutes and the action log, not only this
+    meeting's papers: a minute made exempt since must not live on in the old public pack."""
+    from app.actions.services import create_action
+    from app.minutes.models import Minute
+
+    m = meeting["meeting"]
+    committee = m.committee
+    committee.publish_draft_minutes = True
+    minute = db.session.scalars(
+        db.select(Minute).where(Minute.text == "The budget was presented.")
+    ).one()
+    (resolution,) = minute.resolutions
+    action = create_action(
+        committee,
+        "Publish the budget book",
+        owner_id=f.person("Officer").id,
+        resolution=resolution,
+    )
+    db.session.commit()
+    url = f"/meetings/{m.id}/pack.pdf"
+    good = client.get(url)
+    assert good.status_code == 200
+    text = _pdf_text(good.data)
+    assert "The budget was presented." in text and "Publish the budget book" in text
+    (odd,) = meeting["odd"].documents
+    document_path(odd).write_bytes(b"%PDF-1.7 this is not a PDF any more" * 50)
+    agenda.update_item(meeting["report"], title="Pharmacy services (revised)")
+    db.session.commit()
+    assert client.get(url).data == good.data  # stale, but nothing it shows was withdrawn
+    if withdrawal == "minute made exempt":
+        agenda.update_item(
+            minute.item, visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
+        )
+    elif withdrawal == "drafts unpublished":
+        committee.publish_draft_minutes = False
+    else:
+        # The action alone leaves the public view: its minute is made confidential.
+        agenda.update_item(minute.item, visibility="confidential")
+        assert not action.can_view(None)
+    db.session.commit()
+    withdrawn = client.get(url)
+    assert withdrawn.status_code == 503
+    assert b"The budget was presented." not in withdrawn.data
+    assert b"Publish the budget book" not in withdrawn.data
+
+
+def test_a_pack_manifest_lists_what_the_pack_shows(db, meeting):
+    m = meeting["meeting"]
+    public, members = builder.shown(m, builder.PUBLIC), builder.shown(m, builder.MEMBERS)
+    assert set(public) == set(builder.SHOWN_KINDS)
+    titles = {d.id: d.title for i in m.items for d in i.documents}
+    assert "Tender prices" not in {titles[i] for i in public["documents"]}
+    assert "Tender prices" in {titles[i] for i in members["documents"]}
+    assert set(public["items"]) < set(members["items"])
+    # An unchanged meeting shows the same; the manifest of a built pack says so.
+    assert builder.shown(m, builder.PUBLIC) == public
+
+
 def test_the_members_pack_unavailable_to_the_public_says_nothing_specific(
     client, db, meeting, sign_in
 ):
