@@ -109,7 +109,10 @@ def show(meeting_id: int):
     show_agenda = meeting.can_see_agenda(current_user)
     show_minutes = meeting.can_see_minutes(current_user)
     minutes, actions = [], {}
+    withheld: set[int] = set()
     if show_minutes:
+        # A restricted minute the reader may not see keeps its place in the minutes as a
+        # heading only (its number and grounds): the public sees that business was withheld.
         minutes = [
             m
             for m in db.session.scalars(
@@ -118,9 +121,11 @@ def show(meeting_id: int):
                 .options(selectinload(Minute.resolutions).selectinload(Resolution.actions))
                 .order_by(Minute.number)
             )
-            if m.can_view(current_user)
+            if m.can_view(current_user) or m.restricted
         ]
-        for minute_id, recorded in actions_by_minute(minutes).items():
+        withheld = {m.id for m in minutes if not m.can_view(current_user)}
+        shown = [m for m in minutes if m.id not in withheld]
+        for minute_id, recorded in actions_by_minute(shown).items():
             visible = [a for a in recorded if a.can_view(current_user)]
             if visible:
                 actions[minute_id] = visible
@@ -133,6 +138,7 @@ def show(meeting_id: int):
         agenda=agenda_rows(meeting) if show_agenda else [],
         show_minutes=show_minutes,
         minutes=minutes,
+        withheld=withheld,
         actions=actions,
         attendance=attendance,
         # Who came is part of the record of the meeting, shown with its minutes.

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.actions import services as action_services
+from app.agenda.models import SCHEDULE_12A
 from app.committees.models import Committee
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
@@ -146,6 +147,7 @@ def _edit_context(minute: Minute, **forms):
         "conflict": forms.get("conflict"),
         "messages": forms.get("messages", []),
         "render_markdown": render_markdown,
+        "schedule_12a": SCHEDULE_12A,
     }
 
 

@@ -127,18 +127,22 @@ def _minutes_context(meeting: Meeting, include_restricted: bool) -> dict:
     minutes = db.session.scalars(
         select(Minute).where(Minute.meeting_id == meeting.id).order_by(Minute.number)
     ).all()
-    if not include_restricted:
-        minutes = [m for m in minutes if not m.restricted]
+    # A restricted minute this audience may not see keeps its place as a heading only (its
+    # number and grounds, see withheld_heading): nothing else of it reaches the PDF.
+    withheld = set() if include_restricted else {m.id for m in minutes if m.restricted}
+    shown = [m for m in minutes if m.id not in withheld]
     by_status = {s: meeting.attendance_by_status(s) for s in AttendanceStatus}
     # The same helpers as the meeting page, so the PDF records what the page shows. Actions
     # are those of the minutes shown: whoever may see a minute may see its actions.
     return {
         "meeting": meeting,
         "minutes": minutes,
+        "withheld": withheld,
+        "schedule_12a": SCHEDULE_12A,
         "attendance": by_status,
         "quorum": attendance_services.quorum(meeting),
         "declarations": attendance_services.declarations_by_item(meeting, include_restricted),
-        "actions": actions_by_minute(minutes),
+        "actions": actions_by_minute(shown),
         "item_numbers": {i.id: n for i, n in meeting.numbered_items()},
         "render_markdown": render_markdown,
         "draft": meeting.minutes_state != MinutesState.APPROVED,
