@@ -13,6 +13,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pikepdf
 import weasyprint
@@ -50,7 +51,19 @@ from app.minutes.models import Minute, Resolution, ResolutionVote
 from app.packs import merge
 from app.people.models import Person
 
-TEMPLATE_VERSION = "5"  # raise when a template under packs/pdf changes
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _templates_digest(root: Path = TEMPLATES) -> str:
+    """A hash of the page templates (the PDF ones and the macros they share with the pages),
+    so a changed template changes every content key without anyone remembering to."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.html")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+TEMPLATE_VERSION = _templates_digest()
 PUBLIC, MEMBERS = "public", "members"
 VARIANTS = (PUBLIC, MEMBERS)
 
@@ -569,11 +582,17 @@ def _record_parts(meeting: Meeting) -> list:
         committee.quorum_fraction,
         _membership_parts(committee.id),  # the quorum on the day
         # Item numbers ("arrived during item 3"), parents and visibility (whose declarations
-        # on a sub-item are shown).
+        # on a sub-item are shown), and the paragraphs an exempt minute is marked with.
         _rows(
             select(AgendaItem.id, AgendaItem.parent_id, AgendaItem.position, AgendaItem.visibility)
             .where(AgendaItem.meeting_id == meeting.id)
             .order_by(AgendaItem.id)
+        ),
+        _rows(
+            select(AgendaItemParagraph.agenda_item_id, AgendaItemParagraph.paragraph)
+            .join(AgendaItem, AgendaItem.id == AgendaItemParagraph.agenda_item_id)
+            .where(AgendaItem.meeting_id == meeting.id)
+            .order_by(AgendaItemParagraph.agenda_item_id, AgendaItemParagraph.paragraph)
         ),
         _rows(
             select(

@@ -755,3 +755,34 @@ def test_minutes_key_follows_the_visibility_of_sub_items(db, f):
     )
     db.session.commit()
     assert builder.minutes_key(m, False) != before
+
+
+def test_minutes_key_follows_the_paragraphs_an_exempt_minute_is_marked_with(db, f):
+    m = f.meeting(f.committee())
+    land = agenda.add_item(
+        m, title="Land", visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
+    )
+    minutes.draft_minutes(m)
+    db.session.commit()
+    before = {r: builder.minutes_key(m, r) for r in (False, True)}
+    agenda.update_item(land, exempt_paragraphs=[3, 4])
+    db.session.commit()
+    assert all(builder.minutes_key(m, r) != before[r] for r in (False, True))
+
+
+def test_a_changed_template_changes_every_key(monkeypatch, db, f, tmp_path):
+    """The keys carry a digest of the templates, not a version number someone must raise."""
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(builder.TEMPLATES, templates)
+    assert builder._templates_digest(templates) == builder.TEMPLATE_VERSION
+    minutes_html = templates / "packs" / "pdf" / "minutes.html"
+    minutes_html.write_text(minutes_html.read_text() + "<!-- changed -->")
+    changed = builder._templates_digest(templates)
+    assert changed != builder.TEMPLATE_VERSION
+    m = f.meeting(f.committee())
+    before = builder.content_key(m, builder.PUBLIC), builder.minutes_key(m, False)
+    monkeypatch.setattr(builder, "TEMPLATE_VERSION", changed)
+    after = builder.content_key(m, builder.PUBLIC), builder.minutes_key(m, False)
+    assert before[0] != after[0] and before[1] != after[1]

@@ -25,6 +25,8 @@ from tests.pdfs import make_pdf
 
 EXEMPT_PAPER = "CANARYEXEMPTPAPER"
 EXEMPT_MINUTE = "CANARYEXEMPTMINUTE"
+# A sub-item of the exempt item, left at the visibility it is offered: exempt business too.
+EXEMPT_SUBITEM = "CANARYEXEMPTSUBITEM"
 DRAFT_AGENDA = "CANARYDRAFTAGENDA"
 DRAFT_MINUTES = "CANARYDRAFTMINUTES"
 # In a committee that publishes its draft minutes: one circulated draft (public, marked DRAFT)
@@ -33,6 +35,7 @@ CIRCULATED_DRAFT = "CANARYCIRCULATEDDRAFT"
 UNCIRCULATED_DRAFT = "CANARYUNCIRCULATEDDRAFT"
 CANARIES = (
     EXEMPT_PAPER,
+    EXEMPT_SUBITEM,
     EXEMPT_MINUTE,
     DRAFT_AGENDA,
     DRAFT_MINUTES,
@@ -44,6 +47,7 @@ ROLES = ("anonymous", "viewer", "member_a", "member_b", "owner", "clerk", "admin
 MAY_SEE = {
     EXEMPT_PAPER: {"member_a", "clerk", "admin"},
     EXEMPT_MINUTE: {"member_a", "clerk", "admin"},
+    EXEMPT_SUBITEM: {"member_a", "clerk", "admin"},
     DRAFT_AGENDA: {"clerk", "admin"},
     DRAFT_MINUTES: {"clerk", "admin"},
     CIRCULATED_DRAFT: set(ROLES),
@@ -91,6 +95,20 @@ def world(db, f):
         exempt_paragraphs=[1],
         public_interest_reason=REASON,
     )
+    sub = agenda.add_item(
+        held,
+        parent=exempt,
+        title="Valuation",
+        purpose=f"Subpurpose {EXEMPT_SUBITEM}",
+        urgent=True,
+        urgent_reason=f"Urgency {EXEMPT_SUBITEM}",
+    )
+    add_document(
+        sub,
+        io.BytesIO(make_pdf(1, f"Valuation {EXEMPT_SUBITEM}", title=f"Meta {EXEMPT_SUBITEM}")),
+        "valuation.pdf",
+        f"Valuation {EXEMPT_SUBITEM}",
+    )
     meetings.publish_agenda(held, now=held.starts_at - timedelta(days=10))
     by_title = {m.title: m for m in minutes.draft_minutes(held)}
     budget_minute, staffing_minute = by_title["Budget monitoring"], by_title["Staffing"]
@@ -136,6 +154,7 @@ def world(db, f):
         "uncirculated": uncirculated,
         "next": upcoming,
         "exempt_doc": exempt.documents[0],
+        "sub_doc": sub.documents[0],
         "committee": a,
         "committee_c": c,
         "action": action,
@@ -303,6 +322,9 @@ def test_canaries_appear_only_where_allowed(app, client, db, world, sign_in, rol
         ]
     # Search for the words beside the canaries (searching for a canary itself would echo it).
     words = (
+        "Valuation",
+        "Subpurpose",
+        "Urgency",
         "Paper",
         "Purpose",
         "Discussed",
@@ -313,8 +335,8 @@ def test_canaries_appear_only_where_allowed(app, client, db, world, sign_in, rol
         "Unfinished",
     )
     seeds += [f"/search?q={w}" for w in words]
-    doc = world["exempt_doc"]
-    seeds.append(f"/documents/{doc.id}/{doc.filename}")
+    for doc in (world["exempt_doc"], world["sub_doc"]):
+        seeds.append(f"/documents/{doc.id}/{doc.filename}")
     if user is not None:
         sign_in(user)
         token = issue_token(user)
@@ -381,9 +403,10 @@ def test_hidden_things_answer_404_not_403(client, db, world, sign_in, role):
         sign_in(user)
         headers = {"Authorization": f"Bearer {issue_token(user)}"}
         db.session.commit()
-    doc = world["exempt_doc"]
+    doc, sub = world["exempt_doc"], world["sub_doc"]
     for url in (
         f"/documents/{doc.id}/{doc.filename}",
+        f"/documents/{sub.id}/{sub.filename}",
         f"/meetings/{world['held'].id}/pack.pdf?variant=members",
         f"/meetings/{world['later'].id}/pack.pdf",
         f"/api/v1/meetings/{world['later'].id}/agenda-items",
@@ -407,3 +430,17 @@ def test_errors_and_logs_do_not_leak(app, client, db, world, caplog):
     for record in caplog.records:
         message = record.getMessage()
         assert EXEMPT_PAPER not in message and DRAFT_AGENDA not in message
+
+
+def test_the_public_interest_statement_is_public_at_every_door(client, db, world):
+    """It is the published reason for the exemption: the meeting page, the API and the public
+    pack all give it to the public, with the paragraphs it explains."""
+    held = world["held"].id
+    for url in (
+        f"/meetings/{held}/",
+        f"/api/v1/meetings/{held}/agenda-items",
+        f"/meetings/{held}/pack.pdf",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert REASON in " ".join(text_of(response).split()), url
