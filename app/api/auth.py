@@ -3,12 +3,52 @@ browser cannot be made to call it on someone's behalf (and CSRF does not apply).
 
 from __future__ import annotations
 
+import re
+
 from flask import g, request
 from flask_login import AnonymousUserMixin
 from flask_smorest import abort
 
 from app.auth.services import user_for_token
 from app.core.permissions import is_staff
+
+# Every API write needs a token (members and owners have theirs too), so an anonymous one is
+# refused before its body is read, let alone validated.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# No write takes more than a few kilobytes of JSON, nor nests more than a few levels; the
+# bounds keep a crafted body from exhausting the parser (deep nesting is a RecursionError).
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def guard_request() -> None:
+    """Before any API view: who is asking, then whether a write may be read at all."""
+    load_api_user()
+    if request.method in WRITE_METHODS and not g.api_user.is_authenticated:
+        abort(401, message="This needs an API token.")
+    if request.is_json:
+        check_json_body()
+
+
+def check_json_body() -> None:
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        abort(413, message=_too_large())
+    # A body sent without a length stops being read at the bound (Werkzeug raises 413).
+    request.max_content_length = MAX_JSON_BYTES
+    depth = 0
+    for bracket in _BRACKETS.finditer(_STRINGS.sub(b"", request.get_data(cache=True))):
+        depth += 1 if bracket.group() in (b"[", b"{") else -1
+        if depth > MAX_JSON_DEPTH:
+            abort(
+                400,
+                message=f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
+            )
+
+
+def _too_large() -> str:
+    return f"The JSON body is larger than {MAX_JSON_BYTES // 1024} KB."
 
 
 def load_api_user() -> None:

@@ -10,7 +10,7 @@ from app.actions import services as action_services
 from app.actions.models import Action
 from app.agenda.models import AgendaItem
 from app.api import schemas
-from app.api.auth import api_user, load_api_user, require_staff, require_user
+from app.api.auth import api_user, guard_request, require_staff, require_user
 from app.api.resources import committee_or_404, meeting_or_404
 from app.core.errors import Forbidden
 from app.core.permissions import is_staff, person_id_of
@@ -30,7 +30,7 @@ actions_bp = Blueprint(
     "api_actions", __name__, url_prefix="/api/v1", description="Actions and their updates"
 )
 for _blueprint in (record_bp, actions_bp):
-    _blueprint.before_request(load_api_user)
+    _blueprint.before_request(guard_request)
 
 
 def _person(person_id: int | None, field: str) -> Person | None:
@@ -316,7 +316,7 @@ opendata_bp = Blueprint(
     url_prefix="/api/v1",
     description="Open data: Open Civic Data events and Popolo",
 )
-opendata_bp.before_request(load_api_user)
+opendata_bp.before_request(guard_request)
 
 
 @opendata_bp.route("/meetings/<int:meeting_id>/ocd-event")

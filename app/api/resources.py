@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import func, select
 
 from app.api import schemas
-from app.api.auth import api_user, load_api_user, require_user
+from app.api.auth import api_user, guard_request, require_user
 from app.api.serializers import (
     agenda_item_out,
     committee_out,
@@ -33,7 +33,7 @@ me_bp = Blueprint("api_me", __name__, url_prefix="/api/v1", description="The tok
 
 BLUEPRINTS = (committees_bp, people_bp, meetings_bp, me_bp)
 for _blueprint in BLUEPRINTS:
-    _blueprint.before_request(load_api_user)
+    _blueprint.before_request(guard_request)
 
 
 def paginate(stmt, args, render) -> dict:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth.forms import SignInForm
 from app.auth.services import Throttled, authenticate
+from app.core.text import safe_next
 from app.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -19,17 +18,7 @@ THROTTLED = (
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths, so a crafted link cannot bounce users elsewhere."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
-            return target
-    return url_for("main.home")
+    return safe_next(target, url_for("main.home"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
