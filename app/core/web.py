@@ -105,6 +105,10 @@ def init_web(app: Flask) -> None:
             f"The file is larger than {limit_mb} MB, the largest paper Minutebook accepts. "
             "Reduce its size (for example, save it with smaller images) and upload it again."
         )
+        if request.is_json:  # a JSON body has a bound of its own (app/api/auth.py)
+            message = (getattr(exc, "data", None) or {}).get("message") or (
+                "The JSON body is too large."
+            )
         if wants_problem_json():
             return problem_response(413, "Content too large", message)
         return render_template(
