@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -14,7 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.core.forms import GovDateField
+from app.core.forms import DateInput, GovDateField
 
 STATUS_CHOICES = [
     ("", "No change"),
@@ -62,7 +61,7 @@ class ActionForm(FlaskForm):
     owner_id = SelectField(
         "Owner", widget=GovSelect(), validators=[InputRequired("Choose who owns the action")]
     )
-    due_date = GovDateField("Due date", widget=GovDateInput(), validators=[Optional()])
+    due_date = GovDateField("Due date", widget=DateInput(), validators=[Optional()])
     reference = StringField(
         "Reference (optional)",
         widget=GovTextInput(),

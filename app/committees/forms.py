@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -24,7 +23,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.committees.models import MembershipRole, Regime
-from app.core.forms import GovDateField, TimeOfDayField
+from app.core.forms import DateInput, GovDateField, TimeOfDayField
 
 REGIME_CHOICES = [
     (Regime.PRINCIPAL.value, "Principal council: five clear working days' notice"),
@@ -137,14 +136,14 @@ class MembershipForm(FlaskForm):
     organisation = StringField(
         "Organisation represented", widget=GovTextInput(), validators=[Optional(), Length(max=200)]
     )
-    start_date = GovDateField("Start date", widget=GovDateInput(), validators=[Optional()])
+    start_date = GovDateField("Start date", widget=DateInput(), validators=[Optional()])
     submit = SubmitField("Add member", widget=GovSubmitInput())
 
 
 class EndMembershipForm(FlaskForm):
     end_date = GovDateField(
         "Last day of membership",
-        widget=GovDateInput(),
+        widget=DateInput(),
         validators=[InputRequired("Enter the last day of the membership")],
     )
     submit = SubmitField("End membership", widget=GovSubmitInput())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
 from wtforms import DateField, Field, StringField
 from wtforms.validators import ValidationError as FieldError
 
@@ -78,6 +78,25 @@ def apply_service_errors(form, exc: ValidationError) -> list[str]:
     if not placed and not unplaced:
         unplaced.append(exc.detail)
     return unplaced
+
+
+class DateInput(GovDateInput):
+    """The GOV.UK day/month/year boxes, with two corrections to the upstream widget: the boxes
+    take their ids from the field's id, not its name, so a page may hold several forms with
+    the same field (one end-date form per membership); and `required` goes on the boxes, not
+    on the wrapping div, where HTML does not allow it."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        if "value" not in kwargs:
+            kwargs["value"] = field._value()
+        required = bool(kwargs.pop("required", "required" in getattr(field, "flags", [])))
+        params = self.map_gov_params(field, **kwargs)
+        for item, part in zip(params["items"], ("day", "month", "year"), strict=True):
+            item["id"] = f"{params['id']}-{part}"
+            if required:
+                item.setdefault("attributes", {})["required"] = "required"
+        return self.render(params)
 
 
 class GovDateField(DateField):

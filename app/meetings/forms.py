@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -20,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import GovDateField, TimeOfDayField
+from app.core.forms import DateInput, GovDateField, TimeOfDayField
 
 DATE = "%d %m %Y"
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -29,7 +28,7 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 class MeetingForm(FlaskForm):
     day = GovDateField(
         "Date",
-        widget=GovDateInput(),
+        widget=DateInput(),
         validators=[InputRequired("Enter the date as day, month and year")],
     )
     starts = TimeOfDayField(
@@ -52,12 +51,12 @@ class MeetingForm(FlaskForm):
 class SeriesForm(FlaskForm):
     first = GovDateField(
         "From",
-        widget=GovDateInput(),
+        widget=DateInput(),
         validators=[InputRequired("Enter the first date of the series")],
     )
     until = GovDateField(
         "Until",
-        widget=GovDateInput(),
+        widget=DateInput(),
         validators=[InputRequired("Enter the last date of the series")],
     )
     weekday = SelectField(

@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
@@ -20,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import GovDateField
+from app.core.forms import DateInput, GovDateField
 
 KIND_CHOICES = [
     ("resolved", "Resolved"),
@@ -83,7 +82,7 @@ class ActionFromResolutionForm(FlaskForm):
     owner_id = SelectField(
         "Owner", widget=GovSelect(), validators=[InputRequired("Choose who owns the action")]
     )
-    due_date = GovDateField("Due date", widget=GovDateInput(), validators=[Optional()])
+    due_date = GovDateField("Due date", widget=DateInput(), validators=[Optional()])
     submit = SubmitField("Add action", widget=GovSubmitInput())
 
 
@@ -118,7 +117,7 @@ class ApprovalForm(FlaskForm):
     chair_name = StringField(
         "Signed by the chair", widget=GovTextInput(), validators=[Optional(), Length(max=200)]
     )
-    signed_on = GovDateField("Date signed", widget=GovDateInput(), validators=[Optional()])
+    signed_on = GovDateField("Date signed", widget=DateInput(), validators=[Optional()])
     submit = SubmitField("Approve the minutes", widget=GovSubmitInput())
 
 

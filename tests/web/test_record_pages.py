@@ -642,3 +642,65 @@ def test_declarations_on_exempt_sub_items_stay_with_exempt_business(client, db, 
     sign_in(s["clerk"])
     page = client.get(f"/meetings/{s['may'].id}/").get_data(as_text=True)
     assert "CANARYDECL bids for it" in page
+
+
+def _form_fields(html: str, action: str) -> list[tuple[str, str, str]]:
+    """(tag, name, id) of every field of the form posting to `action`, as a browser reads
+    the page."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside, self.found = False, []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form":
+                self.inside = a.get("action") == action
+            elif self.inside and tag in ("input", "select", "textarea") and a.get("name"):
+                self.found.append((tag, a["name"], a.get("id", "")))
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+
+    parser = Fields()
+    parser.feed(html)
+    return parser.found
+
+
+def test_add_action_form_sent_as_the_browser_sends_it_keeps_the_due_date(
+    client, db, f, setup, sign_in
+):
+    """The names come from the rendered page, not from the test: the date boxes once had the
+    name 'action-due_date-action-due_date', so the due date was silently dropped."""
+    from app.minutes import services as minutes
+
+    s = setup
+    sign_in(s["clerk"])
+    (first, _second) = minutes.draft_minutes(s["may"])
+    one = minutes.add_resolution(first, "That the plan be sent to all members.")
+    two = minutes.add_resolution(first, "That officers report back.")
+    db.session.commit()
+    html = client.get(f"/minutes/{first.id}/edit").get_data(as_text=True)
+    fields = _form_fields(html, f"/resolutions/{one.id}/actions")
+    ids = [i for *_, i in fields if i]
+    assert len(ids) == len(set(ids))
+    other = {i for *_, i in _form_fields(html, f"/resolutions/{two.id}/actions") if i}
+    assert not other & set(ids), "two add-action forms share ids"
+    values = iter(["14", "6", "2026"])
+    data: dict[str, list[str]] = {}
+    for tag, name, _id in fields:
+        if name == "csrf_token":
+            continue
+        if "title" in name:
+            value = "Send the plan"
+        elif tag == "select":
+            value = str(s["member"].id)
+        else:
+            value = next(values)
+        data.setdefault(name, []).append(value)
+    assert client.post(f"/resolutions/{one.id}/actions", data=data).status_code == 302
+    action = db.session.scalars(select(Action)).one()
+    assert action.due_date == date(2026, 6, 14)
