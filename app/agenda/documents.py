@@ -2,94 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import BinaryIO
 
-import pikepdf
-import pypdf
 from flask import current_app
 
+from app.agenda import pdfsafety
 from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, Visibility
 from app.audit.services import record
 from app.core import storage
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 
-PDF_MAGIC = b"%PDF-"
-
 
 def _refuse(message: str) -> ValidationError:
     return ValidationError(message, {"file": [message]})
-
-
-DAMAGED = (
-    "This file is damaged or incomplete (perhaps it was cut short while being saved or "
-    "downloaded). Open it, save it again as PDF and upload it again."
-)
-# Readers look for the end-of-file marker in the last kilobyte; a file cut short has lost it.
-TAIL_BYTES = 1024
-# qpdf warnings about bookkeeping that many producers get wrong without losing any content.
-HARMLESS = ("reported number of objects",)
-
-log = logging.getLogger(__name__)
-
-
-def inspect_pdf(path: Path) -> int:
-    """The page count of a usable PDF, or a ValidationError a clerk can act on."""
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
-        fh.seek(max(0, path.stat().st_size - TAIL_BYTES))
-        tail = fh.read()
-    # The PDF header may follow a little junk, but must appear in the first kilobyte.
-    if PDF_MAGIC not in head:
-        raise _refuse("This file is not a PDF. Save or export it as PDF and upload it again.")
-    if b"%%EOF" not in tail or b"startxref" not in tail:
-        raise _refuse(DAMAGED)
-    try:
-        with pikepdf.open(path) as pdf:
-            if pdf.is_encrypted:
-                raise _refuse(
-                    "This PDF is encrypted (it has restrictions on printing or copying). "
-                    "Save an unrestricted copy and upload that instead."
-                )
-            pages = len(pdf.pages)
-            # qpdf quietly rebuilds a broken file and fills in what is missing, so a damaged
-            # paper would open here and then print with blank or missing pages in the pack.
-            # Reading every stream and page brings its repairs out as warnings.
-            problems = [p for p in pdf.check_pdf_syntax() if not any(h in p for h in HARMLESS)]
-    except pikepdf.PasswordError:
-        raise _refuse(
-            "This file is password-protected; remove the password and upload it again."
-        ) from None
-    except pikepdf.PdfError:
-        raise _refuse(DAMAGED) from None
-    if problems:
-        log.info("refused a damaged PDF: %s", "; ".join(problems[:5]))
-        raise _refuse(DAMAGED)
-    if pages < 1:
-        raise _refuse("This PDF has no pages.")
-    return pages
-
-
-MAX_TEXT = 2_000_000
-
-
-def extract_text(path: Path) -> str | None:
-    """The paper's text for search; a paper whose text cannot be read is still accepted."""
-    try:
-        reader = pypdf.PdfReader(path)
-        parts, size = [], 0
-        for page in reader.pages:
-            chunk = page.extract_text() or ""
-            parts.append(chunk)
-            size += len(chunk)
-            if size > MAX_TEXT:
-                break
-        return "\n".join(parts)[:MAX_TEXT] or None
-    except Exception:
-        current_app.logger.warning("could not extract text from %s", path.name)
-        return None
 
 
 def note_stamp_strips(path: Path, pages: int, sha256: str) -> None:
@@ -109,6 +36,15 @@ def note_stamp_strips(path: Path, pages: int, sha256: str) -> None:
     if answer.exists():
         # Like the stored paper itself, it goes if the upload is rolled back.
         db.session.info.setdefault("new_files", []).append(answer)
+
+
+def _keep_safe_copy(safe: Path, sha256: str) -> None:
+    target = pdfsafety.safe_copy_path(sha256)
+    if target.exists():
+        return
+    storage.place(safe, target)
+    pdfsafety.forget_problem(sha256)  # a paper noted as unusable, now uploaded again
+    db.session.info.setdefault("new_files", []).append(target)
 
 
 def _clean_filename(filename: str | None) -> str:
@@ -159,14 +95,20 @@ def add_document(
         raise ValidationError(next(iter(errors.values()))[0], errors)
 
     limit_mb = current_app.config["MAX_UPLOAD_MB"]
+    # Checked, normalised and made inert in a child with limits (pdfsafety); the original is
+    # kept as uploaded, the safe copy beside it is what packs and downloads serve.
     try:
-        with storage.spooled_upload(stream, limit_mb * 1024 * 1024) as (tmp, sha256, size):
+        with (
+            storage.disk_space(),
+            storage.spooled_upload(stream, limit_mb * 1024 * 1024) as (tmp, sha256, size),
+        ):
             if size == 0:
                 raise _refuse("The file is empty.")
-            pages = inspect_pdf(tmp)
-            text = extract_text(tmp)
+            with pdfsafety.checked(tmp) as found:
+                pages, text = found.pages, found.text
+                storage.keep(db.session, tmp, sha256)
+                _keep_safe_copy(found.safe, sha256)
             note_stamp_strips(tmp, pages, sha256)
-            storage.keep(db.session, tmp, sha256)
     except storage.TooLarge:
         raise _refuse(
             f"The file is larger than {limit_mb} MB. Reduce its size and upload it again."

@@ -7,6 +7,7 @@ again, so a refused upload leaves nothing behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -20,11 +21,38 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.errors import ServiceError
+
 CHUNK = 1024 * 1024
 
 
 class TooLarge(Exception):
     pass
+
+
+class StorageFull(ServiceError):
+    status = 507
+    title = "Insufficient storage"
+
+
+FULL = (
+    "There is no room left to store this file, so nothing was saved. Please tell the site's "
+    "administrators that the file store is full, and upload the file again once it has room."
+)
+# A full disk and a full quota look the same to the person uploading.
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextmanager
+def disk_space() -> Iterator[None]:
+    """Turn a write that found the disk full into a StorageFull the front doors answer with
+    507; whatever was written in the meantime is removed by the writers themselves."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise StorageFull(FULL, {"file": [FULL]}) from None
+        raise
 
 
 def storage_root() -> Path:
@@ -76,6 +104,14 @@ def keep(
         return target
     # Missing, or damaged since it was stored (a disk fault, a hand edit): the upload in hand
     # has the right bytes, so it replaces the stored copy rather than being trusted to it.
+    place(source, target)
+    if not existed:  # a repaired copy is kept even if this upload is rolled back
+        session.info.setdefault("new_files", []).append(target)
+    return target
+
+
+def place(source: Path, target: Path) -> None:
+    """Copy source to target atomically: readers see the old file or the whole new one."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # A unique staging name: two uploads of the same bytes at once never write one file, and
     # a write that fails (disk full) leaves no partial file behind.
@@ -90,9 +126,6 @@ def keep(
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
-    if not existed:  # a repaired copy is kept even if this upload is rolled back
-        session.info.setdefault("new_files", []).append(target)
-    return target
 
 
 @event.listens_for(Session, "after_commit")
