@@ -12,6 +12,7 @@ from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, Visibility
 from app.audit.services import record
 from app.core import storage
 from app.core.errors import Conflict, ValidationError
+from app.core.text import clean_filename, strip_controls
 from app.extensions import db
 
 
@@ -48,7 +49,7 @@ def _keep_safe_copy(safe: Path, sha256: str) -> None:
 
 
 def _clean_filename(filename: str | None) -> str:
-    name = Path(filename or "paper.pdf").name.strip() or "paper.pdf"
+    name = clean_filename(filename, "paper.pdf")
     if not name.lower().endswith(".pdf"):
         name = f"{name}.pdf"
     return name[-255:]
@@ -69,7 +70,7 @@ def add_document(
 
     check_agenda_open(item.meeting)
     errors: dict[str, list[str]] = {}
-    title = (title or "").strip()
+    title = " ".join(strip_controls(title or "").split())
     if not title:
         errors["title"] = ["Enter a title for the paper."]
     elif len(title) > 500:
