@@ -13,6 +13,7 @@ from app.actions.models import Action, ActionStatus, ActionUpdate, Rag
 from app.audit.services import record
 from app.committees.models import Committee, Membership, active_on
 from app.committees.services import find_person
+from app.core import text as rules
 from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
 from app.core.db import utcnow
@@ -40,12 +41,26 @@ def _owner(owner_id) -> Person | None:
     return person
 
 
+def _text(errors: dict, key: str, value, limit: int, multiline: bool = False) -> str | None:
+    try:
+        label = key.replace("_", " ").capitalize()
+        return rules.clean_text(value, limit, multiline=multiline, label=label)
+    except ValueError as exc:
+        errors[key] = [str(exc)]
+        return None
+
+
 def _validate(title, due_date, reference) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if not (title or "").strip():
+    if not title:
         errors["title"] = ["Say what is to be done."]
     if due_date is not None and not isinstance(due_date, date):
         errors["due_date"] = ["Enter a date."]
+    else:
+        try:
+            rules.check_year(due_date, "The due date")
+        except ValueError as exc:
+            errors["due_date"] = [str(exc)]
     if reference and not REFERENCE_RE.match(reference):
         errors["reference"] = ["Use a reference like 1.2.3."]
     return errors
@@ -61,8 +76,21 @@ def create_action(
     user=None,
     **extra,
 ) -> Action:
-    reference = (reference or "").strip() or None
-    errors = _validate(title, due_date, reference)
+    cleaned: dict[str, list[str]] = {}
+    title = _text(cleaned, "title", title, rules.SHORT_TEXT)
+    reference = _text(cleaned, "reference", reference, 50)
+    texts = {
+        "theme": _text(cleaned, "theme", extra.get("theme"), rules.LINE),
+        "objective": _text(cleaned, "objective", extra.get("objective"), rules.LONG_TEXT, True),
+        "target_measure": _text(
+            cleaned, "target_measure", extra.get("target_measure"), rules.LONG_TEXT, True
+        ),
+    }
+    errors = {**_validate(title, due_date, reference), **cleaned}
+    try:
+        rules.check_year(extra.get("review_date"), "The review date")
+    except ValueError as exc:
+        errors["review_date"] = [str(exc)]
     try:
         owner = _owner(owner_id)
         if owner is None:
@@ -76,14 +104,12 @@ def create_action(
         raise ValidationError(next(iter(errors.values()))[0], errors)
     action = Action(
         committee=committee,
-        title=title.strip(),
+        title=title,
         owner=owner,
         due_date=due_date,
         resolution=resolution,
         reference=reference,
-        theme=(extra.get("theme") or "").strip() or None,
-        objective=(extra.get("objective") or "").strip() or None,
-        target_measure=(extra.get("target_measure") or "").strip() or None,
+        **texts,
         review_date=extra.get("review_date"),
         rag=Rag(extra["rag"]) if extra.get("rag") else None,
         minute=extra.get("minute"),
@@ -121,7 +147,7 @@ def post_update(
         raise Forbidden("Only the action's owner or a clerk can update it.")
     check_version(action, expected_version)
     errors: dict[str, list[str]] = {}
-    note = (note or "").strip() or None
+    note = _text(errors, "note", note, rules.LONG_TEXT, multiline=True)
     try:
         status = ActionStatus(status) if status else None
     except ValueError:
@@ -143,8 +169,6 @@ def post_update(
             "This action is rated grey (complete and evidenced): choose red, amber or green "
             f"when you mark it {new_status.value.replace('_', ' ')}."
         ]
-    if note and len(note) > 10_000:
-        errors["note"] = ["At most 10,000 characters."]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
     update = ActionUpdate(
@@ -312,6 +336,11 @@ def preview_plan(committee: Committee, data: bytes | str) -> CsvPreview:
             row.errors.append("The lead is empty: every action needs an owner.")
         values["review_date"] = parse_date(values.get("review_date"), "Review date", row.errors)
         values["end_date"] = parse_date(values.get("end_date"), "End date", row.errors)
+        for key, label in (("review_date", "The review date"), ("end_date", "The end date")):
+            try:
+                rules.check_year(values[key], label)
+            except ValueError as exc:
+                row.errors.append(str(exc))
         rag = values.get("rag", "").lower()
         if rag and rag not in {r.value for r in Rag}:
             row.errors.append(f"RAG {values['rag']!r} should be red, amber, green or grey.")

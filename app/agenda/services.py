@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from app.agenda.models import SCHEDULE_12A, AgendaItem, ItemKind, Visibility
 from app.audit.services import record
 from app.committees.services import clean_agenda_template
+from app.core import text as rules
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.meetings.models import AgendaState, Attendance, Declaration, Meeting
@@ -37,6 +38,15 @@ EDITABLE_FIELDS = (
     "public_interest_reason",
     "urgent_reason",
 )
+# Each text field of an item: its maximum, and whether it may run over several lines.
+TEXT_FIELDS = {
+    "title": (rules.TITLE, False),
+    "section": (rules.NAME, False),
+    "presenter_text": (rules.LINE, False),
+    "purpose": (rules.LONG_TEXT, True),
+    "public_interest_reason": (rules.LONG_TEXT, True),
+    "urgent_reason": (rules.LONG_TEXT, True),
+}
 
 
 def exclusion_resolution(paragraphs: Iterable[int], confidential: bool = False) -> str:
@@ -87,6 +97,17 @@ def _validate(
     fields: dict, item: AgendaItem | None = None, parent: AgendaItem | None = None
 ) -> dict:
     errors: dict[str, list[str]] = {}
+    for key, (limit, multiline) in TEXT_FIELDS.items():
+        if key in fields and not isinstance(fields[key], enum.Enum):
+            try:
+                fields[key] = rules.clean_text(
+                    fields[key],
+                    limit,
+                    multiline=multiline,
+                    label=key.replace("_", " ").capitalize(),
+                )
+            except ValueError as exc:
+                errors[key] = [str(exc)]
     if item is not None:
         parent = item.parent
     if item is None and parent is not None and parent.restricted:
@@ -97,10 +118,8 @@ def _validate(
             fields.setdefault("exempt_paragraphs", parent.exempt_paragraphs)
             fields.setdefault("public_interest_reason", parent.public_interest_reason)
     title = _clean(fields.get("title", item.title if item else None))
-    if not title:
+    if not title and "title" not in errors:
         errors["title"] = ["Enter a title."]
-    elif len(title) > 500:
-        errors["title"] = ["Titles can be at most 500 characters."]
     kind = fields.get("kind", item.kind if item else ItemKind.BUSINESS)
     try:
         fields["kind"] = ItemKind(kind)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.committees.models import Committee, Membership, MembershipRole, Regime
+from app.core import text as rules
 from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
 from app.core.errors import ValidationError, constraint_errors
@@ -52,13 +53,14 @@ COMMITTEE_FIELDS = (
 )
 
 
-def _text(value, limit: int | None = None) -> str | None:
-    if value is None:
-        return None
-    value = str(value).strip()
-    if limit and len(value) > limit:
-        raise ValueError(f"At most {limit} characters.")
-    return value or None
+def _text(
+    value, limit: int = rules.SHORT_TEXT, label: str = "This", multiline: bool = False
+) -> str | None:
+    return rules.clean_text(value, limit, multiline=multiline, label=label)
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
 
 
 def parse_quorum(value) -> tuple[int | None, str | None]:
@@ -90,6 +92,7 @@ TEMPLATE_KINDS = {
     "next_meeting": "next meeting",
 }
 MAX_TEMPLATE_ITEMS = 30
+MAX_SECTIONS = 30
 _KIND_WORDS = {
     **{k: k for k in TEMPLATE_KINDS},
     **{v: k for k, v in TEMPLATE_KINDS.items()},
@@ -126,14 +129,10 @@ def clean_agenda_template(entries) -> list[dict]:
             kind = _template_kind(entry.get("kind") or "business")
         except ValueError as exc:
             raise ValueError(f"Item {n}: {exc}") from None
-        title = " ".join(str(entry.get("title") or "").split())
+        title = _text(entry.get("title"), rules.TITLE, f"Item {n}: titles")
         if not title:
             raise ValueError(f"Item {n}: enter a title.")
-        if len(title) > 500:
-            raise ValueError(f"Item {n}: titles can be at most 500 characters.")
-        section = " ".join(str(entry.get("section") or "").split()) or None
-        if section and len(section) > 200:
-            raise ValueError(f"Item {n}: section headings can be at most 200 characters.")
+        section = _text(entry.get("section"), rules.NAME, f"Item {n}: section headings")
         cleaned.append({"kind": kind, "title": title, "section": section})
     return cleaned
 
@@ -182,13 +181,13 @@ def _apply_committee_fields(committee: Committee, fields: dict) -> None:
             errors[key] = [str(exc) or "Not valid."]
 
     def set_name(v):
-        name = _text(v, 200)
+        name = _text(v, rules.NAME, "The name")
         if not name:
             raise ValueError("Enter a name.")
         committee.name = name
 
     def set_slug(v):
-        slug = _text(v, 200)
+        slug = _text(v, rules.NAME, "The web address")
         if slug is None:
             return
         if not SLUG_RE.match(slug):
@@ -236,7 +235,10 @@ def _apply_committee_fields(committee: Committee, fields: dict) -> None:
         committee.clerk_email = v
 
     def set_sections(v):
-        sections = [s.strip() for s in (v or []) if str(s).strip()]
+        sections = [_text(s, rules.NAME, "A section heading") for s in (v or [])]
+        sections = [s for s in sections if s]
+        if len(sections) > MAX_SECTIONS:
+            raise ValueError(f"A committee can have at most {MAX_SECTIONS} section headings.")
         committee.sections = sections
 
     def set_template(v):
@@ -244,12 +246,12 @@ def _apply_committee_fields(committee: Committee, fields: dict) -> None:
         entries = agenda_template_from_text(v) if isinstance(v, str) else v
         committee.agenda_template = clean_agenda_template(entries)
 
-    def set_plain(key, limit):
-        return lambda v: setattr(committee, key, _text(v, limit))
+    def set_plain(key, limit, multiline=False):
+        return lambda v: setattr(committee, key, _text(v, limit, _label(key), multiline))
 
     take("name", set_name)
     take("slug", set_slug)
-    take("description", set_plain("description", 5000))
+    take("description", set_plain("description", 5000, multiline=True))
     take("default_venue", set_plain("default_venue", 300))
     take("default_start_time", set_start_time)
     take("timezone", set_timezone)
@@ -318,7 +320,13 @@ def _role(value) -> MembershipRole:
         ) from None
 
 
+def _organisation(value) -> str | None:
+    return rules.text_field(value, "organisation", rules.NAME, label="Organisation")
+
+
 def _check_dates(start: date | None, end: date | None) -> None:
+    rules.date_field(start, "start_date", "The start date")
+    rules.date_field(end, "end_date", "The end date")
     if start and end and end < start:
         raise ValidationError(
             "A membership cannot end before it starts.",
@@ -352,7 +360,7 @@ def add_membership(
         committee=committee,
         person=person,
         role=role,
-        organisation=_text(organisation, 200),
+        organisation=_organisation(organisation),
         start_date=start_date,
         end_date=end_date,
     )
@@ -366,7 +374,7 @@ def update_membership(membership: Membership, **fields) -> Membership:
     if "role" in fields:
         membership.role = _role(fields["role"])
     if "organisation" in fields:
-        membership.organisation = _text(fields["organisation"], 200)
+        membership.organisation = _organisation(fields["organisation"])
     if "start_date" in fields:
         membership.start_date = fields["start_date"]
     if "end_date" in fields:
@@ -393,7 +401,7 @@ def clean_person_fields(fields: dict) -> dict:
         if key not in fields:
             continue
         try:
-            out[key] = _text(fields[key], limit)
+            out[key] = _text(fields[key], limit, _label(key))
         except ValueError as exc:
             errors[key] = [str(exc)]
     if "name" in fields and not out.get("name") and "name" not in errors:
@@ -500,6 +508,11 @@ def preview_import(committee: Committee, data: bytes | str) -> ImportPreview:
             row.errors.append(exc.detail)
         start = parse_date(values.get("start_date"), "Start date", row.errors)
         end = parse_date(values.get("end_date"), "End date", row.errors)
+        for day, label in ((start, "The start date"), (end, "The end date")):
+            try:
+                rules.check_year(day, label)
+            except ValueError as exc:
+                row.errors.append(str(exc))
         if start and end and end < start:
             row.errors.append("End date is before the start date.")
         values["start_date"], values["end_date"] = start, end

@@ -25,6 +25,14 @@ def parse_csv(
             data = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
         except UnicodeDecodeError:
             raise CsvFileError("The file is not UTF-8 text. Save it as CSV UTF-8.") from None
+    if "\x00" in data:
+        # No text a person types holds a NUL: the file is damaged or not text at all (and
+        # PostgreSQL cannot store one), so nothing in it is to be trusted.
+        line = data.count("\n", 0, data.index("\x00")) + 1
+        raise CsvFileError(
+            f"Line {line} of the file holds a NUL character, so it is not a text CSV file. "
+            "Save it again as CSV UTF-8."
+        )
     try:
         reader = csv.reader(io.StringIO(data), strict=True)
         header = next(reader, [])

@@ -65,7 +65,7 @@ def clean_text(
     value = strip_controls(str(value), multiline)
     value = value.strip() if multiline else " ".join(value.split())
     if len(value) > limit:
-        raise ValueError(f"{label} can be at most {limit:,} characters (it has {len(value):,}).")
+        raise ValueError(f"{label} can be at most {limit:,} characters.")
     return value or None
 
 

@@ -7,6 +7,7 @@ reach a calendar; they link to the meeting page and, once the agenda is publishe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, date, timedelta
 from functools import lru_cache
@@ -14,7 +15,10 @@ from functools import lru_cache
 from icalendar import Calendar, Event, Timezone, Todo, vDuration, vText
 
 from app.actions.models import Action
+from app.core.text import FIRST_YEAR, LAST_YEAR, strip_controls
 from app.meetings.models import AgendaState, Meeting, MeetingStatus
+
+log = logging.getLogger(__name__)
 
 # Raise when the shape of events changes, so every cached event is rebuilt.
 BUILDER_VERSION = "2"
@@ -76,7 +80,11 @@ def event_text(meeting: Meeting, base_url: str) -> str:
 
 @lru_cache(maxsize=64)
 def timezone_text(tzid: str, first_year: int, last_year: int) -> str:
-    """The VTIMEZONE for the years the feed spans (memoised by its inputs)."""
+    """The VTIMEZONE for the years the feed spans (memoised by its inputs). A stored year
+    outside the plausible range (data from before it was checked) is brought inside it:
+    the zone's last rule goes on applying, and the feed still builds."""
+    first_year = min(max(first_year, FIRST_YEAR), LAST_YEAR)
+    last_year = min(max(last_year, first_year), LAST_YEAR)
     component = Timezone.from_tzid(
         tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
     )
@@ -86,6 +94,9 @@ def timezone_text(tzid: str, first_year: int, last_year: int) -> str:
 def _calendar(name: str, url: str, source: str) -> Calendar:
     """The calendar-level properties every feed carries. URL is the page the feed belongs to
     and SOURCE the feed's own address (RFC 7986), so an exported copy says where to refresh."""
+    # The name is a committee's, typed by people: a line break in it would end the property
+    # early (icalendar refuses to write it), so every feed of the committee would fail.
+    name = strip_controls(name)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -169,29 +180,45 @@ def actions_to_ical(
     for action in actions:
         if action.due_date is None and as_events:
             continue
-        component = Event() if as_events else Todo()
-        component.add("uid", f"action-{action.id}@minutebook")
-        component.add("dtstamp", action.updated_at.astimezone(UTC))
-        component.add("last-modified", action.updated_at.astimezone(UTC))
-        component.add("sequence", action.version - 1)
-        component.add("summary", ("Action due: " if as_events else "") + action.title)
-        component.add("url", f"{base_url}/actions/{action.id}")
-        component.add("description", f"{action.committee.name}\n{base_url}/actions/{action.id}")
-        if as_events:
-            component.add("dtstart", action.due_date)
-            component.add("dtend", action.due_date + timedelta(days=1))
-            component.add("transp", "TRANSPARENT")
-        else:
-            if action.due_date:
-                component.add("due", action.due_date)
-            component.add(
-                "status",
-                {
-                    "open": "NEEDS-ACTION",
-                    "in_progress": "IN-PROCESS",
-                    "complete": "COMPLETED",
-                    "cancelled": "CANCELLED",
-                }[action.status.value],
+        try:
+            component = _action_component(action, base_url, as_events)
+            component.to_ical()  # where a value that cannot be written shows itself
+        except Exception as exc:
+            # One bad row (a due date at the end of the calendar, stored before it was
+            # checked) must not break the feed: name the row, never its text.
+            log.warning(
+                "action %s left out of the feed: it cannot be built (%s)",
+                action.id,
+                type(exc).__name__,
             )
+            continue
         cal.add_component(component)
     return cal.to_ical()
+
+
+def _action_component(action: Action, base_url: str, as_events: bool):
+    component = Event() if as_events else Todo()
+    component.add("uid", f"action-{action.id}@minutebook")
+    component.add("dtstamp", action.updated_at.astimezone(UTC))
+    component.add("last-modified", action.updated_at.astimezone(UTC))
+    component.add("sequence", action.version - 1)
+    component.add("summary", ("Action due: " if as_events else "") + action.title)
+    component.add("url", f"{base_url}/actions/{action.id}")
+    component.add("description", f"{action.committee.name}\n{base_url}/actions/{action.id}")
+    if as_events:
+        component.add("dtstart", action.due_date)
+        component.add("dtend", action.due_date + timedelta(days=1))
+        component.add("transp", "TRANSPARENT")
+    else:
+        if action.due_date:
+            component.add("due", action.due_date)
+        component.add(
+            "status",
+            {
+                "open": "NEEDS-ACTION",
+                "in_progress": "IN-PROCESS",
+                "complete": "COMPLETED",
+                "cancelled": "CANCELLED",
+            }[action.status.value],
+        )
+    return component

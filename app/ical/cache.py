@@ -12,6 +12,7 @@ Two layers, both keyed by content so they are right in every process:
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from app.extensions import db
 from app.ical.builder import BUILDER_VERSION, event_text
 from app.ical.models import IcalEventCache
 from app.meetings.models import Meeting
+
+log = logging.getLogger(__name__)
 
 _MEMO_SIZE = 64
 _feeds: OrderedDict[str, bytes] = OrderedDict()
@@ -186,7 +189,13 @@ def feed_events(selection: Selection, base_url: str) -> FeedEvents:
     if stale:
         built = _rebuild([ids[i] for i in stale], base_url, key)
         for i in stale:
-            texts[i] = built[ids[i]]
+            texts[i] = built.get(ids[i])
+        # An event that cannot be built is left out, so one bad row never breaks the feed.
+        kept = [i for i, text in enumerate(texts) if text is not None]
+        if len(kept) < len(texts):
+            ids, zones, texts = ([column[i] for i in kept] for column in (ids, zones, texts))
+        if not ids:
+            return FeedEvents([], [], {})
     return FeedEvents(ids, texts, _spans(ids, zones))
 
 
@@ -223,9 +232,16 @@ def _spans(ids: list[int], zones: list[str]) -> dict[str, tuple[int, int]]:
         ).all()
     )
     return {
-        tzid: tuple(aware(starts[i]).astimezone(ZoneInfo(tzid)).year for i in pair)
+        tzid: tuple(_local_year(aware(starts[i]), tzid) for i in pair)
         for tzid, pair in edges.items()
     }
+
+
+def _local_year(start: datetime, tzid: str) -> int:
+    try:
+        return start.astimezone(ZoneInfo(tzid)).year
+    except (OverflowError, ValueError):  # at the very end of the calendar: its UTC year
+        return start.year
 
 
 def _rebuild(ids: list[int], base_url: str, key: str) -> dict[int, str]:
@@ -243,7 +259,18 @@ def _rebuild(ids: list[int], base_url: str, key: str) -> dict[int, str]:
         }
         stale = []
         for meeting in meetings:
-            body = event_text(meeting, base_url)
+            try:
+                body = event_text(meeting, base_url)
+            except Exception as exc:
+                # Stored before the services checked it (a time at the end of the calendar, a
+                # line break in a name): name the row and the kind of failure, never the text,
+                # which may be what a feed must not show.
+                log.warning(
+                    "meeting %s left out of the feeds: its event cannot be built (%s)",
+                    meeting.id,
+                    type(exc).__name__,
+                )
+                continue
             built[meeting.id] = body
             # The stamp of the data the body was built from, not the clock: a change made
             # while we were building has a later stamp, so the event is rebuilt next time.

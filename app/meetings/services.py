@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.agenda.models import AgendaItem, Document
 from app.audit.services import AGENDA_VERBS, meeting_trail, record, take_agenda_turn
 from app.committees.models import Committee
+from app.core import text as rules
 from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.core.web import format_local_datetime
@@ -41,6 +42,9 @@ def as_aware(value: datetime, timezone: str, field: str = "starts_at") -> dateti
     """A naive time means the committee's own timezone (as API.md says)."""
     if not isinstance(value, datetime):
         raise ValidationError("Enter a date and time.", {field: ["Not a date and time."]})
+    # Years outside the plausible range are refused before any arithmetic: a start near the
+    # end of the calendar overflowed when its end was worked out, in every feed.
+    rules.date_field(value, field, "The meeting" if field == "starts_at" else "The end")
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=zone(timezone))
     return value
@@ -75,6 +79,8 @@ def schedule_meeting(
     title: str | None = None,
 ) -> Meeting:
     tz = committee.timezone
+    venue = rules.text_field(venue, "venue", rules.LINE)
+    title = rules.text_field(title, "title", rules.LINE)
     starts_at = as_aware(starts_at, tz)
     ends_at = as_aware(ends_at, tz, "ends_at") if ends_at is not None else None
     _check_times(starts_at, ends_at)
@@ -112,7 +118,7 @@ def reschedule(
     new_end = as_aware(ends_at, meeting.timezone, "ends_at") if ends_at else meeting.ends_at
     if starts_at and not ends_at and meeting.ends_at is not None:
         new_end = new_start + (meeting.ends_at - meeting.starts_at)  # keep its length
-    new_venue = meeting.venue if venue is None else (venue.strip() or None)
+    new_venue = meeting.venue if venue is None else rules.text_field(venue, "venue", rules.LINE)
     _check_times(new_start, new_end)
     changed = (
         new_start != meeting.starts_at or new_end != meeting.ends_at or new_venue != meeting.venue
@@ -145,7 +151,9 @@ def set_status(
         raise ValidationError(
             f"Status must be one of {allowed}.", {"status": ["Unknown status."]}
         ) from None
-    reason = (reason or "").strip() or None
+    reason = rules.text_field(
+        reason, "status_reason", rules.SHORT_TEXT, multiline=True, label="The reason"
+    )
     if status in (MeetingStatus.CANCELLED, MeetingStatus.POSTPONED) and not reason:
         raise ValidationError(
             f"Give a reason why the meeting is {status.value}.",
@@ -179,6 +187,11 @@ class SeriesRule:
 
     def validate(self) -> None:
         errors: dict[str, list[str]] = {}
+        for key, day in (("first", self.first), ("until", self.until)):
+            try:
+                rules.check_year(day, "The series")
+            except ValueError as exc:
+                errors[key] = [str(exc)]
         if self.until < self.first:
             errors["until"] = ["The series must end after it starts."]
         if not 0 <= self.weekday <= 6:
@@ -411,6 +424,12 @@ def publish_agenda(
     now: datetime | None = None,
 ) -> AgendaPublication:
     """Publish the agenda (revision 1) or a supplement (revision 2, 3, ...)."""
+    late_reason = rules.text_field(
+        late_reason, "late_reason", rules.SHORT_TEXT, multiline=True, label="The reason"
+    )
+    summary = rules.text_field(
+        summary, "summary", rules.SHORT_TEXT, multiline=True, label="The summary"
+    )
     # Before reading what changed: a change being made now is either waited for and listed,
     # or made after this publication and listed in the next one.
     take_agenda_turn(meeting.id)
@@ -419,8 +438,6 @@ def publish_agenda(
     if not meeting.items:
         raise ValidationError("Add items to the agenda before publishing it.")
     now = now or utcnow()
-    late_reason = (late_reason or "").strip() or None
-    summary = (summary or "").strip() or None
     revision = meeting.agenda_revision + 1
     deadline = publication_deadline_of(meeting)
     late = deadline.is_late(now)

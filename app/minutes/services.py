@@ -14,6 +14,7 @@ from app.actions.models import Action
 from app.agenda.models import AgendaItem, ItemKind
 from app.audit.services import record
 from app.committees.models import VOTING_ROLES, Committee
+from app.core import text as rules
 from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
@@ -104,14 +105,12 @@ def draft_minutes(meeting: Meeting, user=None) -> list[Minute]:
 def add_standalone_minute(meeting: Meeting, title: str, text: str = "", user=None) -> Minute:
     if meeting.minutes_locked:
         raise Conflict("These minutes are approved and locked.")
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError("Enter a title.", {"title": ["Enter a title."]})
+    title = _title(title)
     _lock_committee(meeting.committee)
     minute = Minute(
         committee=meeting.committee,
         meeting=meeting,
-        title=title[:500],
+        title=title,
         text=_check_text(text),
         number=_issue_number(meeting.committee),
     )
@@ -124,10 +123,11 @@ def add_standalone_minute(meeting: Meeting, title: str, text: str = "", user=Non
 
 
 def _check_text(text: str | None) -> str:
-    text = (text or "").replace("\r\n", "\n")
-    if len(text) > MAX_TEXT:
-        raise ValidationError("The minute is too long.", {"text": ["At most 200,000 characters."]})
-    return text
+    return rules.text_field(text, "text", MAX_TEXT, multiline=True, label="The minute") or ""
+
+
+def _title(title: str | None) -> str:
+    return rules.text_field(title, "title", rules.TITLE, label="The title", required=True)
 
 
 def _snapshot(
@@ -161,10 +161,7 @@ def save_minute(
             {"text": [minute.text], "version": [str(minute.version)]},
         )
     if title is not None:
-        title = title.strip()
-        if not title:
-            raise ValidationError("Enter a title.", {"title": ["Enter a title."]})
-        minute.title = title[:500]
+        minute.title = title = _title(title)
     if text == minute.text and title in (None, minute.title) and minute.revisions:
         return minute
     minute.text = text
@@ -178,7 +175,9 @@ def correct_minute(minute: Minute, text: str, reason: str, user=None) -> Minute:
     """Correct an approved minute: the approved text stays in the history with the reason."""
     if not minute.locked:
         raise Conflict("These minutes are not approved yet; edit them instead.")
-    reason = (reason or "").strip()
+    reason = rules.text_field(
+        reason, "reason", rules.SHORT_TEXT, multiline=True, label="The reason"
+    )
     if not reason:
         raise ValidationError(
             "Give the reason for the correction.", {"reason": ["Enter the reason."]}
@@ -248,8 +247,11 @@ def add_resolution(
             ]
     if len({p.id for p, _ in votes if p}) != len(votes):
         errors.setdefault("votes", ["Each person votes once."])
-    text = (text or "").strip()
-    if not text:
+    try:
+        text = rules.clean_text(text, rules.LONG_TEXT, multiline=True, label="The resolution")
+    except ValueError as exc:
+        errors["text"], text = [str(exc)], None
+    if not text and "text" not in errors:
         errors["text"] = ["Enter the resolution."]
     try:
         kind = ResolutionKind(kind)
@@ -281,7 +283,12 @@ def add_resolution(
             named["votes_against"],
             named["abstentions"],
         )
-    recommended_to = (recommended_to or "").strip() or None
+    try:
+        recommended_to = rules.clean_text(
+            recommended_to, rules.LINE, label="The body recommended to"
+        )
+    except ValueError as exc:
+        errors["recommended_to"], recommended_to = [str(exc)], None
     if kind == ResolutionKind.RECOMMENDED and not recommended_to:
         errors["recommended_to"] = ["Name the body the recommendation goes to."]
     if errors:
@@ -363,12 +370,17 @@ def approve_minutes(
         errors["at_meeting_id"] = ["Minutes are approved at a later meeting."]
     if errors:
         raise ValidationError(errors["at_meeting_id"][0], errors)
+    amendments = rules.text_field(
+        amendments, "amendments", rules.LONG_TEXT, multiline=True, label="The amendments"
+    )
+    chair_name = rules.text_field(chair_name, "chair_name", rules.NAME, label="The chair's name")
+    rules.date_field(signed_on, "signed_on", "The date signed")
     meeting.minutes_state = MinutesState.APPROVED
     meeting.minutes_approved_at = utcnow()
     meeting.minutes_published_at = meeting.minutes_published_at or meeting.minutes_approved_at
     meeting.approved_at_meeting = at_meeting
-    meeting.approval_amendments = (amendments or "").strip() or None
-    meeting.chair_signed_name = (chair_name or "").strip() or None
+    meeting.approval_amendments = amendments
+    meeting.chair_signed_name = chair_name
     meeting.chair_signed_on = signed_on
     meeting.version += 1
     db.session.flush()
