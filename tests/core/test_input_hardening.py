@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import pytest
@@ -336,7 +336,11 @@ def test_agenda_item_text_is_cleaned_of_controls_and_keeps_lines_where_allowed(d
     assert item.purpose == "For decision.\nSee the appendix."
 
 
-def test_a_megabyte_late_reason_is_refused(client, db, clerk, world, meeting):
+def test_a_megabyte_late_reason_is_refused(client, db, f, clerk, world):
+    # Late: the meeting is tomorrow, and its agenda is ready to publish.
+    meeting = f.meeting(world["committee"], starts_at=datetime.now(UTC) + timedelta(days=1))
+    f.item(meeting, "Budget")
+    db.session.commit()
     before = count(db, AgendaPublication)
     huge = client.post(
         f"/api/v1/meetings/{meeting.id}/publish",
