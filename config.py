@@ -72,6 +72,15 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a long form open all morning
+    # How many reverse proxies stand in front of the app. X-Forwarded-For (and -Proto, -Host)
+    # are believed only from that many hops: with none, anyone could claim any address and
+    # dodge (or aim) sign-in throttling.
+    PROXY_COUNT = os.environ.get("PROXY_COUNT") or "0"
+    # Strict-Transport-Security max-age, sent only when set (production sets it).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 0)
+    # SQLite has one writer: others wait this long for it before the request is answered 503.
+    DATABASE_BUSY_TIMEOUT = float(os.environ.get("DATABASE_BUSY_TIMEOUT") or 5)
+    DATABASE_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503
 
     API_TITLE = "Minutebook API"
     API_VERSION = "v1"
@@ -103,6 +112,7 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 365 * 24 * 3600)
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

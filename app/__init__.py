@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, Config, ConfigError, instance_secret_key
 
@@ -63,6 +64,13 @@ def _finish_config(app: Flask) -> None:
     if not raw_limit.isdigit() or int(raw_limit) < 1:
         raise ConfigError(f"MAX_UPLOAD_MB must be a whole number of megabytes, not {raw_limit!r}")
     app.config["MAX_UPLOAD_MB"] = int(raw_limit)
+    raw_proxies = str(app.config.get("PROXY_COUNT") or "0").strip()
+    if not raw_proxies.isdigit():
+        raise ConfigError(f"PROXY_COUNT must be a whole number of proxies, not {raw_proxies!r}")
+    app.config["PROXY_COUNT"] = int(raw_proxies)
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     # Werkzeug refuses larger bodies before a view runs; the extra megabyte leaves room for the
     # other fields of a multipart upload.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
@@ -85,6 +93,14 @@ def _finish_config(app: Flask) -> None:
             f"DATABASE_URL is not a valid URL: {_without_password(uri)!r} "
             "(expected e.g. postgresql://user:password@host:5432/name)"
         ) from None
+    if url.get_backend_name() == "sqlite":
+        # The driver's timeout is SQLite's busy timeout: wait for the writer rather than fail.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {
+            "timeout": float(app.config["DATABASE_BUSY_TIMEOUT"]),
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         folder = Path(url.database).parent
         try:
@@ -176,10 +192,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app.auth.cli import users_cli
+    from app.auth.cli import tokens_cli, users_cli
     from app.demo.cli import demo_cli
     from app.packs.cli import packs_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(packs_cli)

@@ -11,6 +11,7 @@ from flask_smorest import abort
 
 from app.auth.services import user_for_token
 from app.core.permissions import is_staff
+from app.extensions import db
 
 # Every API write needs a token (members and owners have theirs too), so an anonymous one is
 # refused before its body is read, let alone validated.
@@ -61,7 +62,10 @@ def load_api_user() -> None:
         abort(401, message="Send the token as 'Authorization: Bearer <token>'.")
     user = user_for_token(token)
     if user is None:
-        abort(401, message="The token is not valid, or has been revoked.")
+        abort(401, message="The token is not valid, has expired or has been revoked.")
+    # The token's last use (noted at most once a minute) is kept even by reads, which commit
+    # nothing themselves.
+    db.session.commit()
     g.api_user = user
 
 

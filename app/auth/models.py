@@ -3,12 +3,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, str_name, utcnow
@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     calendar_nonce: Mapped[str | None] = mapped_column(String(32))
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     actions_feed_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Kept in the session and in the remember-me cookie too (see get_id): signing out or a new
+    # password raises it, so a copied or replayed cookie stops working everywhere at once.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     person: Mapped[Person | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(
@@ -53,6 +56,15 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in (Role.ADMIN, Role.CLERK)
+
+    def get_id(self) -> str:
+        # Flask-Login stores this in the session and in the remember-me cookie alike, so the
+        # generation check in the user loader covers both.
+        return f"{self.id}:{self.session_generation or 0}"
+
+    def end_sessions(self) -> None:
+        """Every existing session and remember-me cookie of this account stops working."""
+        self.session_generation = (self.session_generation or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher.hash(password)
@@ -94,16 +106,62 @@ class ApiToken(db.Model):
     created_at: Mapped[created_at]
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
     @classmethod
-    def issue(cls, user: User, name: str | None = None) -> tuple[ApiToken, str]:
+    def issue(
+        cls, user: User, name: str | None = None, expires_at: datetime | None = None
+    ) -> tuple[ApiToken, str]:
         """A new token for the user; the plain value is returned once and never stored."""
         plain = "mb_" + secrets.token_urlsafe(32)
-        token = cls(user=user, token_hash=hash_token(plain), name=name)
+        token = cls(user=user, token_hash=hash_token(plain), name=name, expires_at=expires_at)
         db.session.add(token)
         return token, plain
 
     def revoke(self) -> None:
-        self.revoked_at = utcnow()
+        if self.revoked_at is None:
+            self.revoked_at = utcnow()
+
+    def is_valid(self, now: datetime | None = None) -> bool:
+        """Not revoked, not expired, and its account still active."""
+        now = now or utcnow()
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > now)
+            and self.user.is_active
+        )
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= utcnow():
+            return "expired"
+        return "active"
+
+    def note_use(self, now: datetime | None = None) -> None:
+        # At most one write a minute per token: busy clients would otherwise turn every read
+        # into a write (and on SQLite, contend for the one write lock).
+        now = now or utcnow()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
+            self.last_used_at = now
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class SignInThrottle(db.Model):
+    """Recent sign-in attempts for one key (an account from one address, or one address).
+
+    The count is changed by a single INSERT ... ON CONFLICT DO UPDATE ... RETURNING, so
+    parallel attempts cannot all read the same count and all be let through.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

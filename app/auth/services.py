@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from zxcvbn import zxcvbn
 
-from app.audit.models import AuditEvent
 from app.audit.services import record
-from app.auth.models import ApiToken, User, hash_token, verify_dummy_password
+from app.auth.models import ApiToken, SignInThrottle, User, hash_token, verify_dummy_password
 from app.core.db import utcnow
-from app.core.errors import ValidationError
+from app.core.errors import NotFound, ValidationError
 from app.core.permissions import Role
 from app.extensions import db
 from app.people.models import Person
@@ -29,15 +32,27 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-# Sign-in throttling: this many failures for one address, or from one network address,
-# within the window, and further attempts are refused until the window has passed.
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_IP = 20
-THROTTLE_WINDOW = timedelta(minutes=15)
+# Sign-in throttling, by account and network address together, so an attacker hammering one
+# account from one place slows only themselves: the owner signing in from elsewhere is not held
+# up. After the free attempts each further failure doubles the wait, up to MAX_BACKOFF; a
+# correct password clears the account's count for that address. A second, looser count per
+# address alone slows one place trying many accounts.
+FREE_ATTEMPTS_PER_ACCOUNT = 5
+FREE_ATTEMPTS_PER_IP = 20
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(minutes=15)
+THROTTLE_WINDOW = timedelta(days=1)  # attempts older than this are forgotten
+# Kept for callers that still name the old limit (tests, the sign-in page's wording).
+MAX_FAILURES_PER_EMAIL = FREE_ATTEMPTS_PER_ACCOUNT
+MAX_FAILURES_PER_IP = FREE_ATTEMPTS_PER_IP
 
 
 class Throttled(Exception):
     """Too many recent failed sign-ins; the same for known and unknown addresses."""
+
+    def __init__(self, retry_after: timedelta):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def _email_key(email: str) -> str:
@@ -45,35 +60,82 @@ def _email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
-def _recent_failures(since, email_key: str | None = None, ip: str | None = None) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.verb == "sign_in_failed", AuditEvent.occurred_at >= since)
+def _throttle_key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def backoff(attempts: int, free: int) -> timedelta | None:
+    """How long to wait after this many attempts, or None while they are still free."""
+    if attempts < free:
+        return None
+    return min(FIRST_BACKOFF * 2 ** min(attempts - free, 20), MAX_BACKOFF)
+
+
+def _claim(key: str, free: int, now) -> None:
+    """Count one attempt against the key, or raise Throttled if it must wait.
+
+    One statement reads and raises the count, so parallel attempts each see a different count
+    (the row is locked until the transaction ends on PostgreSQL; SQLite has one writer).
+    """
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    stmt = insert(SignInThrottle).values(key=key, attempts=1, last_attempt_at=now)
+    stale = SignInThrottle.last_attempt_at < now - THROTTLE_WINDOW
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SignInThrottle.key],
+        set_={
+            "attempts": case((stale, 1), else_=SignInThrottle.attempts + 1),
+            "last_attempt_at": now,
+            "blocked_until": None,
+        },
+        where=or_(SignInThrottle.blocked_until.is_(None), SignInThrottle.blocked_until <= now),
+    ).returning(SignInThrottle.attempts)
+    attempts = db.session.execute(stmt).scalar()
+    if attempts is None:
+        blocked_until = db.session.scalar(
+            select(SignInThrottle.blocked_until).where(SignInThrottle.key == key)
+        )
+        raise Throttled(max((blocked_until or now) - now, timedelta(seconds=1)))
+    wait = backoff(attempts, free)
+    if wait is not None:
+        db.session.execute(
+            update(SignInThrottle).where(SignInThrottle.key == key).values(blocked_until=now + wait)
+        )
+
+
+def _unclaim(key: str) -> None:
+    # A success is not a failure: the address's count only ever counts failures.
+    db.session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.key == key, SignInThrottle.attempts > 0)
+        .values(attempts=SignInThrottle.attempts - 1, blocked_until=None)
     )
-    if email_key is not None:
-        stmt = stmt.where(AuditEvent.entity_type == "email", AuditEvent.summary == email_key)
-    if ip is not None:
-        stmt = stmt.where(AuditEvent.ip_address == ip)
-    return db.session.scalar(stmt) or 0
 
 
-def check_throttle(email: str, ip: str | None) -> None:
-    since = utcnow() - THROTTLE_WINDOW
-    if _recent_failures(since, email_key=_email_key(email)) >= MAX_FAILURES_PER_EMAIL or (
-        ip and _recent_failures(since, ip=ip) >= MAX_FAILURES_PER_IP
-    ):
-        raise Throttled()
+def check_throttle(email: str, ip: str | None) -> tuple[str, str | None]:
+    """Count a sign-in attempt for the account from the address; raise Throttled if it must
+    wait. Returns the keys counted, for authenticate to clear on success."""
+    now = utcnow()
+    account_key = _throttle_key("account", _email_key(email), ip or "")
+    ip_key = _throttle_key("ip", ip) if ip else None
+    _claim(account_key, FREE_ATTEMPTS_PER_ACCOUNT, now)
+    if ip_key is not None:
+        _claim(ip_key, FREE_ATTEMPTS_PER_IP, now)
+    return account_key, ip_key
 
 
 def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
     """The user if the e-mail and password match an active account, else None.
 
     Unknown addresses cost the same time as wrong passwords, and both get the same answer,
-    so nobody can learn which addresses have accounts. Raises Throttled after too many
-    recent failures for the address or from the network address.
+    so nobody can learn which addresses have accounts. Raises Throttled when the account has
+    had too many recent failures from this network address, or the address too many overall.
+
+    The attempt is counted and committed before the password is checked: the count must stand
+    whatever happens next, and the check takes a quarter of a second that SQLite's one write
+    lock should not be held for.
     """
-    check_throttle(email, ip)
+    account_key, ip_key = check_throttle(email, ip)
+    db.session.commit()
     user = find_user(email)
     if user is None or not user.check_password(password) or not user.is_active:
         if user is None:
@@ -88,9 +150,46 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
         if ip:
             failure.ip_address = ip
         return None
+    db.session.execute(delete(SignInThrottle).where(SignInThrottle.key == account_key))
+    if ip_key is not None:
+        _unclaim(ip_key)
     user.last_login_at = utcnow()
     record("signed_in", user, user=user)
     return user
+
+
+# zxcvbn's scale: 0 too guessable ... 4 very unguessable; 3 resists an offline attack on a
+# slow hash, which is what a stolen table of Argon2 hashes would face.
+MIN_PASSWORD_SCORE = 3
+
+
+def check_password_strength(password: str, *user_inputs: str) -> None:
+    """Refuse short, common and pattern passwords (words, dates, keyboard runs, l33t, the
+    account's own name or address), with zxcvbn's own advice in the message."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.",
+            {"password": ["Too short."]},
+        )
+    # zxcvbn's cost grows quickly with length; past 100 characters the first 100 decide.
+    # zxcvbn matches each input as one word: give it the parts of the name and address too.
+    words = {w for u in user_inputs for w in [u, *re.split(r"[\W_]+", u)] if len(w) > 2}
+    result = zxcvbn(password[:100], user_inputs=sorted(words))
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result["feedback"]
+        advice = " ".join(filter(None, [feedback.get("warning"), *feedback["suggestions"]]))
+        message = "That password is too easy to guess: choose a longer or less common one."
+        if advice:
+            message += f" {advice}"
+        raise ValidationError(message, {"password": [message]})
+
+
+def set_password(user: User, password: str) -> None:
+    """The one way a password is set: checked for strength, and every other session of the
+    account ends (a stolen session should not outlive the password it was stolen with)."""
+    check_password_strength(password, user.email, user.name or "")
+    user.set_password(password)
+    user.end_sessions()
 
 
 def create_user(
@@ -113,11 +212,6 @@ def create_user(
             "An account with that e-mail address already exists.",
             {"email": ["Already registered."]},
         )
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.",
-            {"password": ["Too short."]},
-        )
     person = None
     if person_id is not None:
         person = db.session.get(Person, person_id)
@@ -133,25 +227,70 @@ def create_user(
     user = User(email=email, role=role, name=name or (person.name if person else email))
     user.person = person
     if password:
-        user.set_password(password)
+        set_password(user, password)
     db.session.add(user)
     db.session.flush()
     record("user_created", user, summary=f"{email} as {role.value}")
     return user
 
 
-def issue_token(user: User, name: str | None = None) -> str:
-    _token, plain = ApiToken.issue(user, name)
+def issue_token(user: User, name: str | None = None, expires_in_days: int | None = None) -> str:
+    expires_at = None
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+            raise ValidationError(
+                f"A token expires after between 1 and {MAX_TOKEN_DAYS} days.",
+                {"expires_in_days": [f"Enter a whole number from 1 to {MAX_TOKEN_DAYS}."]},
+            )
+        expires_at = utcnow() + timedelta(days=expires_in_days)
+    if name is not None and len(name) > 200:
+        raise ValidationError(
+            "A token's name can be at most 200 characters.", {"name": ["Too long."]}
+        )
+    _token, plain = ApiToken.issue(user, name, expires_at)
     db.session.flush()
     record("api_token_issued", user, user=user)
     return plain
 
 
+MAX_TOKEN_DAYS = 3660
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def token_of(user: User, token_id: int) -> ApiToken:
+    """One of the user's own tokens (anyone else's is not found, as if it did not exist)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("There is no such token.")
+    return token
+
+
+def revoke_token(token_id: int, by: User | None = None) -> ApiToken:
+    """Revoke a token; `by` (when given) may revoke only their own unless they are an admin."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (by is not None and token.user_id != by.id and by.role != Role.ADMIN):
+        raise NotFound("There is no such token.")
+    token.revoke()
+    record("api_token_revoked", token.user, summary=f"token {token.id}")
+    return token
+
+
 def user_for_token(plain: str) -> User | None:
+    """The token's user if the token is known, not revoked, not expired and the account active;
+    the token's last use is noted (to the minute)."""
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(plain.strip()))
     )
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    if token is None or not token.is_valid():
         return None
-    token.last_used_at = utcnow()
+    token.note_use()
     return token.user

@@ -86,9 +86,9 @@ def fk(target: str, *, ondelete: str | None = None, nullable: bool = False, **kw
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite ignores foreign keys unless asked, and waits for no lock unless told to."""
+    """SQLite ignores foreign keys unless asked. (How long it waits for a lock is the driver's
+    `timeout`, set from DATABASE_BUSY_TIMEOUT by the app factory.)"""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()

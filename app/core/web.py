@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, IntegrityError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db, login_manager
@@ -60,6 +60,14 @@ def flatten_messages(messages) -> dict[str, list[str]] | None:
     return out
 
 
+def is_unavailable(exc: OperationalError) -> bool:
+    """Whether the database refused for now (locked, busy, unreachable) rather than for good."""
+    if exc.connection_invalidated or type(exc.orig).__module__.startswith("psycopg"):
+        return True  # PostgreSQL's operational errors are lost connections, timeouts, deadlocks
+    message = str(exc.orig).lower()
+    return any(words in message for words in ("locked", "busy", "unable to open"))
+
+
 class DatabaseIntConverter(IntegerConverter):
     """`<int:...>` ids that fit the database: anything larger cannot exist, so it is a 404
     rather than an overflow deep in the driver."""
@@ -75,10 +83,17 @@ def init_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        # "id:generation" (User.get_id): a session or remember-me cookie made before the
+        # account's last sign-out or password change carries an older generation.
+        raw_id, _, generation = str(user_id).partition(":")
         try:
-            return db.session.get(User, int(user_id))
+            user = db.session.get(User, int(raw_id))
+            generation = int(generation or 0)
         except (TypeError, ValueError):
             return None
+        if user is None or generation != (user.session_generation or 0):
+            return None
+        return user
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -93,8 +108,43 @@ def init_web(app: Flask) -> None:
                 response.headers[name] = value
             if exc.code == 401:
                 response.headers.setdefault("WWW-Authenticate", "Bearer")
+            _allow(exc, response)
             return response
-        return render_template("error.html", code=exc.code, title=exc.name), exc.code
+        response = app.make_response(
+            (render_template("error.html", code=exc.code, title=exc.name), exc.code)
+        )
+        _allow(exc, response)
+        return response
+
+    def _allow(exc: HTTPException, response) -> None:
+        # A 405 names the methods that would work (RFC 9110 requires it).
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):
+        # Locked (SQLite's one writer held past the busy timeout) or unreachable: worth trying
+        # again shortly, so a 503 with Retry-After rather than a 500. Anything else is a bug.
+        db.session.rollback()
+        if not is_unavailable(exc):
+            return unexpected_error(exc)
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+        message = "The service is busy. Please try again in a few seconds."
+        # The page must not ask the database who is signed in: that would fail the same way.
+        g._login_user = login_manager.anonymous_user()
+        if wants_problem_json():
+            response = problem_response(503, "Service unavailable", message)
+        else:
+            response = app.make_response(
+                (
+                    render_template(
+                        "error.html", code=503, title="Service unavailable", message=message
+                    ),
+                    503,
+                )
+            )
+        response.headers["Retry-After"] = str(app.config.get("DATABASE_RETRY_AFTER", 5))
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge):
@@ -168,7 +218,29 @@ def init_web(app: Flask) -> None:
             "frame-ancestors 'none'",
         )
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"
+            )
+        _no_store_when_personal(response)
         return response
+
+    def _no_store_when_personal(response) -> None:
+        """API answers and whatever a signed-in person sees are never kept by a browser or a
+        shared cache (a back button after sign-out, a shared computer, a proxy).
+
+        A response that says it is private (a members' pack, a restricted paper) is tightened
+        to no-store; one that says it is public (a public pack, a feed) keeps its caching.
+        """
+        if response.cache_control.private or (
+            (request.path.startswith("/api/") or _signed_in()) and not response.cache_control.public
+        ):
+            response.headers["Cache-Control"] = "no-store"
+
+    def _signed_in() -> bool:
+        # Only a loaded user counts: asking would load one for every anonymous request.
+        user = g.get("_login_user")
+        return user is not None and user.is_authenticated
 
     app.jinja_env.filters["local_datetime"] = format_local_datetime
     app.jinja_env.filters["local_date"] = format_local_date
