@@ -190,11 +190,33 @@ def _siblings(meeting: Meeting, parent_id: int | None) -> list[AgendaItem]:
 _CLOSING_KINDS = (ItemKind.AOB, ItemKind.NEXT_MEETING, ItemKind.EXCLUSION)
 
 
-def _default_index(top_level: list[AgendaItem]) -> int:
-    for index, item in enumerate(top_level):
-        if item.kind in _CLOSING_KINDS or _is_part_two(item):
-            return index
-    return len(top_level)
+def _default_index(
+    top_level: list[AgendaItem], section: str | None = None, sections: Iterable[str] = ()
+) -> int:
+    """Where a new top-level item goes: after the last item of its own section, or where its
+    section falls in the committee's order of sections, and always before the closing items
+    (so it never opens a second heading for a section already on the agenda)."""
+    closing = next(
+        (
+            index
+            for index, item in enumerate(top_level)
+            if item.kind in _CLOSING_KINDS or _is_part_two(item)
+        ),
+        len(top_level),
+    )
+    if not section:
+        return closing
+    body = top_level[:closing]
+    same = [index for index, item in enumerate(body) if item.section == section]
+    if same:
+        return same[-1] + 1
+    order = list(sections)
+    if section in order:
+        rank = order.index(section)
+        for index, item in enumerate(body):
+            if item.section in order and order.index(item.section) > rank:
+                return index
+    return closing
 
 
 def _apply_order(items: list[AgendaItem]) -> None:
@@ -272,7 +294,11 @@ def add_item(
     db.session.flush()
     order = list(siblings)
     if position is None:
-        index = _default_index(order) if parent is None else len(order)
+        index = (
+            _default_index(order, item.section, meeting.committee.sections or [])
+            if parent is None
+            else len(order)
+        )
     else:
         index = max(0, min(int(position), len(order)))
     order.insert(index, item)

@@ -191,10 +191,25 @@ def correct_minute(minute: Minute, text: str, reason: str, user=None) -> Minute:
 
 
 def voters(meeting: Meeting) -> list[Person]:
-    """Who may have a named vote: the voting members on the day and any substitutes."""
+    """Who may have a named vote: the voting members on the day who were there, and the
+    substitutes in place of those who were not. A member who sent apologies, was absent or
+    was replaced by a substitute has no vote; once the register records anyone as present,
+    only those it records as present vote."""
     on = meeting.local_start.date()
-    people = [m.person for m in meeting.committee.current_memberships(on) if m.role in VOTING_ROLES]
-    people += [a.person for a in meeting.attendance if a.status == AttendanceStatus.SUBSTITUTE]
+    rows = {a.person_id: a for a in meeting.attendance}
+    replaced = {a.substitute_for_id for a in rows.values() if a.substitute_for_id}
+    register_taken = any(a.status == AttendanceStatus.PRESENT for a in rows.values())
+    people = []
+    for m in meeting.committee.current_memberships(on):
+        row = rows.get(m.person_id)
+        if m.role not in VOTING_ROLES or m.person_id in replaced:
+            continue
+        if row is not None and row.status != AttendanceStatus.PRESENT:
+            continue
+        if row is None and register_taken:
+            continue
+        people.append(m.person)
+    people += [a.person for a in rows.values() if a.status == AttendanceStatus.SUBSTITUTE]
     # One vote each, though someone may hold two voting memberships.
     return list({p.id: p for p in people}.values())
 
@@ -202,7 +217,7 @@ def voters(meeting: Meeting) -> list[Person]:
 def _voter(minute: Minute, who) -> Person | None:
     """A named vote names a person by id, or by name among the meeting's voters."""
     if isinstance(who, Person):
-        return who
+        who = who.id
     if isinstance(who, int) and not isinstance(who, bool):
         # Only those who may vote at this meeting, as the form offers.
         return next((p for p in voters(minute.meeting) if p.id == who), None)
@@ -243,7 +258,8 @@ def add_resolution(
             errors["votes"] = [
                 f"No member called {who!r} on the day; use their name as in the register."
                 if isinstance(who, str)
-                else "Each named vote needs a known person."
+                else "Only the voting members present, and substitutes in place of absent "
+                "ones, may have a named vote."
             ]
     if len({p.id for p, _ in votes if p}) != len(votes):
         errors.setdefault("votes", ["Each person votes once."])

@@ -405,3 +405,19 @@ def test_emptying_part_two_with_a_sub_item_under_the_exclusion_is_a_clear_confli
     with pytest.raises(Conflict) as info:
         services.update_item(land, visibility="public")
     assert "sub-items (Who is excluded)" in info.value.detail
+
+
+def test_new_items_land_in_their_section_in_the_committee_order(db, f):
+    c = f.committee(sections=["For Decision", "For Information"])
+    m = f.meeting(c)
+    services.apply_template(m)
+    services.add_item(m, title="Budget", section="For Decision")
+    services.add_item(m, title="Newsletter", section="For Information")
+    services.add_item(m, title="Pharmacy", section="For Decision")  # after Newsletter once
+    services.add_item(m, title="Unsorted")
+    titles = [t for _, t in numbers(m)]
+    assert titles.index("Budget") + 1 == titles.index("Pharmacy")
+    assert titles.index("Pharmacy") + 1 == titles.index("Newsletter")
+    assert titles.index("Unsorted") == titles.index("Any other business") - 1
+    sections = [i.section for i, _ in m.numbered_items() if i.section]
+    assert sections == ["For Decision", "For Decision", "For Information"]

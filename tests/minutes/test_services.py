@@ -201,7 +201,8 @@ def test_named_votes_by_member_name_and_counts_follow(db, f, committee):
     sub = f.person("Sam Sub")
     attendance.set_attendance(m, absent, "apologies")
     attendance.set_attendance(m, sub, "substitute", substitute_for=absent)
-    assert {p.name for p in services.voters(m)} == {"Lakin", "Sue Wilson", "Karen Smith", "Sam Sub"}
+    # Karen Smith sent apologies and Sam Sub stands in for her: his vote, not hers.
+    assert {p.name for p in services.voters(m)} == {"Lakin", "Sue Wilson", "Sam Sub"}
     (minute,) = services.draft_minutes(m)
     r = services.add_resolution(
         minute,
@@ -239,3 +240,26 @@ def test_deleted_minute_numbers_are_never_reused(db, f, committee):
     m.minutes_state = MinutesState.APPROVED
     with pytest.raises(Conflict):
         services.delete_minute(plan)
+
+
+def test_only_those_entitled_at_the_meeting_have_a_named_vote(db, f, committee):
+    from app.meetings import attendance
+
+    m = _meeting_with_items(f, committee, datetime(2026, 5, 22, 13, tzinfo=UTC), ["Plan"])
+    (minute,) = services.draft_minutes(m)
+    present, apologetic, replaced, sub = (f.person(n) for n in ("P", "Ap", "Rep", "Sub"))
+    for p in (present, apologetic, replaced):
+        f.membership(committee, p)
+    attendance.set_attendance(m, apologetic, "apologies")
+    assert apologetic not in services.voters(m)  # apologies sent: no vote, register or not
+    attendance.set_attendance(m, present, "present")
+    attendance.set_attendance(m, sub, "substitute", substitute_for=replaced)
+    assert {p.name for p in services.voters(m)} == {"P", "Sub"}
+    for bad in ([(apologetic.id, "for")], [(replaced.id, "for")], [(apologetic, "for")]):
+        with pytest.raises(ValidationError) as info:
+            services.add_resolution(minute, "That x.", named_votes=bad)
+        assert "may have a named vote" in info.value.errors["votes"][0]
+    r = services.add_resolution(
+        minute, "That the plan be adopted.", named_votes=[(present.id, "for"), (sub.id, "for")]
+    )
+    assert (r.votes_for, r.votes_against, r.abstentions) == (2, 0, 0)
