@@ -473,3 +473,18 @@ def test_safe_next_rules():
     assert safe_next("/meetings/1/?a=b", "/") == "/meetings/1/?a=b"
     for bad in ["/a\r\nb", "/\\evil", "//evil", "http://evil/", "evil", "/a\tb", None, ""]:
         assert safe_next(bad, "/") == "/"
+
+
+def test_the_openapi_document_declares_the_guards_answers_on_every_write(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    writes = [
+        (path, method, operation)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "put", "patch", "delete")
+    ]
+    assert len(writes) > 15
+    for path, method, operation in writes:
+        for status in ("400", "401", "413"):
+            content = operation["responses"][status]["content"]
+            assert "application/problem+json" in content, (path, method, status)
