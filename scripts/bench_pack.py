@@ -32,7 +32,7 @@ from app.extensions import db
 from app.meetings import services as meetings
 from app.minutes import services as minutes
 from app.models import Action, Person
-from app.packs import builder, cache, merge
+from app.packs import builder, cache, merge, store
 from config import Config
 
 
@@ -119,7 +119,7 @@ def main() -> None:
         # render is noted, to time the same WeasyPrint work alone for the floor.
         renders = []
         spent: dict[str, float] = {}
-        real_part = cache.rendered_part
+        real_part = store.rendered_part
 
         def noting(template, inputs, render):
             def timed():
@@ -161,13 +161,13 @@ def main() -> None:
                 clock(merge, "add_stamp", "place stamps"),
                 clock(builder, "_open_paper", "open papers"),
             ]
-            cache.rendered_part = noting
+            store.rendered_part = noting
             try:
                 start = time.perf_counter()
                 pack = builder.build_pack(meeting, "public")
                 return time.perf_counter() - start, pack
             finally:
-                cache.rendered_part = real_part
+                store.rendered_part = real_part
                 for owner, attr, real in originals:
                     setattr(owner, attr, real)
 

@@ -1,6 +1,7 @@
 """Built packs kept under STORAGE_DIR by content key, so every app process shares them and a
-pack is built once per content version. A lock file makes concurrent requests for the same
-stale pack wait for one build instead of starting their own.
+pack is built once per content version. A lock (flock, released by the kernel when its holder
+dies) makes concurrent requests for the same stale pack wait for one build instead of starting
+their own.
 
 A build that fails leaves nothing behind; the last good pack keeps being served, the failure
 is recorded once per content key (audit trail, and a note staff see on the meeting page), and
@@ -9,13 +10,10 @@ it is not retried on every request."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import fcntl
 import json
 import os
-import tempfile
 import time
-import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +24,19 @@ from app.audit.services import record
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.packs import builder
+from app.packs.inputs import SHOWN_KINDS, canonical, identities, minutes_inputs, pack_inputs
+from app.packs.store import packs_dir as _dir
 
-LOCK_TIMEOUT = 300  # seconds: a lock older than this is from a build that died
+# Also reached through this module by uploads (strips_dir) and the tests.
+from app.packs.store import (  # noqa: F401
+    part_stats,
+    parts_dir,
+    rendered_part,
+    strips_dir,
+    write_atomic,
+)
+
+LOCK_WAIT = 120  # seconds a request waits for another's build of the same pack
 RETRY_AFTER = 60  # seconds before a failed build is tried again (a fault may be passing)
 
 
@@ -49,105 +58,51 @@ class Failure:
     at: datetime  # when it last failed
 
 
-def _dir() -> Path:
-    path = Path(current_app.config["STORAGE_DIR"]) / "packs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a uniquely named temporary file next to `path`, then rename: readers see the
-    old file or the new one, never part of one, and concurrent writers never collide."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _break_stale_lock(lock: Path) -> None:
-    # Move it aside under a unique name first, so that of several waiters only one takes it,
-    # and a fresh lock taken meanwhile by another process is put back rather than broken.
-    aside = lock.with_name(f"{lock.name}.{uuid.uuid4().hex}.stale")
-    try:
-        os.rename(lock, aside)
-    except FileNotFoundError:
-        return
-    try:
-        if time.time() - aside.stat().st_mtime <= LOCK_TIMEOUT:
-            with contextlib.suppress(FileExistsError):
-                os.link(aside, lock)
-    finally:
-        aside.unlink(missing_ok=True)
+@contextlib.contextmanager
+def build_lock(lock: Path, wait: float | None = None, ready=lambda: False):
+    """Hold the build lock for one pack (an flock on `lock`): the kernel releases it when its
+    holder dies, even by SIGKILL, so a crashed build never holds anyone up. Waits at most
+    `wait` seconds (LOCK_WAIT), or until `ready()` says another holder has finished the work
+    (then yields False: nothing to do); raises TimeoutError after that."""
+    deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
+    while True:
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if ready():
+                        yield False
+                        return
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("pack build did not finish") from None
+                    time.sleep(0.05)
+            try:
+                same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                continue  # its holder finished and removed it meanwhile: take the new one
+            try:
+                yield True
+            finally:
+                # Removed while still held, so a waiter holding the old file sees it went.
+                lock.unlink(missing_ok=True)
+            return
+        finally:
+            os.close(fd)
 
 
 def _cached(name: str, build) -> Path:
     path = _dir() / f"{name}.pdf"
     if path.exists():
         return path
-    lock = path.with_suffix(".lock")
-    deadline = time.monotonic() + LOCK_TIMEOUT
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            if path.exists():
-                return path
-            try:
-                age = time.time() - lock.stat().st_mtime
-            except FileNotFoundError:
-                continue  # the builder finished (or failed) between our two looks
-            if age > LOCK_TIMEOUT:
-                _break_stale_lock(lock)  # the builder died; take over
-            elif time.monotonic() > deadline:
-                raise TimeoutError("pack build did not finish") from None
-            time.sleep(0.05)
-            continue
-        try:
-            os.close(fd)
-            if not path.exists():
-                write_atomic(path, build())
-            return path
-        finally:
-            lock.unlink(missing_ok=True)
-
-
-# How often each template was rendered or taken from the part cache, in this process: the
-# benchmark and the tests read it to see what a rebuild actually re-rendered.
-part_stats: Counter = Counter()
-
-
-def parts_dir() -> Path:
-    """Rendered parts and other results kept by the hash of their inputs."""
-    return _dir() / "parts"
-
-
-def strips_dir() -> Path:
-    """Which pages of each uploaded file have something where the page stamp goes, kept by
-    the file's hash: a property of the upload, worked out once when it is uploaded."""
-    return _dir() / "strips"
-
-
-def rendered_part(template: str, inputs: list, render) -> bytes:
-    """A generated part (agenda, minutes, action log, withheld page, stamps) by the hash of
-    its inputs: a rebuild after one paper changes renders again only the parts that differ."""
-    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
-    path = parts_dir() / f"{digest}.pdf"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        pass
-    else:
-        part_stats[("reused", template)] += 1
-        return data
-    data = render()
-    part_stats[("rendered", template)] += 1
-    path.parent.mkdir(exist_ok=True)
-    write_atomic(path, data)
-    return data
+    with build_lock(path.with_suffix(".lock"), ready=path.exists) as mine:
+        if mine and not path.exists():
+            write_atomic(path, build())
+    return path
 
 
 def _latest(meeting: Meeting, variant: str) -> Path:
@@ -198,14 +153,17 @@ def _record_failure(meeting: Meeting, variant: str, key: str, reason: str) -> No
 def pack_file(meeting: Meeting, variant: str) -> Path:
     """The pack for the meeting's current content; when that cannot be built, the last good
     one. Raises PackUnavailable when there is none."""
-    key = builder.content_key(meeting, variant)
+    inputs = pack_inputs(meeting, variant)
+    manifest = canonical(inputs)
+    key = builder.content_key(meeting, variant, inputs)
 
     def build() -> bytes:
         failure = _failure(key)
         if failure and (datetime.now(UTC) - failure.at).total_seconds() < RETRY_AFTER:
             raise _KnownFailure(failure.reason)
-        pack = builder.build_pack(meeting, variant)
-        write_atomic(_manifest_path(_dir() / f"pack-{key}.pdf"), _manifest(meeting, variant, pack))
+        pack = builder.build_pack(meeting, variant, inputs)
+        # The pack's inputs, kept beside it: what it shows (see _still_fit).
+        write_atomic(_manifest_path(_dir() / f"pack-{key}.pdf"), manifest)
         return pack.pdf
 
     try:
@@ -239,7 +197,7 @@ def pack_file(meeting: Meeting, variant: str) -> Path:
     last = last_good_pack(meeting, variant)
     if last is None:
         raise PackUnavailable(reason)
-    if not _still_fit(meeting, variant, last):
+    if not _still_fit(manifest, last):
         raise PackUnavailable(
             f"{reason}; the last pack built shows papers or items that have since been "
             "removed or withdrawn from this version, so it is not served either"
@@ -251,32 +209,19 @@ def _manifest_path(pack: Path) -> Path:
     return pack.with_suffix(".json")
 
 
-def _manifest(meeting: Meeting, variant: str, pack) -> bytes:
-    """What the pack shows in full (builder.shown), kept beside it. The papers are taken from
-    the pack as built, so the manifest cannot claim less than the pack carries."""
-    shows = builder.shown(meeting, variant)
-    carried = {p.document.id for p in pack.papers if p.kind == "document"}
-    shows["documents"] = sorted(carried | set(shows["documents"]))
-    return json.dumps(shows).encode()
-
-
-def _still_fit(meeting: Meeting, variant: str, path: Path) -> bool:
+def _still_fit(current: bytes, path: Path) -> bool:
     """Whether an older pack may still be served while a rebuild fails: only if everything it
-    shows in full is still shown to this audience now: its items and papers, the previous
-    minutes (with their declarations and actions) and the action log. A paper made exempt, a
-    minute made exempt, draft minutes unpublished again or a wrong upload removed must not
-    live on in a stale pack. A manifest that does not say all of this (from an older version)
-    does not fit."""
+    shows in full, by its manifest (its inputs), is still shown to this audience by the
+    current inputs: its items and papers, the previous meeting with its minutes, declarations
+    and actions, and the action log. A paper made exempt, a minute made exempt, draft minutes
+    unpublished again or a wrong upload removed must not live on in a stale pack. A manifest
+    that cannot be read as inputs (from an older version) does not fit."""
     try:
-        was = json.loads(_manifest_path(path).read_text())
-    except (FileNotFoundError, ValueError):
+        was = identities(json.loads(_manifest_path(path).read_text()))
+    except (FileNotFoundError, ValueError, TypeError, KeyError, AttributeError):
         return False
-    if not isinstance(was, dict) or any(
-        not isinstance(was.get(kind), list) for kind in builder.SHOWN_KINDS
-    ):
-        return False
-    now = builder.shown(meeting, variant)
-    return all(set(was[kind]) <= set(now[kind]) for kind in builder.SHOWN_KINDS)
+    now = identities(json.loads(current))
+    return all(was[kind] <= now[kind] for kind in SHOWN_KINDS)
 
 
 def last_good_pack(meeting: Meeting, variant: str) -> Path | None:
@@ -314,5 +259,8 @@ def pack_problems(meeting: Meeting) -> list[dict]:
 
 
 def minutes_file(meeting: Meeting, include_restricted: bool) -> Path:
-    key = builder.minutes_key(meeting, include_restricted)
-    return _cached(f"minutes-{key}", lambda: builder.minutes_pdf(meeting, include_restricted))
+    record = minutes_inputs(meeting, include_restricted)
+    key = builder.minutes_key(meeting, include_restricted, record)
+    return _cached(
+        f"minutes-{key}", lambda: builder.minutes_pdf(meeting, include_restricted, record=record)
+    )

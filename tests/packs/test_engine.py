@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 import subprocess
+import sys
 import threading
 import time
 from html.parser import HTMLParser
@@ -378,6 +380,62 @@ def test_concurrent_requests_for_a_stale_pack_build_it_once(app, meeting):
     assert not errors and len(builds) == 1
     assert len(results) == 8 and all(r == data for r in results)
     assert not list(cache._dir().glob(f"{name}.lock"))
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from app.packs import cache
+with cache.build_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(120)  # a build that never ends on its own
+"""
+
+
+def _hold_build_lock(lock: Path) -> subprocess.Popen:
+    """Another process that takes the pack's build lock (the same code a build runs) and
+    keeps it, as a build in progress does."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+@pytest.mark.parametrize("build", ["killed", "stuck"])
+def test_a_build_that_dies_or_hangs_holding_the_lock_does_not_hold_up_the_next_request(
+    client, db, meeting, monkeypatch, build
+):
+    """A worker SIGKILLed mid-build: the kernel drops its lock, so the next request builds the
+    pack at once. One still running but stuck: the wait is bounded, then the last good pack
+    is served."""
+    m = meeting["meeting"]
+    url = f"/meetings/{m.id}/pack.pdf"
+    good = client.get(url)
+    assert good.status_code == 200
+    agenda.update_item(meeting["report"], title="Pharmacy services (revised)")  # now stale
+    db.session.commit()
+    lock = cache._dir() / f"pack-{builder.content_key(m, builder.PUBLIC)}.lock"
+    holder = _hold_build_lock(lock)
+    try:
+        if build == "killed":
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(timeout=10)
+        else:
+            monkeypatch.setattr(cache, "LOCK_WAIT", 1)
+        started = time.monotonic()
+        response = client.get(url)
+        took = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    assert response.status_code == 200 and took < 4, took
+    if build == "killed":
+        assert response.data != good.data
+        assert "Pharmacy services (revised)" in _pdf_text(response.data)
+        assert not lock.exists()
+    else:
+        assert response.data == good.data  # the previous pack, not a five-minute wait
 
 
 def test_concurrent_writes_of_one_file_never_collide(app, tmp_path):

@@ -569,6 +569,7 @@ def test_minutes_pdf_inquorate_and_approved_with_signature(db, f):
 
 def test_content_key_follows_what_the_pack_shows(db, f, meeting):
     from app.meetings import attendance
+    from app.minutes.models import Minute
 
     m, c, earlier = meeting["meeting"], meeting["committee"], meeting["earlier"]
     tender = next(d for i in m.items for d in i.documents if d.title.startswith("Tender"))
@@ -596,7 +597,7 @@ def test_content_key_follows_what_the_pack_shows(db, f, meeting):
     c.publish_draft_minutes = True  # the public may now see the previous minutes
     assert "public" in changed()
     assert changed() == set()  # and nothing moves by itself
-    minute = db.session.query(builder.Minute).filter_by(meeting_id=earlier.id).one()
+    minute = db.session.query(Minute).filter_by(meeting_id=earlier.id).one()
     before = builder.minutes_key(earlier, False)
     attendance.add_declaration(
         earlier, minute.agenda_item_id, chair, "other_registrable", "Trustee"
@@ -744,17 +745,22 @@ def test_previous_minutes_are_the_last_meeting_held(db, f, meeting):
 
 def test_minutes_key_follows_the_visibility_of_sub_items(db, f):
     """What the minutes show of declarations on a sub-item depends on whether it is exempt."""
+    from app.meetings import attendance
+
     m = f.meeting(f.committee())
     budget = agenda.add_item(m, title="Budget")
     land = agenda.add_item(m, parent=budget, title="Land sale")
     minutes.draft_minutes(m)
+    attendance.add_declaration(m, land.id, f.person("Lakin"), "other_registrable", "Trustee")
     db.session.commit()
     before = builder.minutes_key(m, False)
+    assert "Trustee" in " ".join(page_texts(builder.minutes_pdf(m, include_restricted=False)))
     agenda.update_item(
         land, visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
     )
     db.session.commit()
     assert builder.minutes_key(m, False) != before
+    assert "Trustee" not in " ".join(page_texts(builder.minutes_pdf(m, include_restricted=False)))
 
 
 def test_minutes_key_follows_the_paragraphs_an_exempt_minute_is_marked_with(db, f):
