@@ -232,6 +232,8 @@ def init_web(app: Flask) -> None:
         A response that says it is private (a members' pack, a restricted paper) is tightened
         to no-store; one that says it is public (a public pack, a feed) keeps its caching.
         """
+        if request.endpoint == "static":
+            return  # the same for everyone, and worth caching
         if response.cache_control.private or (
             (request.path.startswith("/api/") or _signed_in()) and not response.cache_control.public
         ):

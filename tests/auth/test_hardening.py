@@ -434,6 +434,10 @@ def test_personal_pages_and_api_answers_are_not_stored(app, db, f, client):
     signed_in = _signed_in_client(app, user)
     for path in ("/", ACCOUNT_PAGE, "/account/calendar"):
         assert signed_in.get(path).headers["Cache-Control"] == "no-store", path
+    stylesheet = re.search(
+        r'href="(/static/[^"]+\.css)"', signed_in.get("/").get_data(as_text=True)
+    )
+    assert "no-store" not in signed_in.get(stylesheet[1]).headers.get("Cache-Control", "")
 
 
 def test_a_private_response_is_tightened_and_a_public_one_kept(tmp_path):
