@@ -488,3 +488,34 @@ def test_the_openapi_document_declares_the_guards_answers_on_every_write(client)
         for status in ("400", "401", "413"):
             content = operation["responses"][status]["content"]
             assert "application/problem+json" in content, (path, method, status)
+
+
+# --- the pages say the same as the API ------------------------------------------------------
+
+
+def test_the_pages_give_the_services_answers(client, db, f, sign_in, world):
+    sign_in(f.user(Role.CLERK))
+    db.session.commit()
+    slug = world["committee"].slug
+    before = count(db, Meeting)
+    page = client.post(
+        f"/meetings/new/{slug}", data={"day": ["31", "12", "9999"], "starts": "23:59"}
+    )
+    assert page.status_code == 400
+    assert "The meeting must be between the years 1900 and 2200." in page.get_data(as_text=True)
+    assert count(db, Meeting) == before
+    created = client.post(
+        "/committees/new",
+        data={
+            "name": "Scrutiny\r\nPanel\u202e",
+            "regime": "principal",
+            "first_minute_number": "1",
+            "timezone": "Europe/London",
+        },
+    )
+    assert created.status_code == 302, created.get_data(as_text=True)
+    assert db.session.scalar(select(Committee.name).where(Committee.slug == "scrutiny-panel")) == (
+        "Scrutiny Panel"
+    )
+    assert client.get("/committees/scrutiny-panel/meetings.ics").status_code == 200
+    feeds_work(client, world)
