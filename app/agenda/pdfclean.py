@@ -2,8 +2,9 @@
 active content. Run by pdfsafety in a child process with CPU, memory and time limits, so this
 module imports nothing from the app (the child starts with just this file and the libraries).
 
-Run as `python pdfclean.py CPU_SECONDS MEMORY_MB SOURCE SAFE_COPY TEXT_FILE`: prints one line
-of JSON, {"pages": n} or {"refused": message}; a child that is killed prints nothing.
+Run as `python pdfclean.py CPU_SECONDS MEMORY_MB WALL_SECONDS SOURCE SAFE_COPY TEXT_FILE`:
+prints one line of JSON, {"pages": n} or {"refused": message}; a child that is killed prints
+nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ ENCRYPTED = (
 )
 PASSWORD = "This file is password-protected; remove the password and upload it again."
 NO_PAGES = "This PDF has no pages."
+TOO_HEAVY = (
+    "This PDF takes too long to read or needs too much memory to be checked safely (it may be "
+    "built to overload PDF readers), so it was not kept. Open it, save or print it again as "
+    "PDF, and upload that copy."
+)
 
 # Actions that run code, open other files or programs, or send data somewhere. A reader of a
 # council's papers needs none of them; links within the paper and to web pages stay.
@@ -110,7 +116,7 @@ def _number(value) -> float | None:
     not a number, as readers treat it."""
     import pikepdf
 
-    if isinstance(value, bool) or isinstance(value, pikepdf.String | str | bytes):
+    if isinstance(value, (bool, str, bytes, pikepdf.String)):
         return None
     try:
         number = float(value)
@@ -299,6 +305,32 @@ def make_safe(source: Path, target: Path) -> int:
     return pages
 
 
+def render(path: Path, seconds: int) -> None:
+    """Draw every page once, tiny, as poppler will for the pack's stamp check: a file whose
+    drawing never ends (forms that draw each other many times over) is refused here, within
+    limits, rather than found out by a pack build."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftoppm") is None:
+        return
+    out = path.parent / "render"
+    try:
+        done = subprocess.run(
+            ["pdftoppm", "-r", "2", "-gray", str(path), str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=seconds,
+        )
+    except subprocess.TimeoutExpired:
+        raise Refused(TOO_HEAVY) from None
+    finally:
+        for page in path.parent.glob("render*"):
+            page.unlink(missing_ok=True)
+    if done.returncode < 0:  # killed by its CPU or memory limit
+        raise Refused(TOO_HEAVY)
+
+
 def _limit(kind: int, value: int) -> None:
     _soft, hard = resource.getrlimit(kind)
     if hard != resource.RLIM_INFINITY:
@@ -307,11 +339,13 @@ def _limit(kind: int, value: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    cpu, memory_mb, source, target, text_file = argv
+    cpu, memory_mb, wall, source, target, text_file = argv
+    # Inherited by poppler too, which gets a CPU budget of its own.
     _limit(resource.RLIMIT_CPU, int(cpu))
     _limit(resource.RLIMIT_AS, int(memory_mb) * 1024 * 1024)
     try:
         pages = make_safe(Path(source), Path(target))
+        render(Path(target), int(wall))
         if text_file != "-":
             Path(text_file).write_text(extract_text(Path(target)) or "")
     except Refused as exc:

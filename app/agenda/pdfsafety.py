@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,11 +29,7 @@ from app.core.errors import ServiceError, ValidationError
 
 log = logging.getLogger(__name__)
 
-TOO_HEAVY = (
-    "This PDF takes too long to read or needs too much memory to be checked safely (it may be "
-    "built to overload PDF readers), so it was not kept. Open it, save or print it again as "
-    "PDF, and upload that copy."
-)
+TOO_HEAVY = pdfclean.TOO_HEAVY
 PLACEHOLDER = "This paper could not be included; please ask the clerk for a copy."
 # (config key, default): generous for real papers, which take well under a second.
 LIMITS = {
@@ -89,19 +86,26 @@ def checked(source: Path, with_text: bool = True) -> Iterator[Checked]:
 
 
 def _run(source: Path, safe: Path, text_file: Path | None) -> dict:
+    wall = _limit("wall")
     # -I: the child imports only pdfclean and the libraries, not this app or its settings.
     command = [sys.executable, "-I", pdfclean.__file__, str(_limit("cpu")), str(_limit("memory"))]
-    command += [str(source), str(safe), str(text_file or "-")]
+    command += [str(wall), str(source), str(safe), str(text_file or "-")]
+    # A session of its own, so a child past its time is killed with poppler under it.
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=_limit("wall"))
-    except subprocess.TimeoutExpired:  # run() has killed it
+        stdout, stderr = child.communicate(timeout=wall)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
         return {"limit": "time"}
-    if done.stderr.strip():
-        log.info("PDF check: %s", done.stderr.strip()[-500:])
+    if stderr.strip():
+        log.info("PDF check: %s", stderr.strip()[-500:])
     try:
-        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        answer = json.loads(stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        return {"limit": f"exit status {done.returncode}"}  # killed: CPU or memory
+        return {"limit": f"exit status {child.returncode}"}  # killed: CPU or memory
     if "os_error" in answer:
         # The child could not write the copy; the same error here gets the same answer.
         raise OSError(answer["os_error"], "while writing the checked copy")
