@@ -55,6 +55,8 @@ def token(email, name, expires_in_days):
         db.session.rollback()
         raise click.ClickException(exc.detail) from None
     db.session.commit()
+    if expires_in_days:
+        click.echo(f"It stops working after {expires_in_days} days.")
     click.echo(f"API token for {user.email} (keep it secret; it is not shown again):")
     click.echo(plain)
 

@@ -150,7 +150,16 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
         if ip:
             failure.ip_address = ip
         return None
-    db.session.execute(delete(SignInThrottle).where(SignInThrottle.key == account_key))
+    # This account's count from here, and anyone's that has lapsed (so the table only ever
+    # holds the last day's attempts).
+    db.session.execute(
+        delete(SignInThrottle).where(
+            or_(
+                SignInThrottle.key == account_key,
+                SignInThrottle.last_attempt_at < utcnow() - THROTTLE_WINDOW,
+            )
+        )
+    )
     if ip_key is not None:
         _unclaim(ip_key)
     user.last_login_at = utcnow()

@@ -347,6 +347,23 @@ def test_a_successful_sign_in_clears_its_own_count(db, f):
         services.authenticate(user.email, PASSWORD, ip="192.0.2.1")
 
 
+def test_lapsed_counts_are_cleared_by_the_next_sign_in(db, f):
+    user = f.user(email="member@example.org")
+    db.session.commit()
+    services.authenticate("someone@example.org", "wrong password!", ip="192.0.2.5")
+    db.session.execute(
+        SignInThrottle.__table__.update().values(
+            last_attempt_at=utcnow() - services.THROTTLE_WINDOW - timedelta(minutes=1)
+        )
+    )
+    db.session.commit()
+    assert services.authenticate(user.email, PASSWORD, ip="192.0.2.6") == user
+    db.session.commit()
+    remaining = db.session.scalars(select(SignInThrottle.last_attempt_at)).all()
+    assert len(remaining) == 1  # only the address's own (looser) count, just made
+    assert remaining[0] > utcnow() - timedelta(minutes=1)
+
+
 def test_x_forwarded_for_is_ignored_unless_proxies_are_configured(tmp_path):
     def hammer(application):
         with application.app_context():
