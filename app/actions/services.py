@@ -20,6 +20,7 @@ from app.core.db import utcnow
 from app.core.errors import Forbidden, ValidationError
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
+from app.meetings.services import check_record_open
 from app.minutes.models import Minute, Resolution
 from app.minutes.queries import visible_minutes
 from app.people.models import Person
@@ -100,6 +101,10 @@ def create_action(
         owner = None
     if resolution is not None and resolution.minute.committee_id != committee.id:
         errors["resolution_id"] = ["That resolution belongs to another committee."]
+    source = resolution.minute if resolution is not None else extra.get("minute")
+    if source is not None:
+        # Actions arising are part of the minutes: approved minutes gain none.
+        check_record_open(source.meeting, "no action can be added to them", "title")
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
     action = Action(

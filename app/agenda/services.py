@@ -17,7 +17,7 @@ from app.core import text as rules
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.meetings.models import AgendaState, Attendance, Declaration, Meeting
-from app.meetings.services import check_version
+from app.meetings.services import check_version, locked_reason
 from app.minutes.models import Minute
 from app.people.models import Person
 
@@ -229,15 +229,6 @@ def _apply_order(items: list[AgendaItem]) -> None:
     for pos, i in enumerate(items):
         i.position = pos
     db.session.flush()
-
-
-def locked_reason(meeting: Meeting, consequence: str) -> str | None:
-    """Why the agenda may not change, once the meeting's minutes are approved: it is part of
-    that record, and changing an item (making an exempt item public, say) would change what
-    the approved minutes show."""
-    if meeting.minutes_locked:
-        return f"The minutes of this meeting are approved and locked, so {consequence}."
-    return None
 
 
 def check_agenda_open(meeting: Meeting) -> None:

@@ -21,6 +21,7 @@ from app.meetings.models import (
     Meeting,
     MeetingStatus,
 )
+from app.meetings.services import check_record_open
 from app.people.models import Person
 
 
@@ -47,6 +48,7 @@ def set_attendance(
     user=None,
 ) -> Attendance:
     """Record (or change) one person's attendance; one row per person per meeting."""
+    check_record_open(meeting, "its attendance can no longer be changed", "status")
     errors: dict[str, list[str]] = {}
     try:
         status = AttendanceStatus(status)
@@ -174,6 +176,7 @@ def send_apologies(meeting: Meeting, user, note: str | None = None) -> Attendanc
     person_id = person_id_of(user)
     if person_id is None or not meeting.committee.is_member_user(user):
         raise Forbidden("Only members of this committee can send apologies for it.")
+    check_record_open(meeting, "its attendance can no longer be changed", "status")
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("This meeting has been cancelled.")
     if meeting.starts_at <= utcnow():
@@ -255,6 +258,7 @@ def add_declaration(
     withdrew: bool = False,
     user=None,
 ) -> Declaration:
+    check_record_open(meeting, "its declarations of interest can no longer be changed", "kind")
     errors: dict[str, list[str]] = {}
     try:
         item = _item_of(meeting, item_id, "agenda_item_id")

@@ -61,6 +61,22 @@ def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
         raise ValidationError(message, {"ends_at": [message]})
 
 
+def locked_reason(meeting: Meeting, consequence: str) -> str | None:
+    """Why the record of a meeting may not change: once its minutes are approved, everything
+    they show (agenda, attendance, declarations, resolutions, actions arising, the meeting's
+    date, venue and status) is the approved record. Corrections go through
+    minutes.correct_minute, with a reason."""
+    if meeting.minutes_locked:
+        return f"The minutes of this meeting are approved and locked, so {consequence}."
+    return None
+
+
+def check_record_open(meeting: Meeting, consequence: str, field: str = "meeting") -> None:
+    message = locked_reason(meeting, consequence)
+    if message:
+        raise Conflict(message, {field: [message]})
+
+
 def check_version(obj, expected: int | None) -> None:
     """Optimistic locking: refuse a change made to a copy older than the stored one."""
     if expected is not None and expected != obj.version:
@@ -112,6 +128,7 @@ def reschedule(
 ) -> bool:
     """Move a meeting (same identity). Returns whether anything changed."""
     check_version(meeting, expected_version)
+    check_record_open(meeting, "its date, time and venue can no longer be changed")
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("A cancelled meeting cannot be rescheduled; schedule a new one instead.")
     new_start = as_aware(starts_at, meeting.timezone) if starts_at else meeting.starts_at
@@ -144,6 +161,7 @@ def set_status(
 ) -> None:
     """Cancel, postpone, reinstate or mark as held. Cancelled meetings are kept, cancelled."""
     check_version(meeting, expected_version)
+    check_record_open(meeting, "its status can no longer be changed", "status")
     try:
         status = MeetingStatus(status)
     except ValueError:

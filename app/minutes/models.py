@@ -58,6 +58,9 @@ class Minute(db.Model):
     meeting_id: Mapped[int] = fk("meetings.id", ondelete="CASCADE")
     agenda_item_id: Mapped[int | None] = fk("agenda_items.id", ondelete="SET NULL", nullable=True)
     number: Mapped[int] = mapped_column(Integer)
+    # The committee's prefix as the minutes were approved with it: a later change of prefix
+    # (a new municipal year's, say) must not renumber the approved record. None until then.
+    prefix: Mapped[str | None] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text, default="")  # Markdown
     created_at: Mapped[created_at]
@@ -76,8 +79,8 @@ class Minute(db.Model):
 
     @property
     def display_number(self) -> str:
-        prefix = self.committee.minute_prefix or ""
-        return f"{prefix}{self.number}"
+        prefix = self.prefix if self.prefix is not None else self.committee.minute_prefix
+        return f"{prefix or ''}{self.number}"
 
     @property
     def restricted(self) -> bool:

@@ -391,6 +391,8 @@ def approve_minutes(
     )
     chair_name = rules.text_field(chair_name, "chair_name", rules.NAME, label="The chair's name")
     rules.date_field(signed_on, "signed_on", "The date signed")
+    for minute in db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)):
+        minute.prefix = meeting.committee.minute_prefix or ""
     meeting.minutes_state = MinutesState.APPROVED
     meeting.minutes_approved_at = utcnow()
     meeting.minutes_published_at = meeting.minutes_published_at or meeting.minutes_approved_at

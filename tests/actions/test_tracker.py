@@ -190,11 +190,13 @@ def test_visible_actions_in_sql_agree_with_the_predicate(db, f):
     c, other = f.committee(), f.committee()
     owner = f.member_user(other)  # owns actions of a committee they do not serve on
     for n, state in enumerate(MinutesState):
-        m = f.with_minutes_state(f.meeting(c), state)
+        m = f.meeting(c)
         minute = f.minute(m, 10 + n, "Minute")
         r = f.resolution(minute, "That something be done.")
+        # Actions arise while the minutes are open; approval then locks them in.
         services.create_action(c, f"From resolution {state}", owner.person_id, resolution=r)
         services.create_action(c, f"From narrative {state}", f.person().id, minute=minute)
+        f.with_minutes_state(m, state)
     services.create_action(c, "Standalone", f.person().id)
     services.create_action(c, "Standalone, owned", owner.person_id)
     readers = [
