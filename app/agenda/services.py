@@ -300,10 +300,21 @@ def add_item(
     return item
 
 
-def update_item(item: AgendaItem, expected_version: int | None = None, **fields) -> AgendaItem:
+def update_item(
+    item: AgendaItem,
+    expected_version: int | None = None,
+    urgent: bool | None = None,
+    **fields,
+) -> AgendaItem:
     check_version(item, expected_version)
     check_agenda_open(item.meeting)
     fields = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
+    audited = set(fields)
+    if urgent is not None and bool(urgent) != item.urgent:
+        item.urgent = bool(urgent)
+        audited.add("urgent")
+        if not item.urgent:
+            fields["urgent_reason"] = None
     merged = _validate(dict(fields), item)
     for key in fields:
         value = merged.get(key, fields[key])
@@ -326,7 +337,7 @@ def update_item(item: AgendaItem, expected_version: int | None = None, **fields)
     children = _restrict_children(item)
     db.session.flush()
     arrange_parts(item.meeting)
-    record("agenda_item_updated", item, summary=item.title, fields=sorted(fields))
+    record("agenda_item_updated", item, summary=item.title, fields=sorted(audited | set(fields)))
     for child in children:
         record("agenda_item_updated", child, summary=child.title, fields=["visibility"])
     return item

@@ -19,7 +19,7 @@ from app.agenda.forms import DocumentForm, ItemForm
 from app.agenda.models import AgendaItem, Document, Visibility
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
-from app.core.forms import apply_service_errors
+from app.core.forms import apply_service_errors, expected_version
 from app.extensions import db
 from app.meetings.models import Meeting
 
@@ -93,7 +93,7 @@ def _render_item_form(form, meeting, item, parent, messages, heading):
         parent=parent,
         messages=messages,
         heading=heading,
-    ), (400 if (form.errors or messages) else 200)
+    ), (409 if form.version.errors else 400 if (form.errors or messages) else 200)
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/items/new", methods=["GET", "POST"])
@@ -152,14 +152,19 @@ def edit_item(item_id: int):
     messages: list[str] = []
     if form.validate_on_submit():
         try:
-            fields = form.service_fields()
-            item.urgent = bool(form.urgent.data)
-            services.update_item(item, expected_version=_int(form.version.data), **fields)
+            services.update_item(
+                item,
+                expected_version=expected_version(form.version.data),
+                urgent=bool(form.urgent.data),
+                **form.service_fields(),
+            )
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             item = _item_or_404(item_id)
             _choices(form, item.meeting, item.parent)
             messages = apply_service_errors(form, exc)
+            if form.version.errors:  # a hidden field: say it where the clerk will see it
+                messages.insert(0, exc.detail)
         else:
             db.session.commit()
             flash(f"Item {item.number} saved", "success")

@@ -175,9 +175,8 @@ def update_agenda_item(body, item_id):
     version = fields.pop("version", None)
     position = fields.pop("position", None)
     fields.pop("parent_id", None)
-    if "urgent_reason" in fields:
-        item.urgent = bool(fields["urgent_reason"])
-    agenda_services.update_item(item, expected_version=version, **fields)
+    urgent = bool(fields["urgent_reason"]) if "urgent_reason" in fields else None
+    agenda_services.update_item(item, expected_version=version, urgent=urgent, **fields)
     if position is not None:
         siblings = [i for i in item.meeting.items if i.parent_id == item.parent_id]
         current = sorted(siblings, key=lambda i: i.position).index(item)

@@ -13,7 +13,7 @@ from app.committees.views import committee_or_404
 from app.core.access import staff_required
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, ValidationError
-from app.core.forms import apply_service_errors
+from app.core.forms import apply_service_errors, expected_version
 from app.core.markdown import render as render_markdown
 from app.extensions import db
 from app.meetings import attendance as attendance_services
@@ -170,7 +170,9 @@ def _int_or_none(value) -> int | None:
         return None
 
 
-def _status(form, messages) -> int:
+def _status(form, messages, conflict: bool = False) -> int:
+    if conflict:
+        return 409  # a stale copy, or a locked record: nothing was changed
     return 400 if (form.errors or messages) else 200
 
 
@@ -263,6 +265,7 @@ def edit(meeting_id: int):
         form.title.data = meeting.title
         form.version.data = str(meeting.version)
     messages: list[str] = []
+    conflict = False
     if form.validate_on_submit():
         try:
             starts = local_datetime(form.day.data, form.starts.data, meeting.timezone)
@@ -276,12 +279,13 @@ def edit(meeting_id: int):
                 starts,
                 ends,
                 form.venue.data or "",
-                expected_version=_int_or_none(form.version.data),
+                expected_version=expected_version(form.version.data),
             )
             meeting.title = (form.title.data or "").strip() or None
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
-            if isinstance(exc, Conflict):
+            conflict = isinstance(exc, Conflict)
+            if conflict:
                 messages = [exc.detail]
             else:
                 messages = apply_service_errors(form, _rename(exc, ends_at="ends"))
@@ -296,7 +300,7 @@ def edit(meeting_id: int):
         meeting=meeting,
         messages=messages,
         heading="Change the date, time or venue",
-    ), _status(form, messages)
+    ), _status(form, messages, conflict)
 
 
 @bp.route("/<int:meeting_id>/status", methods=["GET", "POST"])
@@ -307,16 +311,18 @@ def status(meeting_id: int):
     if request.method == "GET":
         form.version.data = str(meeting.version)
     messages: list[str] = []
+    conflict = False
     if form.validate_on_submit():
         try:
             services.set_status(
                 meeting,
                 form.status.data,
                 form.status_reason.data,
-                expected_version=_int_or_none(form.version.data),
+                expected_version=expected_version(form.version.data),
             )
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
+            conflict = isinstance(exc, Conflict)
             messages = apply_service_errors(form, exc)
         else:
             db.session.commit()
@@ -324,7 +330,7 @@ def status(meeting_id: int):
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_template(
         "meetings/status.html", form=form, meeting=meeting, messages=messages
-    ), _status(form, messages)
+    ), _status(form, messages, conflict)
 
 
 @bp.route("/<int:meeting_id>/agenda", methods=["GET"])

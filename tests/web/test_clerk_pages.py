@@ -230,7 +230,7 @@ def test_reschedule_keeps_uid_and_cancel_needs_reason(client, db, f, clerk):
         f"/meetings/{m.id}/edit",
         data={**date_fields("day", date(2026, 7, 29)), "starts": "14:00", "version": "1"},
     )
-    assert stale.status_code == 400 and "changed by someone else" in stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "changed by someone else" in stale.get_data(as_text=True)
     r = client.post(
         f"/meetings/{m.id}/status", data={"status": "cancelled", "version": str(m.version)}
     )
@@ -831,3 +831,58 @@ def test_remove_a_paper_on_the_builder(client, db, f, clerk):
     assert r.status_code == 409 and "approved and locked" in r.get_data(as_text=True)
     assert count(db, Document) == 1
     assert client.post("/documents/99999/remove").status_code == 404
+
+
+@pytest.mark.parametrize("sent", ["1", "not-a-number"])
+def test_stale_or_tampered_edits_of_meetings_and_items_are_conflicts(client, db, f, clerk, sent):
+    """Both versions are named, and nothing is changed; a tampered version field can match
+    no version, so it is refused too (it once skipped the check)."""
+    m = f.meeting(f.committee(), starts_at=datetime(2026, 7, 15, 13, tzinfo=UTC))
+    item = f.item(m, "Budget")
+    m.version, item.version = 3, 4
+    db.session.commit()
+    r = client.post(
+        f"/meetings/{m.id}/edit",
+        data={**date_fields("day", date(2026, 7, 29)), "starts": "14:00", "version": sent},
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409 and "the current one is version 3" in page
+    r = client.post(
+        f"/meetings/{m.id}/status",
+        data={"status": "cancelled", "status_reason": "No business", "version": sent},
+    )
+    assert r.status_code == 409
+    r = client.post(
+        f"/agenda-items/{item.id}/edit",
+        data={"title": "Changed", "kind": "business", "visibility": "public", "version": sent},
+    )
+    assert r.status_code == 409 and "the current one is version 4" in r.get_data(as_text=True)
+    db.session.refresh(m)
+    db.session.refresh(item)
+    assert (m.version, m.status.value, item.title) == (3, "scheduled", "Budget")
+
+
+def test_the_urgent_flag_is_set_by_the_service_and_audited(client, db, f, clerk):
+    from app.audit.models import AuditEvent
+
+    m = f.meeting(f.committee())
+    item = f.item(m, "Budget")
+    db.session.commit()
+    r = client.post(
+        f"/agenda-items/{item.id}/edit",
+        data={
+            "title": "Budget",
+            "kind": "business",
+            "visibility": "public",
+            "urgent": "y",
+            "urgent_reason": "The grant deadline is before the next meeting.",
+            "version": str(item.version),
+        },
+    )
+    assert r.status_code == 302
+    db.session.refresh(item)
+    assert item.urgent
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.verb == "agenda_item_updated")
+    ).all()[-1]
+    assert "urgent" in event.data["fields"]
