@@ -81,6 +81,11 @@ class Config:
     # SQLite has one writer: others wait this long for it before the request is answered 503.
     DATABASE_BUSY_TIMEOUT = float(os.environ.get("DATABASE_BUSY_TIMEOUT") or 5)
     DATABASE_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503
+    # Limits on the child process that reads each uploaded PDF (app/agenda/pdfsafety.py): a
+    # real paper takes well under a second; a PDF bomb is refused when it passes one of them.
+    PDF_CHECK_CPU_SECONDS = int(os.environ.get("PDF_CHECK_CPU_SECONDS") or 30)
+    PDF_CHECK_MEMORY_MB = int(os.environ.get("PDF_CHECK_MEMORY_MB") or 2048)
+    PDF_CHECK_SECONDS = int(os.environ.get("PDF_CHECK_SECONDS") or 90)
 
     API_TITLE = "Minutebook API"
     API_VERSION = "v1"
