@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import AnonymousUserMixin
 from flask_smorest import abort
 
@@ -67,6 +67,9 @@ def load_api_user() -> None:
     # nothing themselves.
     db.session.commit()
     g.api_user = user
+    # What the services read as the request's user (the audit trail's "who") is the token's
+    # user for this request only: nothing is written to the session.
+    current_app.login_manager._update_request_context_with_user(user)
 
 
 def api_user():

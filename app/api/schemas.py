@@ -231,6 +231,9 @@ class MeetingPatch(Schema):
     starts_at = fields.DateTime()
     ends_at = fields.DateTime(allow_none=True)
     venue = fields.String(allow_none=True)
+    title = fields.String(
+        allow_none=True, metadata={"description": "Empty or null: the committee's name is used"}
+    )
     status = fields.String(validate=validate.OneOf(["scheduled", "cancelled", "postponed", "held"]))
     status_reason = fields.String(allow_none=True)
     version = fields.Integer(metadata={"description": "For optimistic locking"})

@@ -102,8 +102,8 @@ def create_meeting(body):
 @meetings_bp.arguments(schemas.MeetingPatch)
 @meetings_bp.response(200, schemas.MeetingSchema)
 def update_meeting(body, meeting_id):
-    """Reschedule (same identity, SEQUENCE raised), cancel, postpone or reinstate."""
-    require_staff()
+    """Reschedule (same identity, SEQUENCE raised), retitle, cancel, postpone or reinstate."""
+    user = require_staff()
     meeting = meeting_or_404(meeting_id)
     version = body.get("version")
     if {"starts_at", "ends_at", "venue"} & body.keys():
@@ -115,6 +115,9 @@ def update_meeting(body, meeting_id):
             expected_version=version,
         )
         version = None  # checked once
+    if "title" in body:
+        meeting_services.retitle(meeting, body["title"], expected_version=version, user=user)
+        version = None
     if "status" in body:
         meeting_services.set_status(
             meeting, body["status"], body.get("status_reason"), expected_version=version

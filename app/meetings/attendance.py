@@ -19,7 +19,6 @@ from app.meetings.models import (
     Declaration,
     DeclarationKind,
     Meeting,
-    MeetingStatus,
 )
 from app.meetings.services import check_record_open
 from app.people.models import Person
@@ -88,13 +87,16 @@ def set_attendance(
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
     row = _row_of(meeting, person)
+    before = _register_entry(row)
     if row is None:
         row = Attendance(meeting=meeting, person=person, status=status)
         db.session.add(row)
+    replaced_chair = None
     if in_chair:
         for other in meeting.attendance:
             if other is not row and other.in_chair:
                 other.in_chair = False
+                replaced_chair = other.person
     row.status = status
     row.substitute_for = substitute_for
     row.in_chair = bool(in_chair)
@@ -102,8 +104,44 @@ def set_attendance(
     row.arrived_at_item_id = arrived.id if arrived else None
     row.left_at_item_id = left.id if left else None
     db.session.flush()
-    record("attendance_set", meeting, user=user, person=person.id, status=status.value)
+    after = _register_entry(row)
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if replaced_chair is not None:
+        changes["chair"] = [replaced_chair.display_name, person.display_name]
+    if changes:
+        # The register page saves every row at once; only rows that changed are news.
+        record(
+            "attendance_set",
+            meeting,
+            summary=person.display_name,
+            user=user,
+            person=person.id,
+            status=status.value,
+            changes=changes,
+        )
     return row
+
+
+def _register_entry(row: Attendance | None) -> dict:
+    """One row of the register as the audit trail shows it: names and numbers, not ids."""
+    if row is None:
+        return {**dict.fromkeys(_REGISTER_FIELDS), "in_chair": False}
+    numbers = {i.id: n for i, n in row.meeting.numbered_items()}
+
+    def at(item_id):
+        return f"item {numbers.get(item_id, '?')}" if item_id else None
+
+    return {
+        "status": row.status.value.replace("_", " ") if row.status else None,
+        "substitute_for": row.substitute_for.display_name if row.substitute_for else None,
+        "in_chair": bool(row.in_chair),
+        "capacity": row.capacity,
+        "arrived_at": at(row.arrived_at_item_id),
+        "left_at": at(row.left_at_item_id),
+    }
+
+
+_REGISTER_FIELDS = ("status", "substitute_for", "in_chair", "capacity", "arrived_at", "left_at")
 
 
 def _row_of(meeting: Meeting, person: Person) -> Attendance | None:
@@ -173,15 +211,13 @@ def add_to_register(
 
 def send_apologies(meeting: Meeting, user, note: str | None = None) -> Attendance:
     """A member sends their own apologies before the meeting."""
-    person_id = person_id_of(user)
-    if person_id is None or not meeting.committee.is_member_user(user):
-        raise Forbidden("Only members of this committee can send apologies for it.")
-    check_record_open(meeting, "its attendance can no longer be changed", "status")
-    if meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict("This meeting has been cancelled.")
-    if meeting.starts_at <= utcnow():
-        raise Conflict("This meeting has already started; ask the clerk to record apologies.")
-    person = db.session.get(Person, person_id)
+    refusal = meeting.apologies_refusal(user)
+    if refusal:
+        # Not serving on the committee is a matter of who asks; the rest, of the meeting.
+        if not meeting.committee.is_member_user(user):
+            raise Forbidden(refusal)
+        raise Conflict(refusal, {"status": [refusal]})
+    person = db.session.get(Person, person_id_of(user))
     row = set_attendance(meeting, person, AttendanceStatus.APOLOGIES, user=user)
     row.apologies_sent_at = utcnow()
     row.note = (note or "").strip()[:2000] or None

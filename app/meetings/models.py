@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.committees.models import Committee
-from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at
+from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at, utcnow
 from app.core.permissions import is_staff
 from app.extensions import db
 from app.people.models import Person
@@ -181,6 +181,33 @@ class Meeting(db.Model):
     @property
     def minutes_locked(self) -> bool:
         return self.minutes_state == MinutesState.APPROVED
+
+    def locked_reason(self, consequence: str) -> str | None:
+        """Why the record of this meeting may not change (see meetings.services.locked_reason,
+        which every service asks)."""
+        if self.minutes_locked:
+            return f"The minutes of this meeting are approved and locked, so {consequence}."
+        return None
+
+    def apologies_refusal(self, user) -> str | None:
+        """Why this user may not send their own apologies for this meeting (None: they may).
+        The one rule for the meeting page's button, its form and the API."""
+        if not self.committee.is_member_user(user):
+            return "Only members of this committee can send apologies for it."
+        locked = self.locked_reason("its attendance can no longer be changed")
+        if locked:
+            return locked
+        if self.status == MeetingStatus.CANCELLED:
+            return "This meeting has been cancelled."
+        if self.status == MeetingStatus.POSTPONED:
+            # Apologies are for a date; a postponed meeting has none until it is rearranged.
+            return "This meeting has been postponed; send apologies once it has a new date."
+        if self.status == MeetingStatus.HELD or self.starts_at <= utcnow():
+            return "This meeting has already started; ask the clerk to record apologies."
+        return None
+
+    def can_send_apologies(self, user) -> bool:
+        return self.apologies_refusal(user) is None
 
     # --- agenda -------------------------------------------------------------------------
     def numbered_items(self) -> list[tuple[AgendaItem, str]]:

@@ -66,9 +66,7 @@ def locked_reason(meeting: Meeting, consequence: str) -> str | None:
     they show (agenda, attendance, declarations, resolutions, actions arising, the meeting's
     date, venue and status) is the approved record. Corrections go through
     minutes.correct_minute, with a reason."""
-    if meeting.minutes_locked:
-        return f"The minutes of this meeting are approved and locked, so {consequence}."
-    return None
+    return meeting.locked_reason(consequence)
 
 
 def check_record_open(meeting: Meeting, consequence: str, field: str = "meeting") -> None:
@@ -150,6 +148,23 @@ def reschedule(
     _bump(meeting)
     db.session.flush()
     record("meeting_rescheduled", meeting, from_=before, to=(new_start.isoformat(), new_venue))
+    return True
+
+
+def retitle(
+    meeting: Meeting, title: str | None, expected_version: int | None = None, user=None
+) -> bool:
+    """Give the meeting a title of its own ("Budget meeting"), or none ("" or None: the
+    committee's name is used). Calendars show it, so it counts as a change for them."""
+    check_version(meeting, expected_version)
+    check_record_open(meeting, "its title can no longer be changed", "title")
+    title = rules.text_field(title, "title", rules.LINE) or None
+    if title == meeting.title:
+        return False
+    meeting.title = title
+    _bump(meeting)
+    db.session.flush()
+    record("meeting_retitled", meeting, user=user, fields=["title"])
     return True
 
 
@@ -470,9 +485,12 @@ def publish_agenda(
                 {"summary": [f"Nothing has changed since revision {meeting.agenda_revision}."]},
             )
         summary = "\n".join([*changes, *([summary] if summary else [])])
-    if late and revision == 1 and not late_reason:
+    # Each late revision answers for itself: a supplement after the deadline needs its own
+    # reason, and the list of changes is never taken for one.
+    if late and not late_reason:
+        what = "this agenda" if revision == 1 else f"revision {revision} of this agenda"
         message = (
-            f"The deadline for publishing this agenda was {deadline.day:%A %-d %B %Y}. "
+            f"The deadline for publishing {what} was {deadline.day:%A %-d %B %Y}. "
             "Give the reason it is published late."
         )
         raise ValidationError(message, {"late_reason": [message]})
@@ -483,7 +501,7 @@ def publish_agenda(
         published_by_id=getattr(user, "id", None),
         deadline=deadline.ends_at,
         late=late,
-        late_reason=late_reason or (summary if late else None),
+        late_reason=late_reason if late else None,
         summary=summary,
     )
     db.session.add(publication)
@@ -496,7 +514,15 @@ def publish_agenda(
     from app.packs.tasks import request_pack_builds
 
     request_pack_builds(db.session, meeting.id)
-    record("agenda_published", meeting, user=user, revision=revision, late=late)
+    record(
+        "agenda_published",
+        meeting,
+        summary=f"Published late: {late_reason}" if late else None,
+        user=user,
+        revision=revision,
+        late=late,
+        late_reason=publication.late_reason,
+    )
     return publication
 
 

@@ -150,11 +150,7 @@ def show(meeting_id: int):
         ),
         item_numbers={i.id: n for i, n in meeting.numbered_items()},
         json_ld=schema_org_event(meeting),
-        can_send_apologies=(
-            meeting.starts_at > utcnow()
-            and meeting.status == MeetingStatus.SCHEDULED
-            and meeting.committee.is_member_user(current_user)
-        ),
+        can_send_apologies=meeting.can_send_apologies(current_user),
         render_markdown=render_markdown,
         minute_link=minute_link(meeting.committee),
     )
@@ -281,7 +277,7 @@ def edit(meeting_id: int):
                 form.venue.data or "",
                 expected_version=expected_version(form.version.data),
             )
-            meeting.title = (form.title.data or "").strip() or None
+            services.retitle(meeting, form.title.data, user=current_user)
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             conflict = isinstance(exc, Conflict)

@@ -67,3 +67,37 @@ def test_trail_finds_events_of_deleted_items_and_older_unlabelled_events(db, f):
     assert added.data["meeting_id"] == m.id == added.meeting_id
     assert any(e.verb == "agenda_item_deleted" and e.summary == "Gone" for e in trail)
     assert stray in meeting_trail(other) and old not in meeting_trail(other)
+
+
+def test_api_changes_are_recorded_as_the_tokens_user_never_system(client, db, f, sign_in):
+    from datetime import UTC, datetime, timedelta
+
+    from app.auth.services import issue_token
+    from app.models import Role
+
+    c = f.committee()
+    member = f.person("Sue Wilson")
+    f.membership(c, member)
+    m = f.meeting(c, starts_at=datetime.now(UTC) + timedelta(days=20))
+    clerk = f.user(Role.CLERK, name="Dawn Clerk")
+    headers = {"Authorization": f"Bearer {issue_token(clerk)}"}
+    db.session.commit()
+    r = client.patch(f"/api/v1/meetings/{m.id}", headers=headers, json={"title": "Budget"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    r = client.put(
+        f"/api/v1/meetings/{m.id}/attendance/{member.id}",
+        headers=headers,
+        json={"status": "absent"},
+    )
+    assert r.status_code == 200, r.get_data(as_text=True)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.verb.in_(["meeting_retitled", "attendance_set"]))
+    ).all()
+    assert sorted(e.verb for e in events) == ["attendance_set", "meeting_retitled"]
+    assert {e.user_id for e in events} == {clerk.id}
+    # The token's user is the request's only: nothing signs a browser in.
+    assert "Set-Cookie" not in r.headers
+
+    sign_in(f.user(Role.CLERK))
+    page = client.get(f"/meetings/{m.id}/audit").get_data(as_text=True)
+    assert "Dawn Clerk" in page and "System" not in page

@@ -161,3 +161,87 @@ def test_substitute_for_someone_not_a_member_is_refused(db, f, setup):
             )
         assert info.value.errors["substitute_for"] == [message]
     assert m.attendance == []
+
+
+def test_who_may_send_apologies_is_one_predicate(db, f, setup):
+    _c, m, members, _ = setup
+    member_user = f.user(Role.MEMBER, person=members[3])
+    assert m.can_send_apologies(member_user) and m.apologies_refusal(member_user) is None
+    assert "Only members" in m.apologies_refusal(f.member_user(f.committee()))
+    assert "Only members" in m.apologies_refusal(f.user(Role.CLERK))
+    m.status, m.status_reason = "postponed", "Awaiting the budget"
+    assert "postponed" in m.apologies_refusal(member_user)
+    m.status = "cancelled"
+    assert "cancelled" in m.apologies_refusal(member_user)
+    m.status, m.status_reason = "scheduled", None
+    m.starts_at = datetime.now(UTC) - timedelta(hours=1)
+    assert "already started" in m.apologies_refusal(member_user)
+    assert not m.can_send_apologies(member_user)
+
+
+def test_apologies_for_a_postponed_meeting_are_refused_alike_on_the_page_and_in_the_api(
+    client, db, f, setup, sign_in
+):
+    from app.auth.services import issue_token
+    from app.meetings import services
+    from app.models import Attendance
+
+    _c, m, members, _ = setup
+    member_user = f.user(Role.MEMBER, person=members[3])
+    services.set_status(m, "postponed", "Awaiting the budget")
+    token = issue_token(member_user)
+    db.session.commit()
+    refusal = m.apologies_refusal(member_user)
+
+    api = client.put(
+        f"/api/v1/meetings/{m.id}/attendance/{members[3].id}",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"status": "apologies"},
+    )
+    assert api.status_code == 409, api.get_data(as_text=True)
+    assert api.get_json()["detail"] == refusal
+
+    sign_in(member_user)
+    page = client.get(f"/meetings/{m.id}/")
+    assert "Send my apologies" not in page.get_data(as_text=True)
+    posted = client.post(f"/meetings/{m.id}/apologies", data={"note": "Away"})
+    assert posted.status_code == 302
+    shown = client.get(posted.headers["Location"]).get_data(as_text=True)
+    assert refusal.replace("'", "&#39;") in shown
+    db.session.expire_all()
+    assert Attendance.query.filter_by(meeting_id=m.id).count() == 0
+
+
+def test_the_trail_says_what_changed_in_the_register(db, f, setup):
+    from app.audit.models import AuditEvent
+
+    _c, m, members, _ = setup
+    sub = f.person("Substitute")
+
+    def last():
+        return AuditEvent.query.filter_by(verb="attendance_set").order_by(AuditEvent.id.desc())
+
+    attendance.set_attendance(m, members[0], "present", in_chair=True)
+    event = last().first()
+    assert event.summary == members[0].display_name
+    assert event.data["changes"] == {"status": [None, "present"], "in_chair": [False, True]}
+    attendance.set_attendance(m, members[1], "apologies")
+    attendance.set_attendance(m, sub, "substitute", substitute_for=members[1])
+    assert last().first().data["changes"]["substitute_for"] == [None, members[1].display_name]
+    count = last().count()
+    attendance.set_attendance(m, members[1], "apologies")  # saved again, unchanged
+    assert last().count() == count
+    attendance.set_attendance(m, sub, "in_attendance")
+    attendance.set_attendance(m, members[1], "present", in_chair=True)
+    event = last().first()
+    assert event.data["changes"] == {
+        "status": ["apologies", "present"],
+        "in_chair": [False, True],
+        "chair": [members[0].display_name, members[1].display_name],
+    }
+    assert ("Status", "apologies", "present") in event.changed_values
+    substitute = last().offset(1).first()
+    assert substitute.data["changes"] == {
+        "status": ["substitute", "in attendance"],
+        "substitute_for": [members[1].display_name, None],
+    }

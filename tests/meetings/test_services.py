@@ -151,10 +151,14 @@ def test_publish_on_time_late_and_supplements(db, f):
     assert m.agenda_revision == 1 and len(m.publications) == 1
     add_item(m, title="Flood report", urgent=True, urgent_reason="Flooding on 10 July")
     supplement = services.publish_agenda(
-        m, summary="The report follows the storm.", now=datetime(2013, 7, 12, 9, tzinfo=UTC)
+        m,
+        late_reason="The storm came after the deadline.",
+        summary="The report follows the storm.",
+        now=datetime(2013, 7, 12, 9, tzinfo=UTC),
     )
     assert supplement.summary == "Added urgent item 2: Flood report\nThe report follows the storm."
     assert supplement.revision == 2 and supplement.late
+    assert supplement.late_reason == "The storm came after the deadline."
     assert m.agenda_revision == 2
     assert m.agenda_published_at == datetime(2013, 7, 9, 9, tzinfo=UTC)  # first publication
 
@@ -170,6 +174,63 @@ def test_late_first_publication_needs_a_reason(db, f):
     assert "Wednesday 11 March 2026" in info.value.detail
     publication = services.publish_agenda(m, late_reason="Clerk was ill", now=late)
     assert publication.late and publication.late_reason == "Clerk was ill"
+
+
+def test_every_late_supplement_needs_its_own_reason_never_the_change_list(db, f):
+    from app.models import Regime
+
+    m = services.schedule_meeting(f.committee(regime=Regime.PARISH), datetime(2026, 3, 16, 19))
+    f.item(m, "Apologies")
+    late = datetime(2026, 3, 12, 12, tzinfo=UTC)
+    services.publish_agenda(m, late_reason="Clerk was ill", now=late)
+    add_item(m, title="Flood report")
+    with pytest.raises(ValidationError) as info:
+        services.publish_agenda(m, summary="Added at the chair's request", now=late)
+    assert info.value.errors["late_reason"][0].startswith("The deadline for publishing revision 2")
+    assert m.agenda_revision == 1
+    second = services.publish_agenda(
+        m, late_reason="Report came in late", summary="Added at the chair's request", now=late
+    )
+    add_item(m, title="Bridge closure")
+    third = services.publish_agenda(m, late_reason="Road closed on Friday", now=late)
+    reasons = [p.late_reason for p in m.publications]
+    assert reasons == ["Clerk was ill", "Report came in late", "Road closed on Friday"]
+    assert "Flood report" in second.summary and "Flood report" not in second.late_reason
+    assert "Bridge closure" in third.summary
+    published = [e for e in AuditEvent.query.all() if e.verb == "agenda_published"]
+    assert [(e.data["revision"], e.data["late_reason"]) for e in published] == [
+        (1, "Clerk was ill"),
+        (2, "Report came in late"),
+        (3, "Road closed on Friday"),
+    ]
+    assert all(e.summary == f"Published late: {e.data['late_reason']}" for e in published)
+
+
+def test_an_on_time_publication_keeps_no_late_reason(db, f):
+    from app.models import Regime
+
+    m = services.schedule_meeting(f.committee(regime=Regime.PARISH), datetime(2026, 3, 16, 19))
+    f.item(m, "Apologies")
+    p = services.publish_agenda(m, summary="note", now=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    assert not p.late and p.late_reason is None
+
+
+def test_retitle_validates_audits_and_tells_calendars(db, f):
+    m = services.schedule_meeting(f.committee(), datetime(2026, 7, 15, 14))
+    seq, version = m.ical_sequence, m.version
+    assert services.retitle(m, "  Budget\u202e meeting ", expected_version=version)
+    assert m.title == "Budget meeting"
+    assert m.ical_sequence == seq + 1 and m.version == version + 1
+    event = AuditEvent.query.filter_by(verb="meeting_retitled").one()
+    assert event.data["changes"] == {"title": [None, "Budget meeting"]}
+    assert not services.retitle(m, "Budget meeting")  # unchanged: nothing recorded
+    with pytest.raises(ValidationError) as info:
+        services.retitle(m, "x" * 1000)
+    assert "title" in info.value.errors
+    with pytest.raises(Conflict):
+        services.retitle(m, "Other", expected_version=version)
+    assert services.retitle(m, "")
+    assert m.title is None
 
 
 def test_cancelled_meeting_cannot_be_published(db, f):
