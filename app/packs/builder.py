@@ -23,7 +23,6 @@ import weasyprint
 from flask import render_template
 from weasyprint import HTML
 
-from app.agenda import pdfsafety
 from app.agenda.models import SCHEDULE_12A
 from app.core import storage
 from app.core.markdown import render as render_markdown
@@ -320,9 +319,7 @@ def _open_paper(paper: Paper) -> pikepdf.Pdf:
         return pikepdf.open(io.BytesIO(paper.pdf))
     doc = paper.source
     try:
-        src = pdfsafety.open_for_pack(
-            doc.sha256, paper.pages, doc.document_id, doc.title, paper.restricted
-        )
+        src = pikepdf.open(_blob(doc))
     except (pikepdf.PdfError, OSError) as exc:
         raise PackError(
             f"The stored file of paper {doc.document_id} ({doc.title}) cannot be read as a PDF; "
@@ -396,12 +393,13 @@ def _salt() -> tuple[str, str]:
     return (TEMPLATE_VERSION, weasyprint.__version__)
 
 
-def content_key(meeting: Meeting, variant: str, inputs: PackInputs | None = None) -> str:
-    """The hash of the pack's inputs: it changes exactly when the pack would, and never with
-    the clock alone (the action log is dated by its data)."""
-    if inputs is None:
-        inputs = gather.pack_inputs(meeting, variant)
-    return gather.key_of(gather.canonical(inputs), *_salt(), "pack")
+def content_key(meeting: Meeting, variant: str, serialised: bytes | None = None) -> str:
+    """The hash of the pack's inputs (their canonical form, gathered now unless given): it
+    changes exactly when the pack would, and never with the clock alone (the action log is
+    dated by its data)."""
+    if serialised is None:
+        serialised = gather.canonical(gather.pack_inputs(meeting, variant))
+    return gather.key_of(serialised, *_salt(), "pack")
 
 
 def minutes_key(

@@ -155,7 +155,7 @@ def pack_file(meeting: Meeting, variant: str) -> Path:
     one. Raises PackUnavailable when there is none."""
     inputs = pack_inputs(meeting, variant)
     manifest = canonical(inputs)
-    key = builder.content_key(meeting, variant, inputs)
+    key = builder.content_key(meeting, variant, manifest)
 
     def build() -> bytes:
         failure = _failure(key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, is_dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -581,6 +581,11 @@ def pack_inputs(meeting: Meeting, variant: str) -> PackInputs:
 
 
 def _plain(value):
+    # Called by the JSON encoder for what it does not know. A dataclass is given as its own
+    # fields (not dataclasses.asdict, which deep-copies everything first: this runs on every
+    # request for a pack).
+    if is_dataclass(value):
+        return vars(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(f"not a plain value: {value!r}")
@@ -589,7 +594,7 @@ def _plain(value):
 def canonical(inputs) -> bytes:
     """The inputs as canonical JSON: the manifest kept beside a pack, and what its key hashes."""
     return json.dumps(
-        asdict(inputs), default=_plain, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        inputs, default=_plain, sort_keys=True, ensure_ascii=False, separators=(",", ":")
     ).encode()
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -76,13 +77,17 @@ def meeting(db, f):
     c = f.committee("Engine Board", clerk_name="Jo Clerk", clerk_email="jo@example.org")
     f.membership(c, f.person("Lakin", honorific="Councillor"), "chair")
     member = f.member_user(c)
-    earlier = f.meeting(c, starts_at=f.meeting(c).starts_at.replace(year=2020))
+    # One moment for both: a meeting made only to read a default date off would be a meeting
+    # of its own, the previous one (with no minutes) whenever the clock ticks past a second
+    # before the next is made, as it does on a loaded machine.
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=14)
+    earlier = f.meeting(c, starts_at=soon.replace(year=2020))
     agenda.add_item(earlier, title="Budget")
     (minute,) = minutes.draft_minutes(earlier)
     minutes.save_minute(minute, "The budget was presented.", minute.version)
     minutes.add_resolution(minute, "That the budget be approved.")
     minutes.publish_minutes(earlier)
-    m = f.meeting(c)
+    m = f.meeting(c, starts_at=soon)
     agenda.apply_template(m)
     report = agenda.add_item(m, title="Pharmacy services", section="For Decision")
     add_document(report, io.BytesIO(tagged_pdf(2)), "tagged.pdf", "Tagged report")
