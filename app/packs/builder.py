@@ -23,6 +23,7 @@ import weasyprint
 from flask import render_template
 from weasyprint import HTML
 
+from app.agenda import pdfsafety
 from app.agenda.models import SCHEDULE_12A
 from app.core import storage
 from app.core.markdown import render as render_markdown
@@ -319,7 +320,9 @@ def _open_paper(paper: Paper) -> pikepdf.Pdf:
         return pikepdf.open(io.BytesIO(paper.pdf))
     doc = paper.source
     try:
-        src = pikepdf.open(_blob(doc))
+        src = pdfsafety.open_for_pack(
+            doc.sha256, paper.pages, doc.document_id, doc.title, paper.restricted
+        )
     except (pikepdf.PdfError, OSError) as exc:
         raise PackError(
             f"The stored file of paper {doc.document_id} ({doc.title}) cannot be read as a PDF; "
