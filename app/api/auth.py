@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, g, request
+from flask import after_this_request, current_app, g, request
 from flask_login import AnonymousUserMixin
 from flask_smorest import abort
 
@@ -68,8 +68,14 @@ def load_api_user() -> None:
     db.session.commit()
     g.api_user = user
     # What the services read as the request's user (the audit trail's "who") is the token's
-    # user for this request only: nothing is written to the session.
+    # user for this request only: nothing is written to the session, and it is forgotten
+    # before anything else shares the application context (as the test client's requests do).
     current_app.login_manager._update_request_context_with_user(user)
+
+    @after_this_request
+    def forget_user(response):
+        g.pop("_login_user", None)
+        return response
 
 
 def api_user():

@@ -361,11 +361,18 @@ def test_deadline_shown_and_late_publication_needs_a_reason(client, db, f, clerk
         f"/meetings/{m.id}/agenda/items/new",
         data={"title": "Budget report", "kind": "business", "visibility": "public"},
     )
+    # A late supplement needs its own reason: the note for readers is not one.
     r = client.post(f"/meetings/{m.id}/publish", data={"summary": "The report was delayed."})
+    assert r.status_code == 400 and "revision 2 of this agenda" in r.get_data(as_text=True)
+    r = client.post(
+        f"/meetings/{m.id}/publish",
+        data={"summary": "The report was delayed.", "late_reason": "Audit report came in late"},
+    )
     assert r.status_code == 302
     page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
     assert "Revision 2" in page and "<li>Added item 2: Budget report</li>" in page
     assert "<li>The report was delayed.</li>" in page
+    assert "Reason: Report was delayed" in page and "Reason: Audit report came in late" in page
 
 
 def test_audit_trail_page(client, db, f, clerk):
