@@ -102,6 +102,11 @@ class Action(db.Model):
         """Owners post progress on their own actions; clerks on anyone's."""
         return is_staff(user) or (self.owner_id is not None and person_id_of(user) == self.owner_id)
 
+    def can_correct(self, user) -> bool:
+        """Correcting what the action is (title, owner, due date, reference) is a clerk's job:
+        an owner reports progress, but may not move their own deadline."""
+        return is_staff(user)
+
 
 class ActionUpdate(db.Model):
     __tablename__ = "action_updates"

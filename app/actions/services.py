@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
 from app.actions.models import Action, ActionStatus, ActionUpdate, Rag
+from app.audit.models import AuditEvent
 from app.audit.services import record
+from app.auth.models import User
 from app.committees.models import Committee, Membership, active_on
 from app.committees.services import find_person
 from app.core import text as rules
@@ -40,6 +42,17 @@ def _owner(owner_id) -> Person | None:
             "Choose the owner from the people list.", {"owner_id": ["Unknown person."]}
         )
     return person
+
+
+def _required_owner(errors: dict, owner_id) -> Person | None:
+    try:
+        owner = _owner(owner_id)
+        if owner is None:
+            errors["owner_id"] = ["Choose who owns the action."]
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        owner = None
+    return owner
 
 
 def _text(errors: dict, key: str, value, limit: int, multiline: bool = False) -> str | None:
@@ -92,13 +105,7 @@ def create_action(
         rules.check_year(extra.get("review_date"), "The review date")
     except ValueError as exc:
         errors["review_date"] = [str(exc)]
-    try:
-        owner = _owner(owner_id)
-        if owner is None:
-            errors["owner_id"] = ["Choose who owns the action."]
-    except ValidationError as exc:
-        errors.update(exc.errors)
-        owner = None
+    owner = _required_owner(errors, owner_id)
     if resolution is not None and resolution.minute.committee_id != committee.id:
         errors["resolution_id"] = ["That resolution belongs to another committee."]
     source = resolution.minute if resolution is not None else extra.get("minute")
@@ -195,6 +202,133 @@ def post_update(
         rag=action.rag.value if action.rag else None,
     )
     return update
+
+
+# The fields a correction may change, with what the page calls them.
+CORRECTABLE = {
+    "title": "Action",
+    "owner_id": "Owner",
+    "due_date": "Due date",
+    "reference": "Reference",
+}
+
+
+def correct_action(action: Action, user, expected_version: int | None = None, **fields) -> Action:
+    """Correct what an action is: any of its title, owner_id, due_date and reference (a field
+    not given keeps its value; reference and due_date may be cleared with None), checked as
+    create_action checks them. Audited as "action_corrected" with who, when and each changed
+    field's old and new value, and shown in the action's history (action_history). Sending
+    the values it already has changes nothing and records nothing: that is not an error.
+
+    An action arising from approved minutes is part of that record, yet its title, owner,
+    due date and reference may still be corrected: they are tracking data (who is to do what
+    by when), which the committee must keep true long after approving the minutes that gave
+    rise to it, and locking them would leave stale deadlines on the tracker. Such a correction
+    is marked in the audit (approved_record) and in the history as made after approval, so
+    it is never mistaken for what the approved minutes recorded."""
+    from app.meetings.services import check_version, locked_reason
+
+    if not action.can_correct(user):
+        raise Forbidden("Only a clerk can correct an action.")
+    unknown = sorted(set(fields) - set(CORRECTABLE))
+    if unknown:
+        raise ValidationError(
+            f"Only {', '.join(CORRECTABLE)} can be corrected.",
+            {name: ["This cannot be corrected here."] for name in unknown},
+        )
+    check_version(action, expected_version)
+    errors: dict[str, list[str]] = {}
+    title = action.title
+    if "title" in fields:
+        title = _text(errors, "title", fields["title"], rules.SHORT_TEXT)
+    reference = action.reference
+    if "reference" in fields:
+        reference = _text(errors, "reference", fields["reference"], 50)
+    due_date = fields.get("due_date", action.due_date)
+    owner = _required_owner(errors, fields["owner_id"]) if "owner_id" in fields else action.owner
+    errors = {**_validate(title, due_date, reference), **errors}
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    changes: dict[str, list] = {}
+    for name, old, new in (
+        ("title", action.title, title),
+        ("owner_id", action.owner, owner),
+        ("due_date", action.due_date, due_date),
+        ("reference", action.reference, reference),
+    ):
+        if old != new:
+            changes[name] = [_shown(old), _shown(new)]
+    if not changes:
+        return action
+    action.title, action.owner = title, owner
+    action.due_date, action.reference = due_date, reference
+    action.version += 1
+    db.session.flush()
+    source = action.source_minute
+    approved = source is not None and bool(
+        locked_reason(source.meeting, "this correction is made after their approval")
+    )
+    record(
+        "action_corrected",
+        action,
+        user=user,
+        summary=action.title,
+        changes=changes,
+        approved_record=approved,
+    )
+    return action
+
+
+def _shown(value):
+    """How a corrected value is kept in the audit: what a clerk knows it by."""
+    if isinstance(value, Person):
+        return value.display_name
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class HistoryEntry:
+    kind: str  # "update" (progress reported) or "correction"
+    at: datetime
+    by: str | None
+    note: str | None = None
+    status: ActionStatus | None = None
+    rag: Rag | None = None
+    changes: dict[str, list] | None = None  # field -> [old, new]
+    approved_record: bool = False
+
+
+def action_history(action: Action) -> list[HistoryEntry]:
+    """An action's progress updates and corrections, oldest first, for its page and the API."""
+    corrections = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == Action.__tablename__,
+            AuditEvent.entity_id == action.id,
+            AuditEvent.verb == "action_corrected",
+        )
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ).all()
+    user_ids = {u.author_user_id for u in action.updates} | {e.user_id for e in corrections}
+    users = {
+        u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(user_ids - {None})))
+    }
+    entries = [
+        HistoryEntry("update", u.created_at, users.get(u.author_user_id), u.note, u.status, u.rag)
+        for u in action.updates
+    ] + [
+        HistoryEntry(
+            "correction",
+            e.occurred_at,
+            users.get(e.user_id),
+            changes=(e.data or {}).get("changes") or {},
+            approved_record=bool((e.data or {}).get("approved_record")),
+        )
+        for e in corrections
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
 
 
 # --- the tracker -------------------------------------------------------------------------

@@ -135,3 +135,127 @@ def test_grey_only_ever_means_complete(db, f, ctx):
         (ActionStatus.COMPLETE, Rag.GREY),
     ]
     assert created[-1].closed_at is not None and created[-1] not in services.open_actions(c)
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+
+def _corrections(action):
+    from app.audit.models import AuditEvent
+    from app.extensions import db
+
+    return db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.verb == "action_corrected", AuditEvent.entity_id == action.id
+        )
+    ).all()
+
+
+def test_a_clerk_corrects_an_action_and_the_history_shows_old_and_new(db, f, ctx):
+    _c, owner, resolution = ctx
+    clerk = f.user(Role.CLERK)
+    action = services.create_from_resolution(resolution, "Send the plan", owner.person_id)
+    services.post_update(action, owner, "Drafted the covering letter")
+    other = f.person("Ruth Hayes")
+    services.correct_action(
+        action,
+        clerk,
+        expected_version=2,
+        title="Send the plan to all members",
+        owner_id=other.id,
+        due_date=date(2026, 6, 14),
+        reference="1.2",
+    )
+    assert (action.title, action.owner, action.due_date, action.reference) == (
+        "Send the plan to all members",
+        other,
+        date(2026, 6, 14),
+        "1.2",
+    )
+    assert action.version == 3
+    (event,) = _corrections(action)
+    assert event.user_id == clerk.id and event.data["approved_record"] is False
+    assert event.data["changes"] == {
+        "title": ["Send the plan", "Send the plan to all members"],
+        "owner_id": [owner.person.display_name, "Ruth Hayes"],
+        "due_date": [None, "2026-06-14"],
+        "reference": [None, "1.2"],
+    }
+    history = services.action_history(action)
+    assert [h.kind for h in history] == ["update", "correction"]
+    assert history[1].by == clerk.name and history[1].changes == event.data["changes"]
+    # A field not sent keeps its value; reference and due date can be cleared.
+    services.correct_action(action, clerk, reference=None, due_date=None)
+    assert (action.title, action.reference, action.due_date) == (
+        "Send the plan to all members",
+        None,
+        None,
+    )
+
+
+def test_a_correction_that_changes_nothing_is_not_an_error_and_not_audited(db, f, ctx):
+    c, owner, _resolution = ctx
+    action = services.create_action(c, "Send the plan", owner.person_id, reference="1.2")
+    services.correct_action(
+        action, f.user(Role.CLERK), 1, title=" Send the plan ", owner_id=owner.person_id
+    )
+    assert action.version == 1 and not _corrections(action)
+
+
+def test_stale_corrections_conflict_naming_both_versions(db, f, ctx):
+    c, owner, _resolution = ctx
+    clerk = f.user(Role.CLERK)
+    action = services.create_action(c, "Send the plan", owner.person_id)
+    services.correct_action(action, clerk, 1, title="Send the plan now")
+    with pytest.raises(Conflict) as info:
+        services.correct_action(action, clerk, 1, title="Send it")
+    assert "version 1" in info.value.detail and "version 2" in info.value.detail
+    assert action.title == "Send the plan now"
+
+
+def test_only_clerks_correct_not_even_the_owner(db, f, ctx):
+    c, owner, _resolution = ctx
+    action = services.create_action(c, "Send the plan", owner.person_id, date(2026, 6, 14))
+    assert action.can_update(owner) and not action.can_correct(owner)
+    with pytest.raises(Forbidden):
+        services.correct_action(action, owner, due_date=date(2027, 1, 1))
+    assert action.due_date == date(2026, 6, 14) and not _corrections(action)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"title": " "}, "title"),
+        ({"title": None}, "title"),
+        ({"owner_id": 99999}, "owner_id"),
+        ({"owner_id": None}, "owner_id"),
+        ({"due_date": "soon"}, "due_date"),
+        ({"due_date": date(1066, 10, 14)}, "due_date"),
+        ({"reference": "1..2"}, "reference"),
+        ({"committee_id": 1}, "committee_id"),
+    ],
+)
+def test_bad_corrections_refused_as_creation_refuses_them(db, f, ctx, fields, field):
+    c, owner, _resolution = ctx
+    action = services.create_action(c, "Send the plan", owner.person_id)
+    with pytest.raises(ValidationError) as info:
+        services.correct_action(action, f.user(Role.CLERK), **fields)
+    assert field in info.value.errors
+    assert (action.title, action.owner_id, action.version) == ("Send the plan", owner.person_id, 1)
+
+
+def test_actions_from_approved_minutes_are_corrected_as_corrections(db, f, ctx):
+    """The decision in correct_action: tracking data stays correctable after approval, and
+    the history says the correction came after the minutes were approved."""
+    from app.models import MinutesState
+    from tests.factories import with_minutes_state
+
+    _c, owner, resolution = ctx
+    action = services.create_from_resolution(resolution, "Send the plan", owner.person_id)
+    with_minutes_state(resolution.minute.meeting, MinutesState.APPROVED)
+    with pytest.raises(Conflict):
+        services.create_from_resolution(resolution, "Another", owner.person_id)
+    services.correct_action(action, f.user(Role.CLERK), due_date=date(2026, 9, 1))
+    assert action.due_date == date(2026, 9, 1)
+    (entry,) = services.action_history(action)
+    assert entry.kind == "correction" and entry.approved_record
