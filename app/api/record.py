@@ -285,6 +285,51 @@ def list_actions(args):
     }
 
 
+def _action_or_404(action_id: int, user) -> Action:
+    action = db.session.get(Action, action_id)
+    if action is None or not action.can_view(user):
+        abort(404, message="No action with that id.")
+    return action
+
+
+def action_detail_out(action: Action) -> dict:
+    history = [
+        {
+            "kind": h.kind,
+            "at": h.at,
+            "by": h.by,
+            "note": h.note,
+            "status": h.status.value if h.status else None,
+            "rag": h.rag.value if h.rag else None,
+            "changes": h.changes,
+            "approved_record": h.approved_record,
+        }
+        for h in action_services.action_history(action)
+    ]
+    return {**action_out(action), "history": history}
+
+
+@actions_bp.route("/actions/<int:action_id>")
+@actions_bp.response(200, schemas.ActionDetailSchema)
+def get_action(action_id):
+    """One action with its history: progress updates and corrections, oldest first."""
+    return action_detail_out(_action_or_404(action_id, api_user()))
+
+
+@actions_bp.route("/actions/<int:action_id>", methods=["PATCH"])
+@actions_bp.arguments(schemas.ActionCorrectionIn)
+@actions_bp.response(200, schemas.ActionDetailSchema)
+def patch_action(body, action_id):
+    """Correct the title, owner, due date or reference (clerks); audited and shown in the
+    history. Sending the values it already has changes nothing."""
+    user = require_user()
+    action = _action_or_404(action_id, user)
+    version = body.pop("version", None)
+    action_services.correct_action(action, user, expected_version=version, **body)
+    db.session.commit()
+    return action_detail_out(action)
+
+
 @actions_bp.route("/actions/<int:action_id>/updates", methods=["POST"])
 @actions_bp.arguments(schemas.UpdateIn)
 @actions_bp.response(201, schemas.UpdateSchema)

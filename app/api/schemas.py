@@ -440,6 +440,38 @@ class UpdateSchema(Schema):
     rag = fields.String(allow_none=True)
 
 
+class ActionCorrectionIn(Schema):
+    """Send only what is to be corrected; `version` to be told of a clash with another edit."""
+
+    title = fields.String()
+    owner_id = fields.Integer()
+    due_date = fields.Date(allow_none=True)
+    reference = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class HistoryEntrySchema(Schema):
+    kind = fields.String(metadata={"description": "`update` (progress) or `correction`"})
+    at = fields.DateTime()
+    by = fields.String(allow_none=True, metadata={"description": "The user's name"})
+    note = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    rag = fields.String(allow_none=True)
+    changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Raw(allow_none=True)),
+        allow_none=True,
+        metadata={"description": "A correction's fields, each as [old, new]"},
+    )
+    approved_record = fields.Boolean(
+        metadata={"description": "Corrected after the minutes it arises from were approved"}
+    )
+
+
+class ActionDetailSchema(ActionSchema):
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+
+
 class ApproveIn(Schema):
     at_meeting_id = fields.Integer(required=True)
     amendments = fields.String(allow_none=True)
