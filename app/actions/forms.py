@@ -81,3 +81,12 @@ class PlanImportForm(FlaskForm):
     csv_text = TextAreaField(widget=GovTextArea())
     preview = SubmitField("Preview", widget=GovSubmitInput())
     confirm = SubmitField("Import these actions", widget=GovSubmitInput())
+
+
+class CorrectionForm(ActionForm):
+    """What an action is, corrected: the same fields as adding one, but an action stays with
+    its committee."""
+
+    committee_id = None
+    version = HiddenField()
+    submit = SubmitField("Save the correction", widget=GovSubmitInput())

@@ -7,7 +7,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.actions import services
-from app.actions.forms import RAG_CHOICES, STATUS_CHOICES, ActionForm, PlanImportForm, UpdateForm
+from app.actions.forms import (
+    RAG_CHOICES,
+    STATUS_CHOICES,
+    ActionForm,
+    CorrectionForm,
+    PlanImportForm,
+    UpdateForm,
+)
 from app.actions.models import Action, ActionStatus, Rag
 from app.committees.models import Committee
 from app.core.access import staff_required
@@ -175,6 +182,9 @@ def show(action_id: int):
         form=form,
         messages=messages,
         can_update=action.can_update(current_user),
+        can_correct=action.can_correct(current_user),
+        history=services.action_history(action),
+        correctable=services.CORRECTABLE,
     ), status
 
 
@@ -216,6 +226,61 @@ def new():
     return render_template("actions/new.html", form=form, messages=messages), (
         400 if (form.errors or messages) else 200
     )
+
+
+@bp.route("/<int:action_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct(action_id: int):
+    """Correct the action's title, owner, due date or reference; shown in its history."""
+    action = _action_or_404(action_id)
+    if not action.can_correct(current_user):
+        abort(403)
+    form = CorrectionForm(obj=action)
+    _owner_choices(form)
+    if request.method == "GET":
+        form.version.data = str(action.version)
+    messages: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        before = action.version
+        try:
+            services.correct_action(
+                action,
+                current_user,
+                expected_version(form.version.data),
+                title=form.title.data,
+                owner_id=form.owner_id.data,
+                due_date=form.due_date.data,
+                reference=form.reference.data,
+            )
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            action = _action_or_404(action_id)
+            if isinstance(exc, ValidationError):
+                messages = apply_service_errors(form, exc)
+            else:
+                # Show the current version's values with the clash, to be corrected again.
+                messages, status = [exc.detail], 409
+                form = CorrectionForm(formdata=None, obj=action)
+                _owner_choices(form)
+                form.version.data = str(action.version)
+        else:
+            db.session.commit()
+            changed = action.version != before
+            flash("Action corrected" if changed else "Nothing to correct: no change", "success")
+            return redirect(url_for("actions.show", action_id=action.id))
+    if status == 200 and (form.errors or messages):
+        status = 400
+    return render_template(
+        "actions/correct.html", action=action, form=form, messages=messages
+    ), status
+
+
+def _owner_choices(form: CorrectionForm) -> None:
+    people = db.session.scalars(select(Person).order_by(Person.name))
+    form.owner_id.choices = [("", "Choose the owner")] + [
+        (str(p.id), p.display_name) for p in people
+    ]
 
 
 @bp.route("/import/<slug>", methods=["GET", "POST"])
