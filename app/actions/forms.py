@@ -13,7 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.core.forms import DateInput, GovDateField
+from app.core.forms import DateInput, GovDateField, GroupedGovSelect
 
 STATUS_CHOICES = [
     ("", "No change"),
@@ -59,7 +59,9 @@ class ActionForm(FlaskForm):
         validators=[InputRequired("Say what is to be done"), Length(max=2000)],
     )
     owner_id = SelectField(
-        "Owner", widget=GovSelect(), validators=[InputRequired("Choose who owns the action")]
+        "Owner",
+        widget=GroupedGovSelect(),
+        validators=[InputRequired("Choose who owns the action")],
     )
     due_date = GovDateField("Due date", widget=DateInput(), validators=[Optional()])
     reference = StringField(

@@ -16,10 +16,11 @@ from app.actions.forms import (
     UpdateForm,
 )
 from app.actions.models import Action, ActionStatus, Rag
+from app.committees import services as committee_services
 from app.committees.models import Committee
 from app.core.access import staff_required
 from app.core.errors import Conflict, Forbidden, ValidationError
-from app.core.forms import apply_service_errors, expected_version
+from app.core.forms import apply_service_errors, expected_version, picker_choices
 from app.core.permissions import person_id_of
 from app.extensions import db
 from app.people.models import Person
@@ -188,14 +189,23 @@ def show(action_id: int):
     ), status
 
 
-def _choices(form: ActionForm) -> None:
+def _choices(form: ActionForm) -> Committee | None:
+    """The committee choices, and owners grouped by the chosen committee (posted, or ?committee=
+    from the search form); without one, only the people searched for."""
     form.committee_id.choices = [("", "Choose the committee")] + [
         (str(c.id), c.name) for c in db.session.scalars(select(Committee).order_by(Committee.name))
     ]
-    people = db.session.scalars(select(Person).order_by(Person.name))
-    form.owner_id.choices = [("", "Choose the owner")] + [
-        (str(p.id), p.display_name) for p in people
-    ]
+    if request.method == "GET" and request.args.get("committee", type=int):
+        form.committee_id.data = str(request.args.get("committee", type=int))
+    chosen = form.committee_id.data
+    committee = db.session.get(Committee, int(chosen)) if str(chosen or "").isdigit() else None
+    groups = committee_services.people_for_picker(
+        committee,
+        q=request.args.get("q"),
+        keep=[form.owner_id.data] if form.owner_id.data else (),
+    )
+    form.owner_id.choices = picker_choices(groups, "Choose the owner")
+    return committee
 
 
 @bp.route("/new", methods=["GET", "POST"])

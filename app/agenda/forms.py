@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.agenda.models import SCHEDULE_12A, ItemKind
+from app.core.forms import GroupedGovSelect
 
 KIND_LABELS = {
     ItemKind.BUSINESS: "Business item",
@@ -54,7 +55,7 @@ class ItemForm(FlaskForm):
         default=ItemKind.BUSINESS.value,
     )
     section = SelectField("Section", widget=GovSelect(), validators=[Optional()])
-    presenter_id = SelectField("Presenter", widget=GovSelect(), validators=[Optional()])
+    presenter_id = SelectField("Presenter", widget=GroupedGovSelect(), validators=[Optional()])
     presenter_text = StringField(
         "Or presenter's name",
         widget=GovTextInput(),

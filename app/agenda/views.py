@@ -17,9 +17,10 @@ from app.agenda import documents, pdfsafety, services
 from app.agenda.documents import add_document
 from app.agenda.forms import DocumentForm, ItemForm
 from app.agenda.models import AgendaItem, Document, Visibility
+from app.committees import services as committee_services
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
-from app.core.forms import apply_service_errors, expected_version
+from app.core.forms import apply_service_errors, expected_version, picker_choices
 from app.extensions import db
 from app.meetings.models import Meeting
 
@@ -78,10 +79,14 @@ def _choices(form: ItemForm, meeting: Meeting, parent: AgendaItem | None = None)
         ]
     sections = meeting.committee.sections or []
     form.section.choices = [("", "No section")] + [(s, s) for s in sections]
-    people = sorted({m.person for m in meeting.committee.memberships}, key=lambda p: p.name)
-    form.presenter_id.choices = [("", "Nobody in particular")] + [
-        (str(p.id), p.display_name) for p in people
-    ]
+    groups = committee_services.people_for_picker(
+        meeting.committee,
+        on=meeting.local_start.date(),
+        q=request.args.get("q"),
+        keep=[form.presenter_id.data] if form.presenter_id.data else (),
+        also=[a.person for a in meeting.attendance],
+    )
+    form.presenter_id.choices = picker_choices(groups, "Nobody in particular")
 
 
 def _render_item_form(form, meeting, item, parent, messages, heading):

@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from app.audit.services import record
-from app.committees.models import Committee, Membership, MembershipRole, Regime
+from app.committees.models import VOTING_ROLES, Committee, Membership, MembershipRole, Regime
 from app.core import text as rules
 from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
@@ -437,6 +437,73 @@ def find_person(name: str | None, email: str | None) -> Person | None:
         if len(matches) == 1:
             return matches[0]
     return None
+
+
+# --- pickers -------------------------------------------------------------------------------
+
+PICKER_LIMIT = 20
+PICKER_GROUPS = (
+    ("Members", set(VOTING_ROLES)),
+    ("Substitutes", {MembershipRole.SUBSTITUTE}),
+    ("Officers and observers", {MembershipRole.OFFICER, MembershipRole.OBSERVER}),
+)
+_LIKE_ESCAPE = "\\"
+
+
+def _name_like(q: str) -> str:
+    # What the clerk typed is matched literally: % and _ are not wildcards.
+    escaped = (
+        q.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        .replace("%", _LIKE_ESCAPE + "%")
+        .replace("_", _LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped.lower()}%"
+
+
+def people_for_picker(
+    committee: Committee | None,
+    on: date | None = None,
+    q: str | None = None,
+    keep=(),
+    also=(),
+) -> list[tuple[str, list[Person]]]:
+    """The people a picker offers, as (group label, people) in order: the committee's members,
+    substitutes, officers and observers on that date, then `also` (those already on the
+    meeting's register), then everyone else only as found by name (`q`, at most PICKER_LIMIT)
+    or already chosen (`keep`, ids), so a saved choice outside the committee still shows.
+    Every page that picks a person asks this, so none lists the whole system."""
+    groups: list[tuple[str, list[Person]]] = []
+    offered: set[int] = set()
+    memberships = committee.current_memberships(on) if committee is not None else []
+    for label, roles in PICKER_GROUPS:
+        people = sorted(
+            {m.person for m in memberships if m.role in roles and m.person_id not in offered},
+            key=lambda p: (p.name.lower(), p.id),
+        )
+        offered.update(p.id for p in people)
+        groups.append((label, people))
+    at_meeting = sorted(
+        {p for p in also if p.id not in offered}, key=lambda p: (p.name.lower(), p.id)
+    )
+    offered.update(p.id for p in at_meeting)
+    groups.append(("Also at this meeting", at_meeting))
+    others: list[Person] = []
+    # A search longer than any name could match nothing: cut, never refused.
+    q = rules.clean_text(str(q or "")[: PERSON_LIMITS["name"]], PERSON_LIMITS["name"]) or ""
+    keep_ids = {int(k) for k in keep if str(k).isdigit()} - offered
+    if keep_ids:
+        others += db.session.scalars(select(Person).where(Person.id.in_(keep_ids))).all()
+        offered.update(p.id for p in others)
+    if q:
+        stmt = select(Person).where(
+            func.lower(Person.name).like(_name_like(q), escape=_LIKE_ESCAPE)
+        )
+        if offered:
+            stmt = stmt.where(Person.id.not_in(offered))
+        stmt = stmt.order_by(func.lower(Person.name), Person.id).limit(PICKER_LIMIT)
+        others += db.session.scalars(stmt).all()
+    groups.append(("Someone else", sorted(others, key=lambda p: (p.name.lower(), p.id))))
+    return [(label, people) for label, people in groups if people]
 
 
 # --- CSV import ------------------------------------------------------------------------------

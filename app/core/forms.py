@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
-from wtforms import DateField, Field, StringField
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovTextInput
+from markupsafe import Markup
+from wtforms import DateField, Field, SelectChoice, StringField
 from wtforms.validators import ValidationError as FieldError
+from wtforms.widgets import Select
 
 from app.core.errors import ValidationError
 
@@ -121,3 +123,34 @@ class GovDateField(DateField):
             super().process_formdata([" ".join(self.raw_data)])
         except ValueError:
             raise FieldError("Enter a real date, for example 17 7 2013") from None
+
+
+class GroupedGovSelect(GovSelect):
+    """A GOV.UK select whose choices may carry an optgroup (SelectChoice(..., optgroup=...)).
+    The GOV.UK macro draws flat options only, so it draws the label, hint, error and an empty
+    select, and WTForms' own option rendering fills it in, groups and all."""
+
+    def __call__(self, field, **kwargs):
+        markup = super().__call__(field, **kwargs)
+        if not field.has_groups():
+            return markup
+        html = str(markup)  # plain text from here, or the options would be escaped
+        options = []
+        for group, choices in field.iter_groups():
+            drawn = "".join(Select.render_option(c) for c in choices)
+            if group is None:
+                options.append(drawn)
+            else:
+                options.append(f'<optgroup label="{Markup.escape(group)}">{drawn}</optgroup>')
+        start = html.index(">", html.index("<select")) + 1
+        end = html.index("</select>")
+        return Markup(html[:start] + "".join(options) + html[end:])
+
+
+def picker_choices(groups, prompt: str) -> list[SelectChoice]:
+    """Choices for a GroupedGovSelect from (group label, people) pairs, the prompt first."""
+    return [SelectChoice("", prompt)] + [
+        SelectChoice(str(p.id), p.display_name, optgroup=label)
+        for label, people in groups
+        for p in people
+    ]

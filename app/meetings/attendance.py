@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.agenda.models import AgendaItem
 from app.audit.services import record
+from app.committees import services as committee_services
 from app.committees.models import VOTING_ROLES, Membership, active_on
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, ValidationError
@@ -196,6 +197,7 @@ def add_to_register(
     status: AttendanceStatus | str = AttendanceStatus.IN_ATTENDANCE,
     capacity: str | None = None,
     user=None,
+    substitute_for: Person | None = None,
 ) -> Attendance:
     """Add someone who is not yet in the register. Unlike set_attendance (which changes a
     row, as the API's PUT does), adding a person twice is refused."""
@@ -206,7 +208,43 @@ def add_to_register(
             f"({existing.status.value.replace('_', ' ')}); change their row instead."
         )
         raise ValidationError(message, {"add_person": [message]})
-    return set_attendance(meeting, person, status, capacity=capacity, user=user)
+    return set_attendance(
+        meeting, person, status, substitute_for=substitute_for, capacity=capacity, user=user
+    )
+
+
+NEW_PERSON_STATUSES = (AttendanceStatus.IN_ATTENDANCE, AttendanceStatus.SUBSTITUTE)
+
+
+def add_new_person_to_register(
+    meeting: Meeting,
+    name: str | None,
+    organisation: str | None = None,
+    status: AttendanceStatus | str = AttendanceStatus.IN_ATTENDANCE,
+    substitute_for: Person | None = None,
+    capacity: str | None = None,
+    user=None,
+) -> Attendance:
+    """A substitute or guest who is not yet anyone in the system: the person is created by the
+    people service and added to the register. Errors name the fields `name`, `organisation`,
+    `status` and `substitute_for`; the person is flushed before the register row is checked, so
+    the caller rolls back on any error and neither is kept."""
+    check_record_open(meeting, "its attendance can no longer be changed", "status")
+    errors: dict[str, list[str]] = {}
+    try:
+        fields = committee_services.clean_person_fields(
+            {"name": name, "organisation": organisation}
+        )
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if str(status) not in {s.value for s in NEW_PERSON_STATUSES}:
+        errors["status"] = ["Someone new joins the register as a substitute or in attendance."]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    person = committee_services.create_person(**fields)
+    return set_attendance(
+        meeting, person, status, substitute_for=substitute_for, capacity=capacity, user=user
+    )
 
 
 def send_apologies(meeting: Meeting, user, note: str | None = None) -> Attendance:

@@ -9,6 +9,7 @@ from app.actions.services import actions_by_minute, open_actions
 from app.agenda import services as agenda_services
 from app.agenda.models import SCHEDULE_12A, AgendaItem
 from app.audit.services import meeting_trail
+from app.committees import services as committee_services
 from app.committees.views import committee_or_404
 from app.core.access import staff_required
 from app.core.db import utcnow
@@ -443,7 +444,6 @@ def attendance(meeting_id: int):
     members = [m.person for m in meeting.committee.current_memberships(on)]
     recorded = {a.person_id: a for a in meeting.attendance}
     people = members + [a.person for a in meeting.attendance if a.person not in members]
-    everyone = db.session.scalars(select(Person).order_by(Person.name)).all()
     errors: dict[str, str] = {}
     if request.method == "POST":
         chair = _int_or_none(request.form.get("in_chair"))
@@ -472,18 +472,8 @@ def attendance(meeting_id: int):
                 )
             except ValidationError as exc:
                 errors[f"status-{person.id}"] = f"{person.display_name}: {exc.detail}"
-        extra = _int_or_none(request.form.get("add_person"))
-        if extra and not errors:
-            try:
-                attendance_services.add_to_register(
-                    meeting,
-                    db.session.get(Person, extra) or abort(404),
-                    request.form.get("add_status") or "in_attendance",
-                    capacity=request.form.get("add_capacity"),
-                    user=current_user,
-                )
-            except ValidationError as exc:
-                errors["add_person"] = exc.detail
+        if not errors:
+            errors.update(_add_to_register(meeting))
         if errors:
             db.session.rollback()
             meeting = meeting_or_404(meeting_id)
@@ -498,13 +488,78 @@ def attendance(meeting_id: int):
         people=people,
         members=members,
         recorded=recorded,
-        everyone=everyone,
+        add_groups=_register_picker(meeting, on, people),
         choices=ATTENDANCE_CHOICES,
         items=[(i, n) for i, n in meeting.numbered_items() if not i.parent_id],
         errors=errors,
         form_data=request.form,
         quorum=attendance_services.quorum(meeting),
     ), 400 if errors else 200
+
+
+def _register_picker(meeting: Meeting, on, people) -> list[tuple[str, list[Person]]]:
+    """Whom "add an officer or guest" offers: the committee's people not yet in the register,
+    then those found with ?q= (or chosen in the form just posted)."""
+    groups = committee_services.people_for_picker(
+        meeting.committee,
+        on=on,
+        q=request.args.get("q"),
+        keep=[request.form["add_person"]] if request.form.get("add_person") else (),
+    )
+    listed = {p.id for p in people}
+    groups = [(label, [p for p in group if p.id not in listed]) for label, group in groups]
+    return [(label, group) for label, group in groups if group]
+
+
+# Where the register's "add" part shows a service's error: its fields are named add_*/new_*.
+_ADD_FIELDS = {
+    "name": "new_name",
+    "organisation": "new_organisation",
+    "status": "add_status",
+    "substitute_for": "add_substitute_for",
+}
+
+
+def _add_to_register(meeting: Meeting) -> dict[str, str]:
+    """The register's "add" part: someone listed (add_person) or someone new (new_name and
+    new_organisation), with their status, whom a substitute stands in for, and capacity.
+    Returns the errors by field; the caller rolls back when there are any."""
+    form = request.form
+    extra = _int_or_none(form.get("add_person"))
+    new_name = (form.get("new_name") or "").strip()
+    if not extra and not new_name and not (form.get("new_organisation") or "").strip():
+        return {}
+    if extra and new_name:
+        return {"new_name": "Choose someone listed or give a new person's name, not both."}
+    status = form.get("add_status") or "in_attendance"
+    sub_for = _int_or_none(form.get("add_substitute_for"))
+    substitute_for = db.session.get(Person, sub_for) if sub_for else None
+    try:
+        if extra:
+            attendance_services.add_to_register(
+                meeting,
+                db.session.get(Person, extra) or abort(404),
+                status,
+                capacity=form.get("add_capacity"),
+                substitute_for=substitute_for,
+                user=current_user,
+            )
+        else:
+            attendance_services.add_new_person_to_register(
+                meeting,
+                new_name,
+                form.get("new_organisation"),
+                status,
+                substitute_for=substitute_for,
+                capacity=form.get("add_capacity"),
+                user=current_user,
+            )
+    except ValidationError as exc:
+        fallback = "add_person" if extra else "new_name"
+        return {_ADD_FIELDS.get(k, fallback): v[0] for k, v in exc.errors.items()} or {
+            fallback: exc.detail
+        }
+    return {}
 
 
 @bp.route("/<int:meeting_id>/apologies", methods=["POST"])

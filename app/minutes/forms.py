@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import DateInput, GovDateField
+from app.core.forms import DateInput, GovDateField, GroupedGovSelect
 
 KIND_CHOICES = [
     ("resolved", "Resolved"),
@@ -80,7 +80,9 @@ class ActionFromResolutionForm(FlaskForm):
         validators=[InputRequired("Say what is to be done"), Length(max=2000)],
     )
     owner_id = SelectField(
-        "Owner", widget=GovSelect(), validators=[InputRequired("Choose who owns the action")]
+        "Owner",
+        widget=GroupedGovSelect(),
+        validators=[InputRequired("Choose who owns the action")],
     )
     due_date = GovDateField("Due date", widget=DateInput(), validators=[Optional()])
     submit = SubmitField("Add action", widget=GovSubmitInput())
@@ -90,7 +92,9 @@ class DeclarationForm(FlaskForm):
     # Only offered when the minute's item has sub-items (they are minuted with it).
     agenda_item_id = SelectField("Item", widget=GovSelect(), validators=[Optional()])
     person_id = SelectField(
-        "Who", widget=GovSelect(), validators=[InputRequired("Choose who declared the interest")]
+        "Who",
+        widget=GroupedGovSelect(),
+        validators=[InputRequired("Choose who declared the interest")],
     )
     kind = SelectField("Kind of interest", widget=GovSelect(), choices=DECLARATION_CHOICES)
     nature = TextAreaField(

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from app.actions import services as action_services
 from app.agenda.models import SCHEDULE_12A
+from app.committees import services as committee_services
 from app.committees.models import Committee
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
-from app.core.forms import apply_service_errors, expected_version
+from app.core.forms import apply_service_errors, expected_version, picker_choices
 from app.core.markdown import render as render_markdown
 from app.extensions import db
 from app.meetings import attendance as attendance_services
@@ -50,9 +51,17 @@ def _minute_or_404(minute_id: int) -> Minute:
     return db.session.get(Minute, minute_id) or abort(404)
 
 
-def _people_choices(prompt: str):
-    people = db.session.scalars(select(Person).order_by(Person.name)).all()
-    return [("", prompt)] + [(str(p.id), p.display_name) for p in people]
+def _people_choices(meeting: Meeting, prompt: str, chosen=None):
+    """The committee's people, those on the register, and anyone found with ?q= (or already
+    chosen in the submitted form, so a found person stays valid when the form is posted)."""
+    groups = committee_services.people_for_picker(
+        meeting.committee,
+        on=meeting.local_start.date(),
+        q=request.args.get("q"),
+        keep=[chosen] if chosen else (),
+        also=[a.person for a in meeting.attendance],
+    )
+    return picker_choices(groups, prompt)
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes/edit")
@@ -118,9 +127,13 @@ def _declaration_items(minute: Minute) -> list[tuple[str, str]]:
 def _edit_context(minute: Minute, **forms):
     resolution_form = forms.get("resolution_form") or ResolutionForm(prefix="resolution")
     action_form = forms.get("action_form") or ActionFromResolutionForm(prefix="action")
-    action_form.owner_id.choices = _people_choices("Choose the owner")
+    action_form.owner_id.choices = _people_choices(
+        minute.meeting, "Choose the owner", action_form.owner_id.data
+    )
     declaration_form = forms.get("declaration_form") or DeclarationForm(prefix="declaration")
-    declaration_form.person_id.choices = _people_choices("Choose the person")
+    declaration_form.person_id.choices = _people_choices(
+        minute.meeting, "Choose the person", declaration_form.person_id.data
+    )
     declaration_form.agenda_item_id.choices = _declaration_items(minute)
     # Sub-items are minuted with their parent, so their declarations belong here too.
     item_ids = set()
@@ -267,7 +280,7 @@ def add_action(resolution_id: int):
     resolution = db.session.get(Resolution, resolution_id) or abort(404)
     minute = resolution.minute
     form = ActionFromResolutionForm(prefix="action")
-    form.owner_id.choices = _people_choices("Choose the owner")
+    form.owner_id.choices = _people_choices(minute.meeting, "Choose the owner", form.owner_id.data)
     messages: list[str] = []
     if form.validate_on_submit():
         try:
@@ -302,7 +315,9 @@ def add_action(resolution_id: int):
 def add_declaration(minute_id: int):
     minute = _minute_or_404(minute_id)
     form = DeclarationForm(prefix="declaration")
-    form.person_id.choices = _people_choices("Choose the person")
+    form.person_id.choices = _people_choices(
+        minute.meeting, "Choose the person", form.person_id.data
+    )
     form.agenda_item_id.choices = _declaration_items(minute)
     messages: list[str] = []
     if form.validate_on_submit() and minute.item is not None:
