@@ -105,11 +105,13 @@ def test_clerk_builds_and_publishes_an_agenda(live_server, page, axe, setup, db)
     submit(page, "Publish the agenda")
     assert "Agenda published (revision 1)" in page.content()
 
-    # A later item is a change not yet published, listed before the supplement goes out.
+    # A later item is a change not yet published, listed before the supplement goes out. It
+    # joins its section (after Budget monitoring, item 4), not a second "For Decision".
     add_item(page, base, builder, "Flood response", section="For Decision")
     content = page.content()
     assert "1 change not yet published." in content
-    assert "Added item 6: Flood response" in page.locator("#unpublished-changes").inner_text()
+    assert "Added item 5: Flood response" in page.locator("#unpublished-changes").inner_text()
+    assert titles(page).index("Flood response") == titles(page).index("Capital programme") + 1
     violations = axe(page)
     assert not violations, violations
     submit(page, "Publish revision 2")
@@ -123,7 +125,7 @@ def test_clerk_builds_and_publishes_an_agenda(live_server, page, axe, setup, db)
     assert "Land at Moorgate" in content and "NOT FOR PUBLICATION" in content
     assert "paragraph 3" in content and "Valuation report" not in content
     assert "Capital programme" in content and "Budget monitoring" in content
-    assert "Revision 2" in content and "Added item 6: Flood response" in content
+    assert "Revision 2" in content and "Added item 5: Flood response" in content
     assert not axe(page)
     committee = db.session.get(Committee, setup["committee"].id)
     assert committee is not None
