@@ -8,7 +8,8 @@ from typing import BinaryIO
 from flask import current_app
 
 from app.agenda import pdfsafety
-from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, Visibility
+from app.agenda.exemption import exemption_grounds
+from app.agenda.models import AgendaItem, Document, Visibility
 from app.audit.services import record
 from app.core import storage
 from app.core.errors import Conflict, ValidationError
@@ -80,18 +81,10 @@ def add_document(
     except ValueError:
         errors["visibility"] = ["Choose public, exempt or confidential."]
         visibility = Visibility.PUBLIC
-    try:
-        paragraphs = sorted({int(p) for p in exempt_paragraphs or []})
-    except (TypeError, ValueError):
-        paragraphs = [0]
-    reason = (public_interest_reason or "").strip() or None
-    if visibility == Visibility.EXEMPT:
-        if not paragraphs or any(p not in SCHEDULE_12A for p in paragraphs):
-            errors["exempt_paragraphs"] = ["Choose the paragraph(s) of Schedule 12A, 1 to 7."]
-        if not reason:
-            errors["public_interest_reason"] = ["Say why the public interest favours exemption."]
-    else:
-        paragraphs, reason = [], None
+    paragraphs, reason, grounds_errors = exemption_grounds(
+        visibility, exempt_paragraphs, public_interest_reason
+    )
+    errors.update(grounds_errors)
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
 

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, or_, select
 
-from app.agenda.models import SCHEDULE_12A, AgendaItem, ItemKind, Visibility
+from app.agenda.exemption import exemption_grounds
+from app.agenda.models import AgendaItem, ItemKind, Visibility
 from app.audit.services import record
 from app.committees.services import clean_agenda_template
 from app.core import text as rules
@@ -131,24 +132,13 @@ def _validate(
     except ValueError:
         errors["visibility"] = ["Choose public, exempt or confidential."]
         visibility = None
-    paragraphs = fields.get("exempt_paragraphs", item.exempt_paragraphs if item else [])
-    try:
-        paragraphs = sorted({int(p) for p in paragraphs or []})
-    except (TypeError, ValueError):
-        errors["exempt_paragraphs"] = ["Paragraphs are numbers from 1 to 7."]
-        paragraphs = []
-    if any(p not in SCHEDULE_12A for p in paragraphs):
-        errors["exempt_paragraphs"] = ["Paragraphs are numbers from 1 to 7."]
-    reason = _clean(
-        fields.get("public_interest_reason", item.public_interest_reason if item else None)
+    paragraphs, reason, grounds_errors = exemption_grounds(
+        visibility,
+        fields.get("exempt_paragraphs", item.exempt_paragraphs if item else []),
+        fields.get("public_interest_reason", item.public_interest_reason if item else None),
     )
-    if visibility == Visibility.EXEMPT:
-        if not paragraphs and "exempt_paragraphs" not in errors:
-            errors["exempt_paragraphs"] = ["Choose the paragraph(s) of Schedule 12A that apply."]
-        if not reason:
-            errors["public_interest_reason"] = ["Say why the public interest favours exemption."]
-    elif visibility == Visibility.PUBLIC:
-        paragraphs, reason = [], None
+    for key, messages in grounds_errors.items():
+        errors.setdefault(key, messages)
     if visibility is not None and parent is not None and visibility.rank < parent.visibility.rank:
         errors["visibility"] = [
             f"A sub-item of {parent.visibility.value} business is {parent.visibility.value} "
@@ -174,9 +164,11 @@ def _restrict_children(item: AgendaItem) -> list[AgendaItem]:
         if child.visibility.rank >= item.visibility.rank:
             continue
         child.visibility = item.visibility
-        if not child.exempt_paragraphs:
-            child.exempt_paragraphs = item.exempt_paragraphs
-        child.public_interest_reason = child.public_interest_reason or item.public_interest_reason
+        child.exempt_paragraphs, child.public_interest_reason, _ = exemption_grounds(
+            item.visibility,
+            child.exempt_paragraphs or item.exempt_paragraphs,
+            child.public_interest_reason or item.public_interest_reason,
+        )
         child.version += 1
         changed.append(child)
     return changed
@@ -322,12 +314,9 @@ def update_item(
             item.exempt_paragraphs = value
         else:
             setattr(item, key, _clean(value))
-    # A public item keeps no exemption details, whatever was sent.
-    if item.visibility == Visibility.PUBLIC:
-        item.exempt_paragraphs = []
-        item.public_interest_reason = None
-    elif "exempt_paragraphs" in merged and "exempt_paragraphs" not in fields:
-        item.exempt_paragraphs = merged["exempt_paragraphs"]
+    # The grounds the one rule kept (agenda.exemption): none but for exempt business.
+    item.exempt_paragraphs = merged["exempt_paragraphs"]
+    item.public_interest_reason = merged["public_interest_reason"]
     if item.urgent and not _clean(item.urgent_reason):
         raise ValidationError(
             "An urgent item needs its special circumstances.",
