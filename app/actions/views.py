@@ -246,7 +246,7 @@ def correct(action_id: int):
     if not action.can_correct(current_user):
         abort(403)
     form = CorrectionForm(obj=action)
-    _owner_choices(form)
+    _owner_choices(form, action)
     if request.method == "GET":
         form.version.data = str(action.version)
     messages: list[str] = []
@@ -272,7 +272,7 @@ def correct(action_id: int):
                 # Show the current version's values with the clash, to be corrected again.
                 messages, status = [exc.detail], 409
                 form = CorrectionForm(formdata=None, obj=action)
-                _owner_choices(form)
+                _owner_choices(form, action)
                 form.version.data = str(action.version)
         else:
             db.session.commit()
@@ -286,11 +286,14 @@ def correct(action_id: int):
     ), status
 
 
-def _owner_choices(form: CorrectionForm) -> None:
-    people = db.session.scalars(select(Person).order_by(Person.name))
-    form.owner_id.choices = [("", "Choose the owner")] + [
-        (str(p.id), p.display_name) for p in people
-    ]
+def _owner_choices(form: CorrectionForm, action: Action) -> None:
+    # The action's owner stays on offer even after leaving the committee.
+    groups = committee_services.people_for_picker(
+        action.committee,
+        q=request.args.get("q"),
+        keep=[k for k in (form.owner_id.data, action.owner_id) if k],
+    )
+    form.owner_id.choices = picker_choices(groups, "Choose the owner")
 
 
 @bp.route("/import/<slug>", methods=["GET", "POST"])

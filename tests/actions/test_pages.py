@@ -146,3 +146,25 @@ def test_the_correction_pages_are_valid_html(client, db, s, sign_in, tmp_path):
     )
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     assert not [m for m in messages if m.get("type") == "error"], messages
+
+
+def test_the_correction_offers_the_committees_people_and_others_when_found(
+    client, db, f, s, sign_in
+):
+    outsider = f.person("Zed Outsider")
+    action = services.create_action(s["c"], "Send the plan", s["owner"].person_id)
+    db.session.commit()
+    sign_in(s["clerk"])
+    html = client.get(f"/actions/{action.id}/correct").get_data(as_text=True)
+    assert "Ruth Hayes" in html and "Zed Outsider" not in html
+    html = client.get(f"/actions/{action.id}/correct?q=Zed").get_data(as_text=True)
+    assert f'<option value="{outsider.id}">Zed Outsider</option>' in html
+    r = client.post(
+        f"/actions/{action.id}/correct",
+        data={"title": "Send the plan", "owner_id": str(outsider.id), "version": "1"},
+    )
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert action.owner == outsider
+    # The owner stays on offer though not on the committee.
+    assert "Zed Outsider" in client.get(f"/actions/{action.id}/correct").get_data(as_text=True)
