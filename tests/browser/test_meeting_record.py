@@ -60,6 +60,11 @@ def test_record_minutes_update_action_and_approve(live_server, page, axe, s, db)
     base = live_server
     sign_in(page, base, "clerk@example.org")
     page.goto(f"{base}/meetings/{s['may'].id}/attendance")
+    # Sam is no one on this committee: offered to add only once found by name.
+    assert page.locator(f"#add_person option[value='{s['substitute'].id}']").count() == 0
+    page.fill("#find-person", "Standin")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/attendance?q=Standin")
     page.select_option(f"#status-{s['chair'].id}", "present")
     page.check(f"#in_chair-{s['chair'].id}")
     page.select_option(f"#status-{s['sue'].id}", "present")
