@@ -490,7 +490,8 @@ def people_for_picker(
     others: list[Person] = []
     # A search longer than any name could match nothing: cut, never refused.
     q = rules.clean_text(str(q or "")[: PERSON_LIMITS["name"]], PERSON_LIMITS["name"]) or ""
-    keep_ids = {int(k) for k in keep if str(k).isdigit()} - offered
+    # Ids come from forms: anything but a plausible id is no one (and never reaches SQL).
+    keep_ids = {int(k) for k in keep if str(k).isdecimal() and 0 < int(k) < 2**31} - offered
     if keep_ids:
         others += db.session.scalars(select(Person).where(Person.id.in_(keep_ids))).all()
         offered.update(p.id for p in others)

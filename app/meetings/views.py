@@ -498,8 +498,9 @@ def attendance(meeting_id: int):
 
 
 def _register_picker(meeting: Meeting, on, people) -> list[tuple[str, list[Person]]]:
-    """Whom "add an officer or guest" offers: the committee's people not yet in the register,
-    then those found with ?q= (or chosen in the form just posted)."""
+    """Whom the register's "someone listed" offers: anyone without a row above. The committee's
+    people all have one, so in practice those found with ?q= (or chosen in the form just
+    posted)."""
     groups = committee_services.people_for_picker(
         meeting.committee,
         on=on,

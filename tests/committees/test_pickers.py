@@ -77,7 +77,9 @@ def test_chosen_and_register_people_are_kept(db, f, canterbury):
     c, people = canterbury
     guest = f.person("Gill Guest")
     groups = _names(
-        people_for_picker(c, keep=[str(people["Rita Rotherham"].id), "junk"], also=[guest])
+        people_for_picker(
+            c, keep=[str(people["Rita Rotherham"].id), "junk", "9" * 30, "-1"], also=[guest]
+        )
     )
     assert groups[-2:] == [
         ("Also at this meeting", ["Gill Guest"]),
