@@ -487,13 +487,16 @@ def test_the_pointer_to_the_last_good_pack_is_not_rewritten_when_unchanged(meeti
     assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
 
 
-def test_a_corrupt_paper_keeps_the_last_good_pack_and_tells_staff(client, db, f, meeting, sign_in):
+def test_a_lost_stored_paper_keeps_the_last_good_pack_and_tells_staff(
+    client, db, f, meeting, sign_in
+):
     m = meeting["meeting"]
     url = f"/meetings/{m.id}/pack.pdf"
     good = client.get(url)
     assert good.status_code == 200
     doc = next(d for d in meeting["report"].documents if d.title == "Appendix A")
-    document_path(doc).write_bytes(b"%PDF-1.7 this is not a PDF any more" * 50)
+    # A damaged file gets placeholder pages (pdfsafety); a lost one still stops the build.
+    document_path(doc).unlink()
     agenda.update_item(meeting["report"], title="Pharmacy services (revised)")  # now stale
     db.session.commit()
     audits = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count()
@@ -502,17 +505,17 @@ def test_a_corrupt_paper_keeps_the_last_good_pack_and_tells_staff(client, db, f,
         assert again.status_code == 200 and again.data == good.data
     failures = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").all()
     assert len(failures) == audits + 1
-    assert "Appendix A" in failures[-1].summary and "cannot be read" in failures[-1].summary
+    assert "Appendix A" in failures[-1].summary and "is missing" in failures[-1].summary
     # Staff see why on the meeting page; the public does not.
     assert "could not be rebuilt" not in client.get(f"/meetings/{m.id}/").get_data(as_text=True)
     clerk = f.user(Role.CLERK)
     db.session.commit()
     sign_in(clerk)
     page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
-    assert "could not be rebuilt" in page and "Appendix A" in page and "cannot be read" in page
+    assert "could not be rebuilt" in page and "Appendix A" in page and "is missing" in page
     # The members' pack was never built: 503, and the clerk is told why.
     members = client.get(url + "?variant=members")
-    assert members.status_code == 503 and "cannot be read" in members.get_data(as_text=True)
+    assert members.status_code == 503 and "is missing" in members.get_data(as_text=True)
     assert db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count() == audits + 2
 
 
@@ -528,7 +531,7 @@ def test_a_stale_pack_is_not_served_once_what_it_shows_is_withdrawn(client, db, 
     report = meeting["report"]
     tagged = next(d for d in report.documents if d.title != "Appendix A")
     (odd,) = meeting["odd"].documents
-    document_path(odd).write_bytes(b"%PDF-1.7 this is not a PDF any more" * 50)
+    document_path(odd).unlink()  # the rebuild fails: its stored file is lost
     agenda.update_item(report, title="Pharmacy services (revised)")  # the old pack is stale
     db.session.commit()
     assert client.get(url).data == good.data  # nothing it shows was withdrawn: still served
@@ -582,7 +585,7 @@ def test_a_stale_pack_is_not_served_once_the_previous_minutes_it_shows_are_withd
     text = _pdf_text(good.data)
     assert "The budget was presented." in text and "Publish the budget book" in text
     (odd,) = meeting["odd"].documents
-    document_path(odd).write_bytes(b"%PDF-1.7 this is not a PDF any more" * 50)
+    document_path(odd).unlink()  # the rebuild fails: its stored file is lost
     agenda.update_item(meeting["report"], title="Pharmacy services (revised)")
     db.session.commit()
     assert client.get(url).data == good.data  # stale, but nothing it shows was withdrawn
@@ -620,7 +623,7 @@ def test_the_members_pack_unavailable_to_the_public_says_nothing_specific(
 ):
     m = meeting["meeting"]
     doc = next(d for d in meeting["report"].documents if d.title == "Appendix A")
-    Path(document_path(doc)).write_bytes(b"garbage")
+    Path(document_path(doc)).unlink()
     db.session.commit()
     sign_in(meeting["member"])
     response = client.get(f"/meetings/{m.id}/pack.pdf?variant=members")
@@ -716,7 +719,7 @@ def test_a_worker_build_that_fails_is_recorded_once(db, meeting):
     m = meeting["meeting"]
     meeting_id = m.id
     doc = next(d for d in meeting["report"].documents if d.title == "Appendix A")
-    document_path(doc).write_bytes(b"not a PDF at all")
+    document_path(doc).unlink()
     db.session.commit()
     # Run as a worker runs it (no earlier pack: nothing to serve, nothing to return).
     assert build_pack_task.run(meeting_id, "members") is None

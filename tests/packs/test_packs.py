@@ -685,7 +685,9 @@ def test_front_sheet_names_the_meeting_the_membership_and_the_revision(db, f, me
     later = m.agenda_published_at.replace(year=m.agenda_published_at.year + 1)
     pharmacy = next(i for i in m.items if i.title == "Pharmacy services")
     agenda.update_item(pharmacy, title="Pharmacy needs assessment")
-    meetings.publish_agenda(m, summary="Late report on pharmacy added", now=later)
+    meetings.publish_agenda(
+        m, summary="Late report on pharmacy added", late_reason="Report came late", now=later
+    )
     db.session.commit()
     assert builder.content_key(m, "public") != key
     front = _front(builder.build_pack(m, "public"))
