@@ -136,3 +136,27 @@ def test_an_on_time_agenda_shows_no_late_reason(client, db, f, clerk):
     services.publish_agenda(m, clerk)
     db.session.commit()
     assert "Reason:" not in client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+
+
+def test_pages_with_late_revisions_are_valid_html(client, db, f, clerk, tmp_path):
+    import json
+    import subprocess
+
+    from tests.web.test_html_validity import _checker
+
+    checker = _checker()
+    m = late_meeting(f)
+    db.session.commit()
+    services.publish_agenda(m, clerk, late_reason="Report was delayed")
+    add_item(m, title="Budget report")
+    db.session.commit()
+    for name, url in (("agenda", f"/meetings/{m.id}/agenda"), ("show", f"/meetings/{m.id}/")):
+        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+    result = subprocess.run(
+        [*checker, "--errors-only", "--format", "json", *map(str, tmp_path.glob("*.html"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    assert [m for m in messages if m.get("type") == "error"] == []
