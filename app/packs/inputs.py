@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.actions.models import Action
 from app.actions.services import OPEN_STATUSES, actions_by_minute, tracker_query
+from app.agenda import pdfsafety
 from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, ItemKind
 from app.committees.models import Membership, MembershipRole
 from app.core.permissions import CommitteeReader
@@ -87,6 +88,9 @@ class Paper:
     sha256: str | None = None
     pages: int = 0  # known up front for uploads; rendered parts are counted when built
     withheld: Withheld | None = None
+    # Whether the upload's checked copy was ready: a pack built without it shows placeholder
+    # pages, and must not be served once the paper is put right (uploaded again).
+    checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -564,6 +568,7 @@ def pack_inputs(meeting: Meeting, variant: str) -> PackInputs:
                     document_id=doc.id,
                     sha256=doc.sha256,
                     pages=doc.page_count,
+                    checked=pdfsafety.safe_copy_path(doc.sha256).exists(),
                 )
             )
     return PackInputs(

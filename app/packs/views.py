@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user
 
+from app.agenda import pdfsafety
 from app.committees.services import slugify
 from app.core.errors import ServiceError
 from app.core.permissions import is_staff
@@ -20,6 +21,13 @@ bp = Blueprint("packs", __name__)
 class ServiceUnavailable(ServiceError):
     status = 503
     title = "Agenda pack not available"
+
+
+@bp.app_template_global()
+def paper_problems(meeting: Meeting) -> list[dict]:
+    """Papers the packs show as placeholder pages, and why: for staff only (a title may be
+    exempt)."""
+    return pdfsafety.paper_problems(meeting) if is_staff(current_user) else []
 
 
 @bp.app_template_global()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from flask import g
 from sqlalchemy import func, select
 
 from app.agenda import pdfsafety
@@ -176,10 +177,11 @@ def test_odd_page_values_are_normalised_and_both_packs_still_build(
 
 @pytest.mark.parametrize("visibility", ["public", "exempt"])
 def test_an_unusable_stored_paper_gets_a_placeholder_and_staff_are_told(
-    db, client, board, visibility
+    app, db, client, board, visibility
 ):
     item = board["public"] if visibility == "public" else board["exempt"]
-    r = post(client, item, make_pdf(3, "Broken paper"), "Broken paper title")
+    original = make_pdf(3, "Broken paper")
+    r = post(client, item, original, "Broken paper title")
     assert r.status_code == 302
     doc = paper(db, "Broken paper title")
     # Stored before safe copies existed, and its original damaged since (a disk fault).
@@ -201,6 +203,21 @@ def test_an_unusable_stored_paper_gets_a_placeholder_and_staff_are_told(
     r = download(client, doc)
     assert r.status_code == 503 and "cannot be shown just now" in r.get_data(as_text=True)
     others_still_work(db, client, board["meeting"])
+    # Staff see it on the meeting page; the public never does.
+    meeting_page = f"/meetings/{board['meeting'].id}/"
+    g.pop("_login_user", None)  # the suite's one app context would keep the clerk in g
+    assert "data-paper-problem" not in app.test_client().get(meeting_page).get_data(as_text=True)
+    g.pop("_login_user", None)
+    page = client.get(meeting_page).get_data(as_text=True)  # the clerk's
+    assert "data-paper-problem" in page and "upload it again" in page
+    # Put right by uploading the same file again: the packs show it, not the placeholders
+    # built meanwhile.
+    assert post(client, item, original, "Broken paper again").status_code == 302
+    fixed = publish_and_get_packs(db, client, board["meeting"])
+    fixed_text = "".join(texts(fixed["members"]))
+    assert "This paper could not be included" not in fixed_text
+    assert "Broken paper page 3" in fixed_text
+    assert "data-paper-problem" not in client.get(meeting_page).get_data(as_text=True)
 
 
 # -- active content ----------------------------------------------------------------------
