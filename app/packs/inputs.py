@@ -223,6 +223,8 @@ class Front:
     published_at: datetime | None
     revision: int
     revised_at: datetime | None  # the latest publication
+    # Each revision published after the deadline, with its reason: (revision, reason).
+    late: tuple[tuple[int, str], ...]
     clerk_name: str | None
     clerk_email: str | None
     clerk_phone: str | None
@@ -478,6 +480,7 @@ def _front(meeting: Meeting) -> Front:
         published_at=meeting.agenda_published_at,
         revision=meeting.agenda_revision,
         revised_at=publications[-1].published_at if publications else None,
+        late=tuple((p.revision, p.late_reason or "") for p in publications if p.late),
         clerk_name=committee.clerk_name,
         clerk_email=committee.clerk_email,
         clerk_phone=committee.clerk_phone,

@@ -693,6 +693,9 @@ def test_front_sheet_names_the_meeting_the_membership_and_the_revision(db, f, me
     front = _front(builder.build_pack(m, "public"))
     assert f"Published {published}" in front
     assert f"Revision 2: supplement 1, published {format_local_date(later, m.timezone)}" in front
+    # Each late revision's own reason is printed; the change list never stands in for it.
+    assert "Supplement 1 was published after the deadline. Reason: Report came late" in front
+    assert "Reason: Late report on pharmacy added" not in front
 
 
 def test_action_log_is_dated_by_publication_and_progress_reports(db, f, meeting):
