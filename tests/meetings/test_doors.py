@@ -139,12 +139,9 @@ def test_an_on_time_agenda_shows_no_late_reason(client, db, f, clerk):
 
 
 def test_pages_with_late_revisions_are_valid_html(client, db, f, clerk, tmp_path):
-    import json
-    import subprocess
+    from tests.web.test_html_validity import _checker, vnu_messages
 
-    from tests.web.test_html_validity import _checker
-
-    checker = _checker()
+    _checker()  # skip (or, in CI, fail) before building anything when there is no checker
     m = late_meeting(f)
     db.session.commit()
     services.publish_agenda(m, clerk, late_reason="Report was delayed")
@@ -152,11 +149,5 @@ def test_pages_with_late_revisions_are_valid_html(client, db, f, clerk, tmp_path
     db.session.commit()
     for name, url in (("agenda", f"/meetings/{m.id}/agenda"), ("show", f"/meetings/{m.id}/")):
         (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
-    result = subprocess.run(
-        [*checker, "--errors-only", "--format", "json", *map(str, tmp_path.glob("*.html"))],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    messages = vnu_messages(tmp_path.glob("*.html"))
     assert [m for m in messages if m.get("type") == "error"] == []

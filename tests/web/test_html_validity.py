@@ -29,6 +29,17 @@ def _checker() -> list[str]:
     return [java, "-Xss4m", "-jar", str(VNU)]
 
 
+def vnu_messages(paths) -> list[dict]:
+    """What the Nu Html Checker says of these HTML files (errors only)."""
+    result = subprocess.run(
+        [*_checker(), "--errors-only", "--format", "json", *map(str, sorted(paths))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+
+
 def _page_type(app, url: str) -> str:
     """The route a URL is served by: one page of each type is enough for the checker."""
     path = url.split("?", 1)[0]
@@ -43,7 +54,7 @@ def _page_type(app, url: str) -> str:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_type_is_valid_html(app, client, db, f, world, sign_in, tmp_path, role):  # noqa: F811
-    checker = _checker()
+    _checker()  # skip (or, in CI, fail) before the crawl when there is no checker
     user = world["users"].get(role)
     headers = {}
     seeds = ["/", "/committees/", "/decisions/", "/actions/", "/search?q=Budget"]
@@ -92,13 +103,7 @@ def test_every_page_type_is_valid_html(app, client, db, f, world, sign_in, tmp_p
         path = tmp_path / f"page{n:03}.html"
         path.write_text(pages[url], encoding="utf-8")
         files[path.name] = url
-    result = subprocess.run(
-        [*checker, "--errors-only", "--format", "json", *map(str, sorted(tmp_path.glob("*.html")))],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    messages = vnu_messages(tmp_path.glob("*.html"))
     errors = [
         f"{files.get(Path(m.get('url', '')).name, m.get('url'))}:{m.get('lastLine')}: "
         f"{m.get('message')}"
