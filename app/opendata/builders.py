@@ -4,6 +4,11 @@ Pure builders: they take the reader (for visibility) and a base URL, never the r
 API, a CLI export or a worker can call them alike. Nothing the reader may not see is included;
 exempt items keep their title and paragraph numbers (as on the public agenda) with the flags in
 `extras`.
+
+What is not known is left out rather than sent as an empty string: both formats read "" as a
+value (an empty URL, a date that does not parse). Every id one object gives for another (a
+participant's person, a vote's voter, a motion's committee) is the id of an object in the same
+output or the OCD id that the other format gives the same record.
 """
 
 from __future__ import annotations
@@ -39,6 +44,19 @@ POPOLO_VOTE = {VoteChoice.FOR: "yes", VoteChoice.AGAINST: "no", VoteChoice.ABSTA
 
 def ocd_id(kind: str, key: str) -> str:
     return f"ocd-{kind}/{uuid.uuid5(_NAMESPACE, key)}"
+
+
+def ocd_person_id(person) -> str:
+    return ocd_id("person", str(person.id))
+
+
+def ocd_organization_id(committee: Committee) -> str:
+    return ocd_id("organization", committee.slug)
+
+
+def _date(value) -> dict:
+    """{"date": "YYYY-MM-DD"} for a known date or datetime, {} for an unknown one."""
+    return {"date": value.date().isoformat()} if value else {}
 
 
 def _dotted_orders(meeting: Meeting) -> dict[int, str]:
@@ -86,7 +104,7 @@ def _agenda_entry(item: AgendaItem, order: str, user, base_url: str) -> dict:
             entry["media"].append(
                 {
                     "note": doc.title,
-                    "date": doc.uploaded_at.date().isoformat() if doc.uploaded_at else "",
+                    **_date(doc.uploaded_at),
                     "links": [
                         {
                             "media_type": "application/pdf",
@@ -108,11 +126,12 @@ def meeting_to_ocd_event(meeting: Meeting, user, base_url: str) -> dict:
         "description": meeting.status_reason or "",
         "classification": "committee-meeting",
         "start_date": meeting.local_start.isoformat(),
-        "end_date": meeting.local_end.isoformat() if meeting.local_end else "",
+        **({"end_date": meeting.local_end.isoformat()} if meeting.local_end else {}),
         "all_day": False,
         "timezone": meeting.timezone,
         "status": OCD_STATUS[meeting.status],
-        "location": {"name": meeting.venue or "", "url": "", "coordinates": None},
+        # The schema allows no location, but not a location without a name; a venue has no URL.
+        "location": {"name": meeting.venue} if meeting.venue else None,
         "links": [{"note": "Meeting page", "url": page}],
         "sources": [{"note": "Minutebook", "url": page}],
         "media": [],
@@ -122,7 +141,7 @@ def meeting_to_ocd_event(meeting: Meeting, user, base_url: str) -> dict:
                 "name": meeting.committee.name,
                 "entity_type": "organization",
                 "note": "host",
-                "id": ocd_id("organization", meeting.committee.slug),
+                "id": ocd_organization_id(meeting.committee),
             }
         ],
         "agenda": [],
@@ -143,9 +162,7 @@ def meeting_to_ocd_event(meeting: Meeting, user, base_url: str) -> dict:
         event["documents"].append(
             {
                 "note": "Agenda pack",
-                "date": meeting.agenda_published_at.date().isoformat()
-                if meeting.agenda_published_at
-                else "",
+                **_date(meeting.agenda_published_at),
                 "media_type": "application/pdf",
                 "links": [
                     {
@@ -161,12 +178,17 @@ def meeting_to_ocd_event(meeting: Meeting, user, base_url: str) -> dict:
             if row.in_chair:
                 note += " (in the chair)"
             event["participants"].append(
-                {"name": row.person.display_name, "entity_type": "person", "note": note}
+                {
+                    "name": row.person.display_name,
+                    "entity_type": "person",
+                    "note": note,
+                    "id": ocd_person_id(row.person),
+                }
             )
         event["documents"].append(
             {
                 "note": "Minutes",
-                "date": "",
+                **_date(meeting.minutes_approved_at),
                 "media_type": "application/pdf",
                 "links": [
                     {
@@ -182,15 +204,51 @@ def meeting_to_ocd_event(meeting: Meeting, user, base_url: str) -> dict:
 # --- Popolo ------------------------------------------------------------------------------
 
 
+def _organization(committee: Committee) -> dict:
+    return {
+        "id": f"committee-{committee.id}",
+        "name": committee.name,
+        "classification": "committee",
+        "identifiers": [
+            {"scheme": "minutebook-slug", "identifier": committee.slug},
+            {"scheme": "ocd-organization", "identifier": ocd_organization_id(committee)},
+        ],
+    }
+
+
+def _person(person, include_email: bool) -> dict:
+    return {
+        "id": f"person-{person.id}",
+        "name": person.name,
+        **({"honorific_prefix": person.honorific} if person.honorific else {}),
+        **({"email": person.email} if include_email and person.email else {}),
+        # The id the OCD events give this person as a participant.
+        "identifiers": [{"scheme": "ocd-person", "identifier": ocd_person_id(person)}],
+    }
+
+
+def _membership(membership, committee: Committee) -> dict:
+    return {
+        "id": f"membership-{membership.id}",
+        "person_id": f"person-{membership.person_id}",
+        "organization_id": f"committee-{committee.id}",
+        "role": membership.role.value,
+        **({"start_date": membership.start_date.isoformat()} if membership.start_date else {}),
+        **({"end_date": membership.end_date.isoformat()} if membership.end_date else {}),
+        **({"on_behalf_of": {"name": membership.organisation}} if membership.organisation else {}),
+    }
+
+
 def _motion(resolution: Resolution, minute: Minute) -> dict:
     meeting = minute.meeting
     return {
         "id": f"resolution-{resolution.id}",
         "organization_id": f"committee-{minute.committee_id}",
         "text": resolution.text,
-        "identifier": resolution.reference,
+        **({"identifier": resolution.reference} if resolution.reference else {}),
         "classification": resolution.kind.value,
-        "date": meeting.local_start.date().isoformat(),
+        # Popolo's motion date is a date-time; the minutes record the meeting, not the minute.
+        "date": meeting.local_start.isoformat(),
         "result": "pass" if resolution.kind.value != "noted" else "noted",
         "requirement": "majority",
     }
@@ -229,49 +287,31 @@ def popolo_export(
     include_email: bool = False,
 ) -> dict:
     """Organisations, people, memberships, and the motions and vote events the reader may
-    see."""
-    organizations, persons, memberships = [], {}, []
+    see. A named voter who is not a member of the committees exported (a substitute, say) is
+    among the people, and a motion's committee among the organisations, so that every id
+    given resolves within the document."""
+    organizations: dict[int, dict] = {}
+    persons: dict[int, dict] = {}
+    memberships = []
     for c in committees:
-        organizations.append(
-            {
-                "id": f"committee-{c.id}",
-                "name": c.name,
-                "classification": "committee",
-                "identifiers": [{"scheme": "minutebook-slug", "identifier": c.slug}],
-            }
-        )
+        organizations.setdefault(c.id, _organization(c))
         for m in c.memberships:
-            p = m.person
-            persons.setdefault(
-                p.id,
-                {
-                    "id": f"person-{p.id}",
-                    "name": p.name,
-                    **({"honorific_prefix": p.honorific} if p.honorific else {}),
-                    **({"email": p.email} if include_email and p.email else {}),
-                },
-            )
-            memberships.append(
-                {
-                    "id": f"membership-{m.id}",
-                    "person_id": f"person-{p.id}",
-                    "organization_id": f"committee-{c.id}",
-                    "role": m.role.value,
-                    "start_date": m.start_date.isoformat() if m.start_date else "",
-                    "end_date": m.end_date.isoformat() if m.end_date else "",
-                    **({"on_behalf_of": {"name": m.organisation}} if m.organisation else {}),
-                }
-            )
+            persons.setdefault(m.person_id, _person(m.person, include_email))
+            memberships.append(_membership(m, c))
     motions, vote_events = [], []
     for r in resolutions:
         if not r.can_view(user):
             continue
-        motions.append(_motion(r, r.minute))
-        ve = _vote_event(r, r.minute)
+        minute = r.minute
+        organizations.setdefault(minute.committee_id, _organization(minute.committee))
+        motions.append(_motion(r, minute))
+        ve = _vote_event(r, minute)
         if ve:
             vote_events.append(ve)
+            for v in r.votes:
+                persons.setdefault(v.person_id, _person(v.person, include_email))
     return {
-        "organizations": organizations,
+        "organizations": list(organizations.values()),
         "persons": list(persons.values()),
         "memberships": memberships,
         "motions": motions,
