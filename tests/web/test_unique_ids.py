@@ -10,6 +10,7 @@ import io
 from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import pytest
 from sqlalchemy import select
@@ -265,6 +266,134 @@ def test_every_page_type_has_unique_ids_and_labelled_fields(
             problems += [f"{url}: {p}" for p in id_problems(response.get_data(as_text=True))]
     assert not problems, "\n".join(problems)
     assert checked == mine  # every page type seen at least once by this visitor
+
+
+# The forms whose refusals redraw their page with an error summary (400): each is sent from
+# the page that draws it, wrongly filled in (text left empty, 31 February for a date), and the
+# redrawn page must keep its ids unique and its summary's links pointing at real fields.
+REFUSED_FORMS = {
+    "committees.new",
+    "committees.edit",
+    "committees.members",
+    "meetings.new",
+    "meetings.new_series",
+    "meetings.edit",
+    "agenda.new_item",
+    "agenda.edit_item",
+    "minutes.add_resolution",
+    "minutes.add_action",
+    "actions.new",
+    "actions.correct",
+    "auth.change_password",
+}
+
+
+class _Forms(HTMLParser):
+    """The forms of a page that post: (action, [(name, value, id)]), with wrong values."""
+
+    WRONG_DATE = {"day": "31", "month": "2", "year": "2026"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, list[tuple[str, str, str]]]] = []
+        self.current: list | None = None
+        self.pressed = False
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            if a.get("method", "get").lower() == "post":
+                self.current, self.pressed = [], False
+                self.forms.append((a.get("action", ""), self.current))
+            return
+        if self.current is None or not a.get("name"):
+            return
+        kind = a.get("type", "submit" if tag == "button" else "text").lower()
+        box = a.get("id", "").rsplit("-", 1)[-1]
+        if kind == "hidden":
+            value = a.get("value", "")
+        elif kind == "submit":
+            if self.pressed:
+                return
+            value, self.pressed = a.get("value", ""), True
+        elif kind in ("checkbox", "radio", "file"):
+            return
+        elif box in self.WRONG_DATE and tag == "input":
+            value = self.WRONG_DATE[box]
+        else:
+            value = ""
+        self.current.append((a["name"], value, a.get("id", "")))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.current = None
+
+
+@pytest.mark.parametrize("role", ("owner", "clerk"))
+def test_refused_forms_redraw_with_unique_ids_and_working_error_links(
+    app, client, db, pages_world, sign_in, role
+):
+    cases = _cases(pages_world)
+    sign_in(pages_world["users"][role])
+    adapter = app.url_map.bind("localhost")
+    problems, refused, sent = [], set(), set()
+    for endpoint in sorted(cases if role == "clerk" else SIGNED_IN | {"actions.show"}):
+        for url in cases[endpoint]:
+            page = client.get(url)
+            if page.status_code != 200:
+                continue
+            parser = _Forms()
+            parser.feed(page.get_data(as_text=True))
+            for action, fields in parser.forms:
+                target = urljoin(url, action.replace("&amp;", "&")).split("#")[0]
+                posted = adapter.match(target.split("?")[0], method="POST")[0]
+                if posted not in REFUSED_FORMS or (posted, target) in sent:
+                    continue
+                sent.add((posted, target))
+                data: dict[str, list[str]] = {}
+                for name, value, _ in fields:
+                    data.setdefault(name, []).append(value)
+                response = client.post(target, data=data)
+                if response.status_code != 400:
+                    continue
+                refused.add(posted)
+                body = response.get_data(as_text=True)
+                assert "govuk-error-summary" in body, (target, "no error summary")
+                problems += [f"{url} -> POST {target}: {p}" for p in id_problems(body)]
+    assert not problems, "\n".join(problems)
+    if role == "clerk":
+        assert refused == REFUSED_FORMS
+    else:
+        assert refused  # at least the password form
+
+
+def test_a_refused_action_links_to_the_resolution_it_was_sent_for(client, db, pages_world, sign_in):
+    """The minute page draws an add-action form per resolution: when one is refused, the
+    summary's links go to that resolution's fields (a date to its day box), shown open."""
+    sign_in(pages_world["users"]["clerk"])
+    url = f"/minutes/{pages_world['drafting_minute']}/edit"
+    parser = _Forms()
+    parser.feed(client.get(url).get_data(as_text=True))
+    sent = [(a, fields) for a, fields in parser.forms if a.endswith("/actions")]
+    assert len(sent) == 2  # one per resolution
+    action, fields = sent[1]
+    resolution = action.split("/")[-2]
+    data: dict[str, list[str]] = {}
+    for name, value, _ in fields:
+        data.setdefault(name, []).append(value)
+    response = client.post(action, data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    summary = body[
+        body.index("govuk-error-summary") : body.index("</ul>", body.index("govuk-error-summary"))
+    ]
+    assert f'href="#action-title-{resolution}"' in summary
+    assert f'href="#action-due-{resolution}-day"' in summary
+    assert id_problems(body) == []
+    opened = body.index(f'action="{action}"')
+    assert body.rindex("<details", 0, opened) == body.rindex(
+        '<details class="govuk-details" open', 0, opened
+    )
 
 
 def test_ending_one_of_several_memberships_sends_its_own_date(client, db, pages_world, sign_in):
