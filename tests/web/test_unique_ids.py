@@ -63,6 +63,7 @@ def _cases(w) -> dict[str, list[str]]:
     held, later, drafting = w["held"], w["later"], w["drafting"]
     slug = w["committee"].slug
     meeting_ids = [held.id, later.id, drafting.id, w["circulated"].id, w["uncirculated"].id]
+    meeting_ids += [m.id for m in w["next"]]  # upcoming and published: members send apologies
     return {
         "main.home": ["/"],
         "main.accessibility": ["/accessibility"],
