@@ -466,6 +466,9 @@ def publish_agenda(
     # Before reading what changed: a change being made now is either waited for and listed,
     # or made after this publication and listed in the next one.
     take_agenda_turn(meeting.id)
+    # A change made before approval and never published stays unpublished: the agenda the
+    # approved minutes follow is the one last published.
+    check_record_open(meeting, "its agenda can no longer be published")
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("The meeting is cancelled; its agenda cannot be published.")
     if not meeting.items:
