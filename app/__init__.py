@@ -36,9 +36,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         _init_extensions(app)
         _register_blueprints(app)
         _register_cli(app)
-        from app.core.web import init_web
+        from app.core.web import init_web, own_transactions
 
         init_web(app)
+        own_transactions(app)
         if not app.config.get("SKIP_DATABASE_CHECK") and not app.testing:
             check_database(app)
     except ConfigError as exc:
@@ -129,12 +130,23 @@ def check_database(app: Flask) -> None:
             raise ConfigError(f"cannot connect to the database {safe_url}: {reason}") from None
 
 
+def _load_receivers() -> None:
+    """Modules that react to what lower packages do (signals, session hooks), loaded in every
+    process (web, CLI, worker) before anything can happen that they must see."""
+    from app.actions import services as _actions  # noqa: F401  (a minute its actions need)
+    from app.auth import services as _auth  # noqa: F401  (the session user loader)
+    from app.minutes import services as _minutes  # noqa: F401  (an item its minute needs)
+    from app.packs import cache as _packs  # noqa: F401  (looks at each paper once, when kept)
+    from app.packs import tasks as _tasks  # noqa: F401  (builds packs once published)
+    from app.search import services as _search  # noqa: F401  (keeps the index current)
+
+
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table in the metadata before anything uses it)
     from app.extensions import api, csrf, db, login_manager, migrate
     from app.packs.tasks import init_celery
-    from app.search import services as _search  # noqa: F401  (registers the index hooks)
 
+    _load_receivers()
     try:
         db.init_app(app)  # makes the engine, which is where a URL it cannot use is refused
     except ArgumentError as exc:

@@ -82,6 +82,12 @@ class Action(db.Model):
     def source_minute(self) -> Minute | None:
         return self.resolution.minute if self.resolution is not None else self.minute
 
+    @property
+    def record_meeting_id(self) -> int | None:
+        # Through its resolution or minute: the meeting whose minutes it arises from.
+        minute = self.source_minute
+        return minute.record_meeting_id if minute is not None else None
+
     def is_overdue(self, today: date | None = None) -> bool:
         today = today or date.today()
         return not self.status.closed and self.due_date is not None and self.due_date < today
@@ -120,3 +126,7 @@ class ActionUpdate(db.Model):
     rag: Mapped[Rag | None] = mapped_column(str_enum(Rag, "rag"))
 
     action: Mapped[Action] = relationship(back_populates="updates")
+
+    @property
+    def record_meeting_id(self) -> int | None:
+        return self.action.record_meeting_id if self.action is not None else None

@@ -23,6 +23,7 @@ from app.core.errors import Forbidden, ValidationError
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
 from app.meetings.services import check_record_open
+from app.minutes import signals as minute_signals
 from app.minutes.models import Minute, Resolution
 from app.minutes.queries import visible_minutes
 from app.people.models import Person
@@ -331,6 +332,59 @@ def action_history(action: Action) -> list[HistoryEntry]:
     return sorted(entries, key=lambda entry: entry.at)
 
 
+@dataclass(frozen=True)
+class Minuted:
+    """An action arising as its minutes recorded it: for approved minutes, its values with
+    every correction made since their approval undone (each is kept in its history)."""
+
+    title: str
+    owner: str | None  # as the minutes name the owner
+    due_date: date | None
+    reference: str | None
+    corrected_since_approval: bool = False
+
+
+def as_minuted(actions) -> dict[int, Minuted]:
+    """What the minutes say of each action, by id (one query for all of them). The approved
+    record never changes; the tracker shows the corrected values, and whoever reads the
+    minutes is told that a correction was made since."""
+    actions = list(actions)
+    undone: dict[int, list[dict]] = {}
+    if actions:
+        for event in db.session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.entity_type == Action.__tablename__,
+                AuditEvent.entity_id.in_([a.id for a in actions]),
+                AuditEvent.verb == "action_corrected",
+            )
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        ):
+            data = event.data or {}
+            if data.get("approved_record"):
+                undone.setdefault(event.entity_id, []).append(data.get("changes") or {})
+    out = {}
+    for a in actions:
+        values = {
+            "title": a.title,
+            "owner_id": a.owner.display_name if a.owner is not None else None,
+            "due_date": a.due_date.isoformat() if a.due_date else None,
+            "reference": a.reference,
+        }
+        for changes in undone.get(a.id, []):  # newest first, back to the approved values
+            for name, (old, _new) in changes.items():
+                if name in values:
+                    values[name] = old
+        out[a.id] = Minuted(
+            values["title"],
+            values["owner_id"],
+            date.fromisoformat(values["due_date"]) if values["due_date"] else None,
+            values["reference"],
+            corrected_since_approval=a.id in undone,
+        )
+    return out
+
+
 # --- the tracker -------------------------------------------------------------------------
 
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
@@ -519,3 +573,20 @@ def import_plan(committee: Committee, data: bytes | str, user=None) -> list[Acti
         raise
     savepoint.commit()
     return created
+
+
+@minute_signals.removal_blockers.connect
+def _actions_arising(minute, *, resolution_ids: list[int]) -> list[str]:
+    """Actions are never deleted with a minute, so a minute they arise from stays."""
+    linked = db.session.scalars(
+        select(Action).where(
+            or_(Action.minute_id == minute.id, Action.resolution_id.in_(resolution_ids))
+        )
+    ).all()
+    if not linked:
+        return []
+    titles = "; ".join(a.title for a in linked[:3])
+    return [
+        f"Minute {minute.display_number} has actions arising from it ({titles}). "
+        "Actions are never deleted with a minute; this minute cannot be deleted."
+    ]

@@ -127,7 +127,7 @@ def quick_update(action_id: int):
             else:
                 return _mine({action_id: message}), 409
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Update posted on {action.title}", "success")
             return redirect(url_for("actions.mine", _anchor=f"action-{action.id}"))
     else:
@@ -173,7 +173,7 @@ def show(action_id: int):
                 )
                 form.version.data = str(action.version)
             else:
-                db.session.commit()
+                db.session.flush()
                 flash("Update posted", "success")
                 return redirect(url_for("actions.show", action_id=action.id))
     status = 400 if (form.errors or messages) else 200
@@ -230,7 +230,7 @@ def new():
             _choices(form)
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash("Action added", "success")
             return redirect(url_for("actions.show", action_id=action.id))
     return render_template("actions/new.html", form=form, messages=messages), (
@@ -275,7 +275,7 @@ def correct(action_id: int):
                 _owner_choices(form, action)
                 form.version.data = str(action.version)
         else:
-            db.session.commit()
+            db.session.flush()
             changed = action.version != before
             flash("Action corrected" if changed else "Nothing to correct: no change", "success")
             return redirect(url_for("actions.show", action_id=action.id))
@@ -311,7 +311,7 @@ def import_plan(slug: str):
                 messages = [exc.detail]
                 preview = services.preview_plan(committee, form.csv_text.data)
             else:
-                db.session.commit()
+                db.session.flush()
                 flash(f"Imported {len(created)} actions", "success")
                 return redirect(url_for("actions.index", committee=slug))
         else:

@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from app.agenda import pdfsafety
+from app.agenda import pdfsafety, signals
 from app.agenda.exemption import exemption_grounds
 from app.agenda.models import AgendaItem, Document, Visibility
 from app.audit.services import record
@@ -21,32 +21,13 @@ def _refuse(message: str) -> ValidationError:
     return ValidationError(message, {"file": [message]})
 
 
-def note_stamp_strips(path: Path, pages: int, sha256: str) -> None:
-    """Look once, on upload, at which pages have something where a pack's page stamp goes, so
-    building a pack need not (the answer is kept by the file's hash; without poppler there is
-    no answer and packs pad every page of the file)."""
-    from app.packs import cache, merge
-
-    answer = cache.strips_dir() / f"strip-{merge.STRIP_VERSION}-{sha256}.json"
-    if answer.exists():
-        return
-    check = merge.StripCheck([(path, pages)], cache.strips_dir())
-    try:
-        check.results(path, pages)
-    finally:
-        check.close()
-    if answer.exists():
-        # Like the stored paper itself, it goes if the upload is rolled back.
-        db.session.info.setdefault("new_files", []).append(answer)
-
-
 def _keep_safe_copy(safe: Path, sha256: str) -> None:
     target = pdfsafety.safe_copy_path(sha256)
     if target.exists():
         return
     storage.place(safe, target)
     pdfsafety.forget_problem(sha256)  # a paper noted as unusable, now uploaded again
-    db.session.info.setdefault("new_files", []).append(target)
+    storage.remove_on_rollback(db.session, target)
 
 
 def _clean_filename(filename: str | None) -> str:
@@ -102,7 +83,7 @@ def add_document(
                 pages, text = found.pages, found.text
                 storage.keep(db.session, tmp, sha256)
                 _keep_safe_copy(found.safe, sha256)
-            note_stamp_strips(tmp, pages, sha256)
+            signals.paper_stored.send(item, path=tmp, pages=pages, sha256=sha256)
     except storage.TooLarge:
         raise _refuse(
             f"The file is larger than {limit_mb} MB. Reduce its size and upload it again."

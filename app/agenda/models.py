@@ -19,7 +19,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
-from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at, utcnow
+from app.core.db import (
+    UTCDateTime,
+    created_at,
+    fk,
+    intpk,
+    meeting_id_through,
+    str_enum,
+    updated_at,
+    utcnow,
+)
 from app.extensions import db
 from app.people.models import Person
 
@@ -192,6 +201,10 @@ class AgendaItem(db.Model):
         )
 
     # --- permissions --------------------------------------------------------------------
+    @property
+    def record_meeting_id(self) -> int | None:
+        return meeting_id_through(self.meeting_id, self.meeting)
+
     def can_view(self, user) -> bool:
         """The item's title: shown wherever the agenda is, even for exempt items."""
         return self.meeting.can_see_agenda(user)
@@ -263,6 +276,10 @@ class Document(db.Model):
     @property
     def restricted(self) -> bool:
         return self.visibility.restricted or self.item.restricted
+
+    @property
+    def record_meeting_id(self) -> int | None:
+        return self.item.record_meeting_id if self.item is not None else None
 
     def can_view(self, user) -> bool:
         if not self.item.can_see_papers(user):

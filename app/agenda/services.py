@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, or_, select
 
+from app.agenda import signals
 from app.agenda.exemption import exemption_grounds
 from app.agenda.models import AgendaItem, ItemKind, Visibility
 from app.audit.services import record
@@ -19,7 +20,6 @@ from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.meetings.models import AgendaState, Attendance, Declaration, Meeting
 from app.meetings.services import check_version, locked_reason
-from app.minutes.models import Minute
 from app.people.models import Person
 
 EXCLUSION_TITLE = "Exclusion of the press and public"
@@ -163,12 +163,17 @@ def _restrict_children(item: AgendaItem) -> list[AgendaItem]:
     for child in item.children:
         if child.visibility.rank >= item.visibility.rank:
             continue
-        child.visibility = item.visibility
-        child.exempt_paragraphs, child.public_interest_reason, _ = exemption_grounds(
+        paragraphs, reason, _ = exemption_grounds(
             item.visibility,
             child.exempt_paragraphs or item.exempt_paragraphs,
             child.public_interest_reason or item.public_interest_reason,
         )
+        # All at once: loading the paragraph rows must not flush an exempt sub-item that
+        # has no public-interest statement yet (the database refuses that row).
+        with db.session.no_autoflush:
+            child.visibility = item.visibility
+            child.exempt_paragraphs = paragraphs
+            child.public_interest_reason = reason
         child.version += 1
         changed.append(child)
     return changed
@@ -341,23 +346,12 @@ def removal_blockers(item: AgendaItem) -> list[str]:
     if locked:
         return [locked]
     ids = [item.id, *(c.id for c in item.children)]
-    blockers = []
-    minutes = db.session.scalars(
-        select(Minute).where(Minute.agenda_item_id.in_(ids)).order_by(Minute.number)
-    ).all()
-    own = [m.display_number for m in minutes if m.agenda_item_id == item.id]
-    below = [m.display_number for m in minutes if m.agenda_item_id != item.id]
-    if minutes:
-        whose = []
-        if own:
-            whose.append(f"This item has a minute ({', '.join(own)})")
-        if below:
-            has = "sub-items have minutes" if len(below) > 1 else "sub-item has a minute"
-            whose.append(f"{'its' if own else 'Its'} {has} ({', '.join(below)})")
-        blockers.append(
-            " and ".join(whose) + "; an item with a minute cannot be removed, because the "
-            "minute would lose its item. Edit the item instead."
-        )
+    # The record kept above the agenda (a minute) says for itself why it needs the item.
+    blockers = [
+        reason
+        for _receiver, found in signals.removal_blockers.send(item, ids=ids)
+        for reason in found or ()
+    ]
     declared = db.session.scalar(
         select(func.count()).select_from(Declaration).where(Declaration.agenda_item_id.in_(ids))
     )

@@ -130,7 +130,7 @@ def new_item(meeting_id: int):
             _choices(form, meeting, parent)
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Item {item.number} added: {item.title}", "success")
             return redirect(
                 url_for("meetings.agenda", meeting_id=meeting.id, _anchor=f"item-{item.id}")
@@ -171,7 +171,7 @@ def edit_item(item_id: int):
             if form.version.errors:  # a hidden field: say it where the clerk will see it
                 messages.insert(0, exc.detail)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Item {item.number} saved", "success")
             return redirect(
                 url_for("meetings.agenda", meeting_id=meeting.id, _anchor=f"item-{item.id}")
@@ -200,7 +200,7 @@ def move_item(item_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
         return redirect(url_for("meetings.agenda", meeting_id=item.meeting_id))
-    db.session.commit()
+    db.session.flush()
     flash(
         f"Moved {item.title} {'up' if offset < 0 else 'down'}: it is now item {item.number}",
         "success",
@@ -223,7 +223,7 @@ def reorder(meeting_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
     else:
-        db.session.commit()
+        db.session.flush()
         flash("Agenda reordered", "success")
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
@@ -244,7 +244,7 @@ def delete_item(item_id: int):
             return render_template(
                 "agenda/delete.html", item=item, meeting=item.meeting, blockers=blockers
             ), 409
-        db.session.commit()
+        db.session.flush()
         flash(f"Removed {title}", "success")
         return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
     return render_template(
@@ -267,7 +267,7 @@ def remove_document(document_id: int):
             doc = db.session.get(Document, document_id) or abort(404)
             item, message = doc.item, exc.detail
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Removed the paper {title} from item {item.number}", "success")
             return redirect(
                 url_for("meetings.agenda", meeting_id=item.meeting_id, _anchor=f"item-{item.id}")
@@ -309,7 +309,7 @@ def new_document(item_id: int):
                 db.session.rollback()
                 messages = apply_service_errors(form, exc)
             else:
-                db.session.commit()
+                db.session.flush()
                 flash(f"Uploaded {document.title} ({document.page_count} pages)", "success")
                 return redirect(
                     url_for(

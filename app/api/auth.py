@@ -11,7 +11,6 @@ from flask_smorest import abort
 
 from app.auth.services import user_for_token
 from app.core.permissions import is_staff
-from app.extensions import db
 
 # Every API write needs a token (members and owners have theirs too), so an anonymous one is
 # refused before its body is read, let alone validated.
@@ -63,9 +62,7 @@ def load_api_user() -> None:
     user = user_for_token(token)
     if user is None:
         abort(401, message="The token is not valid, has expired or has been revoked.")
-    # The token's last use (noted at most once a minute) is kept even by reads, which commit
-    # nothing themselves.
-    db.session.commit()
+    # The token's last use (noted at most once a minute) is kept with the request's commit.
     g.api_user = user
     # What the services read as the request's user (the audit trail's "who") is the token's
     # user for this request only: nothing is written to the session, and it is forgotten

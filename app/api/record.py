@@ -66,7 +66,7 @@ def put_attendance(body, meeting_id, person_id):
             left_at_item_id=body.get("left_at_item"),
             user=user,
         )
-    db.session.commit()
+    db.session.flush()
     return {
         "person_id": row.person_id,
         "status": row.status.value,
@@ -94,7 +94,7 @@ def post_declaration(body, meeting_id):
         body["withdrew"],
         user=user,
     )
-    db.session.commit()
+    db.session.flush()
     return {
         "id": declaration.id,
         "person_id": declaration.person_id,
@@ -140,7 +140,7 @@ def put_minute(body, item_id):
     minute_services.save_minute(
         minute, body["text"], body.get("version"), user, title=body.get("title")
     )
-    db.session.commit()
+    db.session.flush()
     return minute_out(minute)
 
 
@@ -154,7 +154,6 @@ def delete_minute(minute_id):
     if minute is None:
         abort(404, message="No minute with that id.")
     minute_services.delete_minute(minute, user)
-    db.session.commit()
 
 
 @record_bp.route("/minutes/<int:minute_id>/resolutions", methods=["POST"])
@@ -168,7 +167,7 @@ def post_resolution(body, minute_id):
         abort(404, message="No minute with that id.")
     votes = [(v.get("person_id", v.get("name")), v["vote"]) for v in body.pop("votes", None) or []]
     resolution = minute_services.add_resolution(minute, user=user, named_votes=votes, **body)
-    db.session.commit()
+    db.session.flush()
     return {
         "id": resolution.id,
         "ordinal": resolution.ordinal,
@@ -198,7 +197,7 @@ def approve(body, meeting_id):
     minute_services.approve_minutes(
         meeting, at, body.get("amendments"), body.get("chair_name"), body.get("signed_on"), user
     )
-    db.session.commit()
+    db.session.flush()
     return meeting_out(meeting)
 
 
@@ -232,7 +231,7 @@ def post_resolution_action(body, resolution_id):
     action = action_services.create_from_resolution(
         resolution, body["title"], body["owner_id"], body.get("due_date"), user=user
     )
-    db.session.commit()
+    db.session.flush()
     return action_out(action)
 
 
@@ -253,7 +252,7 @@ def post_action(body):
         reference=body.get("reference"),
         user=user,
     )
-    db.session.commit()
+    db.session.flush()
     return action_out(action)
 
 
@@ -326,7 +325,7 @@ def patch_action(body, action_id):
     action = _action_or_404(action_id, user)
     version = body.pop("version", None)
     action_services.correct_action(action, user, expected_version=version, **body)
-    db.session.commit()
+    db.session.flush()
     return action_detail_out(action)
 
 
@@ -345,7 +344,7 @@ def post_update(body, action_id):
         )
     except Forbidden as exc:
         abort(403, message=exc.detail)
-    db.session.commit()
+    db.session.flush()
     return {
         "id": update.id,
         "created_at": update.created_at.isoformat(),

@@ -179,5 +179,4 @@ def me():
         "person": {"id": person.id, "name": person.display_name} if person else None,
         **feed_urls(user),
     }
-    db.session.commit()  # the feed token is made on first use
     return out

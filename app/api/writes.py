@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import abort
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda_services
 from app.agenda.documents import add_document, remove_document
 from app.agenda.models import AgendaItem, Document
@@ -38,7 +39,7 @@ def create_committee(body):
     """Create a committee (clerks and admins)."""
     require_staff()
     committee = committee_services.create_committee(**body)
-    db.session.commit()
+    db.session.flush()
     return committee_out(committee)
 
 
@@ -50,7 +51,7 @@ def update_committee(body, slug):
     require_staff()
     committee = committee_or_404(slug)
     committee_services.update_committee(committee, **body)
-    db.session.commit()
+    db.session.flush()
     return committee_out(committee)
 
 
@@ -61,7 +62,7 @@ def create_person(body):
     """Add a person."""
     user = require_staff()
     person = committee_services.create_person(**body)
-    db.session.commit()
+    db.session.flush()
     return person_out(person, user)
 
 
@@ -80,7 +81,7 @@ def create_membership(body, slug):
             errors={"person_id": ["Unknown person."]},
         )
     membership = committee_services.add_membership(committee, person, **body)
-    db.session.commit()
+    db.session.flush()
     return membership_out(membership)
 
 
@@ -94,7 +95,7 @@ def create_meeting(body):
     meeting = meeting_services.schedule_meeting(
         committee, body["starts_at"], body.get("ends_at"), body.get("venue"), body.get("title")
     )
-    db.session.commit()
+    db.session.flush()
     return meeting_out(meeting)
 
 
@@ -122,7 +123,7 @@ def update_meeting(body, meeting_id):
         meeting_services.set_status(
             meeting, body["status"], body.get("status_reason"), expected_version=version
         )
-    db.session.commit()
+    db.session.flush()
     return meeting_out(meeting)
 
 
@@ -156,7 +157,7 @@ def create_agenda_item(body, meeting_id):
     item = agenda_services.add_item(
         meeting, parent=parent, position=position, urgent=bool(urgent_reason), **fields
     )
-    db.session.commit()
+    db.session.flush()
     return agenda_item_out(item, item.number, user)
 
 
@@ -184,7 +185,7 @@ def update_agenda_item(body, item_id):
         siblings = [i for i in item.meeting.items if i.parent_id == item.parent_id]
         current = sorted(siblings, key=lambda i: i.position).index(item)
         agenda_services.move_item(item, position - current)
-    db.session.commit()
+    db.session.flush()
     return agenda_item_out(item, item.number, user)
 
 
@@ -196,7 +197,6 @@ def delete_agenda_item(item_id):
     approved."""
     require_staff()
     agenda_services.delete_item(_item_or_404(item_id))
-    db.session.commit()
 
 
 @meetings_bp.route("/agenda-items/<int:item_id>/documents", methods=["POST"])
@@ -219,7 +219,7 @@ def upload_document(body, files, item_id):
         body.get("public_interest_reason"),
         user=user,
     )
-    db.session.commit()
+    db.session.flush()
     return {
         "id": document.id,
         "title": document.title,
@@ -239,7 +239,6 @@ def delete_document(document_id):
     if document is None:
         abort(404, message="No paper with that id.")
     remove_document(document, user=user)
-    db.session.commit()
 
 
 @meetings_bp.route("/meetings/<int:meeting_id>/publish", methods=["POST"])
@@ -250,10 +249,10 @@ def publish(body, meeting_id):
     last revision (409 when nothing has); late first publication needs a reason."""
     user = require_staff()
     meeting = meeting_or_404(meeting_id)
-    publication = meeting_services.publish_agenda(
+    publication = agenda_publication.publish_agenda(
         meeting, user, body.get("late_reason"), body.get("summary")
     )
-    db.session.commit()
+    db.session.flush()
     tz = meeting.tz
     return {
         "published_at": iso(publication.published_at.astimezone(tz)),

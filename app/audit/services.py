@@ -10,6 +10,7 @@ from sqlalchemy import and_, event, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.core.db import meeting_id_of, transaction_scratch
 from app.extensions import db
 
 # Updates to these records carry the old and new value of each changed field in their event.
@@ -41,10 +42,10 @@ def take_agenda_turn(meeting_id: int) -> None:
     id), and on PostgreSQL ids are handed out on insert, not on commit. A row lock there;
     SQLite lets one writer in at a time anyway. FOR NO KEY UPDATE, so that adding items
     (which share-locks the meeting's key) never waits on it."""
-    from app.meetings.models import Meeting
-
+    # The table, not the model: the audit sits below the meetings package.
+    meetings = db.metadata.tables["meetings"]
     db.session.execute(
-        select(Meeting.id).where(Meeting.id == meeting_id).with_for_update(key_share=True)
+        select(meetings.c.id).where(meetings.c.id == meeting_id).with_for_update(key_share=True)
     )
 
 
@@ -90,17 +91,6 @@ def record(verb: str, entity=None, summary: str | None = None, user=None, **data
     return event_row
 
 
-def meeting_id_of(entity) -> int | None:
-    """The meeting a record belongs to, directly or through its agenda item or minute."""
-    if getattr(entity, "__tablename__", None) == "meetings":
-        return entity.id
-    for owner in (entity, getattr(entity, "item", None), getattr(entity, "minute", None)):
-        meeting_id = getattr(owner, "meeting_id", None) if owner is not None else None
-        if isinstance(meeting_id, int):
-            return meeting_id
-    return None
-
-
 def _readable(entity, name: str, values: list) -> list:
     """Ids of related records (a presenter, say) as their names, which is what a clerk knows."""
     for rel in inspect(type(entity)).relationships:
@@ -120,7 +110,7 @@ def _key(entity) -> tuple[str, int] | None:
 
 
 def _pending_changes(session) -> dict:
-    return session.info.setdefault("audit_changes", {})
+    return transaction_scratch(session, "audit_changes", dict)
 
 
 def _plain(value):
@@ -171,12 +161,6 @@ def _merge(found: dict, name: str, old, new) -> None:
         found.pop(name, None)
     else:
         found[name] = [first, new]
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    session.info.pop("audit_changes", None)
 
 
 def meeting_trail(meeting) -> list[AuditEvent]:

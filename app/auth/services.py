@@ -15,7 +15,7 @@ from app.auth.models import ApiToken, SignInThrottle, User, hash_token, verify_d
 from app.core.db import utcnow
 from app.core.errors import NotFound, ValidationError
 from app.core.permissions import Role
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.people.models import Person
 
 MIN_PASSWORD_LENGTH = 10
@@ -132,10 +132,14 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
 
     The attempt is counted and committed before the password is checked: the count must stand
     whatever happens next, and the check takes a quarter of a second that SQLite's one write
-    lock should not be held for.
+    lock should not be held for. A failure's audit row is committed here too, as the request
+    that made it is answered with an error (which keeps nothing). These are the only commits
+    a service makes: everything else commits with its request.
     """
-    account_key, ip_key = check_throttle(email, ip)
-    db.session.commit()
+    try:
+        account_key, ip_key = check_throttle(email, ip)
+    finally:  # a throttled attempt counts too (against the account, when the address is blocked)
+        db.session.commit()
     user = find_user(email)
     if user is None or not user.check_password(password) or not user.is_active:
         if user is None:
@@ -149,6 +153,7 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
         failure.entity_type = "email"
         if ip:
             failure.ip_address = ip
+        db.session.commit()
         return None
     # This account's count from here, and anyone's that has lapsed (so the table only ever
     # holds the last day's attempts).
@@ -303,3 +308,19 @@ def user_for_token(plain: str) -> User | None:
         return None
     token.note_use()
     return token.user
+
+
+@login_manager.user_loader
+def user_for_session(user_id: str) -> User | None:
+    """The user a session or remember-me cookie names, as "id:generation" (User.get_id): one
+    made before the account's last sign-out or password change carries an older generation,
+    and names nobody."""
+    raw_id, _, generation = str(user_id).partition(":")
+    try:
+        user = db.session.get(User, int(raw_id))
+        generation = int(generation or 0)
+    except (TypeError, ValueError):
+        return None
+    if user is None or generation != (user.session_generation or 0):
+        return None
+    return user

@@ -42,7 +42,6 @@ def login():
             retry_after = max(1, int(exc.retry_after.total_seconds()))
             user, status = None, 429
             message = THROTTLED.format(wait=_wait_words(retry_after))
-        db.session.commit()  # keeps the audit row of a failure too
         if user is not None:
             login_user(user)
             flash(f"Signed in as {user.name}", "success")
@@ -64,7 +63,6 @@ def logout():
     # Server-side: the cookie just cleared, any copy of it and any remember-me cookie stop
     # working too (the user loader compares the generation).
     current_user.end_sessions()
-    db.session.commit()
     logout_user()
     flash("You have signed out", "success")
     return redirect(url_for("main.home"))
@@ -85,7 +83,6 @@ def tokens():
             field = getattr(form, next(iter(exc.errors), "name"), form.name)
             field.errors = [exc.detail]
         else:
-            db.session.commit()
             form = TokenForm(formdata=None)
     status = 400 if form.errors else 200
     return render_template(
@@ -99,7 +96,6 @@ def revoke_token(token_id: int):
     token = services.token_of(current_user, token_id)
     if request.method == "POST":
         services.revoke_token(token.id, by=current_user)
-        db.session.commit()
         flash(f"Token {token.name or token.id} has been revoked: it no longer works", "success")
         return redirect(url_for("auth.tokens"))
     return render_template("auth/revoke_token.html", token=token)
@@ -119,7 +115,6 @@ def change_password():
                 db.session.rollback()
                 form.new.errors = [exc.detail]
             else:
-                db.session.commit()
                 # This session carries the new generation; every other one has ended.
                 login_user(current_user._get_current_object())
                 flash("Your password has been changed and you are signed out elsewhere", "success")

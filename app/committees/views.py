@@ -78,7 +78,7 @@ def new():
         except ValidationError as exc:
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"{committee.name} created", "success")
             return redirect(url_for("committees.show", slug=committee.slug))
     return render_template(
@@ -105,7 +105,7 @@ def edit(slug: str):
         except ValidationError as exc:
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash("Committee saved", "success")
             return redirect(url_for("committees.show", slug=committee.slug))
     return render_template(
@@ -145,7 +145,7 @@ def members(slug: str):
                 del exc.errors["name"]
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"{person.display_name} added", "success")
             return redirect(url_for("committees.members", slug=slug))
     memberships = sorted(
@@ -179,7 +179,7 @@ def end_member(slug: str, membership_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
     else:
-        db.session.commit()
+        db.session.flush()
         flash(f"Membership of {membership.person.display_name} ended", "success")
     return redirect(url_for("committees.members", slug=slug))
 
@@ -199,7 +199,7 @@ def import_members(slug: str):
                 messages = [exc.detail]
                 preview = services.preview_import(committee, form.csv_text.data)
             else:
-                db.session.commit()
+                db.session.flush()
                 flash(f"Imported {len(preview.rows)} memberships", "success")
                 return redirect(url_for("committees.members", slug=slug))
         else:
@@ -232,6 +232,6 @@ def change_role(slug: str, membership_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
     else:
-        db.session.commit()
+        db.session.flush()
         flash(f"{membership.person.display_name} is now {membership.role.label.lower()}", "success")
     return redirect(url_for("committees.members", slug=slug))

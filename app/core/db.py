@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
 from sqlalchemy import DateTime, Engine, Enum, ForeignKey, Integer, MetaData, String, Text, event
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so migrations can refer to them and errors can be mapped to fields.
@@ -79,6 +80,20 @@ updated_at = Annotated[
 ]
 
 
+def meeting_id_of(entity) -> int | None:
+    """The meeting whose record an entity is part of (a minute, a vote, an action arising, a
+    paper...), as each model says with `record_meeting_id`; None for what belongs to no
+    meeting. The audit trail and the search index both ask this, so they never disagree."""
+    return getattr(entity, "record_meeting_id", None)
+
+
+def meeting_id_through(meeting_id: int | None, meeting) -> int | None:
+    """A row's meeting id, also before its first flush (when only the relationship is set)."""
+    if isinstance(meeting_id, int):
+        return meeting_id
+    return meeting.id if meeting is not None else None
+
+
 def fk(target: str, *, ondelete: str | None = None, nullable: bool = False, **kw):
     """A foreign-key column with the index every foreign key should have."""
     return mapped_column(ForeignKey(target, ondelete=ondelete), index=True, nullable=nullable, **kw)
@@ -92,3 +107,55 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+# --- work tied to the outcome of a transaction ------------------------------------------------
+# One place keeps what a transaction has collected and what must happen once it ends, so that
+# domains never write their own after-commit or after-rollback queues. A callback keyed twice
+# runs once (the pack builds of one meeting, asked by several changes).
+
+_AFTER_COMMIT, _AFTER_ROLLBACK, _SCRATCH = "mb_after_commit", "mb_after_rollback", "mb_scratch"
+
+
+def on_commit(session, fn, key=None) -> None:
+    """Run fn() once the session's current transaction has committed; forget it on rollback.
+    For work that must never see uncommitted data (a worker reading the meeting, say)."""
+    session.info.setdefault(_AFTER_COMMIT, {})[key if key is not None else id(fn)] = fn
+
+
+def on_rollback(session, fn, key=None) -> None:
+    """Run fn() if the session's current transaction rolls back; forget it on commit. For
+    undoing what the database cannot (a file written for a row that was never kept)."""
+    session.info.setdefault(_AFTER_ROLLBACK, {})[key if key is not None else id(fn)] = fn
+
+
+def transaction_scratch(session, name: str, factory):
+    """Somewhere for a listener to collect what this transaction changed (the audit's old
+    values, the meetings search must re-index), emptied when the transaction ends."""
+    scratch = session.info.setdefault(_SCRATCH, {})
+    if name not in scratch:
+        scratch[name] = factory()
+    return scratch[name]
+
+
+def _finish(session, run: str, drop: str) -> None:
+    session.info.pop(_SCRATCH, None)
+    session.info.pop(drop, None)
+    callbacks = session.info.pop(run, None) or {}
+    for fn in callbacks.values():
+        try:
+            fn()
+        except Exception:
+            # The transaction is over either way; a failed follow-up (a broker that is down)
+            # is logged, not turned into a failure of what has already been kept.
+            logging.getLogger(__name__).exception("work after the transaction failed")
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:
+    _finish(session, _AFTER_COMMIT, _AFTER_ROLLBACK)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session) -> None:
+    _finish(session, _AFTER_ROLLBACK, _AFTER_COMMIT)

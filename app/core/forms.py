@@ -12,6 +12,7 @@ from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import Select
 
 from app.core.errors import ValidationError
+from app.extensions import db
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
 
@@ -68,7 +69,9 @@ def expected_version(value: str | None) -> int | None:
 
 def apply_service_errors(form, exc: ValidationError) -> list[str]:
     """Show a service's refusal on the fields it names; returns what belongs to no field, for
-    the top of the page."""
+    the top of the page. What the refused attempt changed is rolled back at once: the page is
+    drawn from what is stored, and the request keeps nothing of the attempt."""
+    db.session.rollback()
     placed, unplaced = False, []
     for name, messages in exc.errors.items():
         field: Field | None = getattr(form, name, None)

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.db import on_rollback
 from app.core.errors import ServiceError
 
 CHUNK = 1024 * 1024
@@ -106,7 +106,7 @@ def keep(
     # has the right bytes, so it replaces the stored copy rather than being trusted to it.
     place(source, target)
     if not existed:  # a repaired copy is kept even if this upload is rolled back
-        session.info.setdefault("new_files", []).append(target)
+        remove_on_rollback(session, target)
     return target
 
 
@@ -128,12 +128,6 @@ def place(source: Path, target: Path) -> None:
         raise
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_new_files(session: Session) -> None:
-    session.info.pop("new_files", None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _remove_new_files(session: Session) -> None:
-    for path in session.info.pop("new_files", []):
-        path.unlink(missing_ok=True)
+def remove_on_rollback(session: Session, path: Path) -> None:
+    """A file written for rows this transaction adds goes if the rows are not kept."""
+    on_rollback(session, lambda: path.unlink(missing_ok=True), key=("file", str(path)))

@@ -1,11 +1,12 @@
-"""Request-level wiring shared by every blueprint: user loading, error pages, headers,
-template helpers."""
+"""Request-level wiring shared by every blueprint: the request's transaction, user loading,
+error pages, headers, template helpers."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
@@ -77,23 +78,41 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def init_web(app: Flask) -> None:
-    from app.auth.models import User
-    from app.core.errors import ServiceError, ValidationError, integrity_to_validation
+def own_transactions(app: Flask) -> None:
+    """Each request owns one transaction: committed once the view has answered with success
+    (2xx or 3xx), rolled back when it answers with an error or raises. Views and API handlers
+    never commit, and services neither, with two stated exceptions that must stand although
+    their request is answered with an error: sign-in's attempt count and failure
+    (auth.services.authenticate) and a pack build's failure (packs.cache). Work that must
+    wait for the commit goes through core.db.on_commit. Call once every blueprint is
+    registered."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":
+            app.view_functions[endpoint] = _in_one_transaction(view)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        # "id:generation" (User.get_id): a session or remember-me cookie made before the
-        # account's last sign-out or password change carries an older generation.
-        raw_id, _, generation = str(user_id).partition(":")
+
+def _in_one_transaction(view):
+    @functools.wraps(view)
+    def run(*args, **kwargs):
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
         try:
-            user = db.session.get(User, int(raw_id))
-            generation = int(generation or 0)
-        except (TypeError, ValueError):
-            return None
-        if user is None or generation != (user.session_generation or 0):
-            return None
-        return user
+            db.session.commit()
+        except BaseException:
+            # Nothing was kept, so a "Meeting updated" already flashed must not be shown; the
+            # error handlers answer (a 503 when the database is busy).
+            session.pop("_flashes", None)
+            db.session.rollback()
+            raise
+        return response
+
+    return run
+
+
+def init_web(app: Flask) -> None:
+    from app.core.errors import ServiceError, ValidationError, integrity_to_validation
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

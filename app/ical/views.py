@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, true
 
 from app.actions.models import Action, ActionStatus
 from app.committees.models import Committee, Membership, active_on
-from app.core.db import utcnow
+from app.core.db import on_commit, utcnow
 from app.extensions import db
 from app.ical import cache
 from app.ical.builder import actions_to_ical, assemble, with_comment
@@ -144,8 +144,8 @@ def _meeting_feed(selection: cache.Selection, name: str, page: str, filename: st
     if body is None:
         events = cache.feed_events(selection, base)
         body = assemble(name, events.texts, events.spans, page, source)
-        db.session.commit()  # keep the events just cached
-        cache.memo_put(fp.etag, body)
+        # Memoised only once the events it was built from are kept.
+        on_commit(db.session, lambda: cache.memo_put(fp.etag, body), key=("ical memo", fp.etag))
     return _respond(body, fp.etag, last, filename)
 
 
@@ -225,7 +225,6 @@ def personal(token: str):
     if _not_modified(fp.etag, last):
         return _respond(None, fp.etag, last, "my-meetings.ics", private=True)
     events = cache.feed_events(selection, base)
-    db.session.commit()  # keep the events just cached
     statuses = dict(
         db.session.execute(
             select(Attendance.meeting_id, Attendance.status).where(own), selection.params
@@ -288,8 +287,6 @@ def account():
                 "Actions feed " + ("turned on" if action == "actions-on" else "turned off"),
                 "success",
             )
-        db.session.commit()
         return redirect(url_for("ical.account"))
     urls = feed_urls(current_user)
-    db.session.commit()  # the token is made on first visit
     return render_template("ical/account.html", urls=urls)

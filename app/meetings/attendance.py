@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from app.agenda.models import AgendaItem
 from app.audit.services import record
 from app.committees import services as committee_services
 from app.committees.models import VOTING_ROLES, Membership, active_on
@@ -24,12 +24,17 @@ from app.meetings.models import (
 from app.meetings.services import check_record_open
 from app.people.models import Person
 
+if TYPE_CHECKING:
+    from app.agenda.models import AgendaItem
+
 
 def _item_of(meeting: Meeting, item_id: int | None, field: str) -> AgendaItem | None:
     if item_id in (None, ""):
         return None
-    item = db.session.get(AgendaItem, int(item_id))
-    if item is None or item.meeting_id != meeting.id:
+    # Through the meeting's own items: the agenda package sits above this one.
+    wanted = str(item_id).strip()
+    item = next((i for i in meeting.items if str(i.id) == wanted), None)
+    if item is None:
         raise ValidationError(
             "That item is not on this meeting's agenda.", {field: ["Not an item of this meeting."]}
         )
@@ -296,31 +301,6 @@ def quorum(meeting: Meeting) -> Quorum:
         elif row.status == AttendanceStatus.SUBSTITUTE and row.substitute_for_id in voting:
             seats.add(row.substitute_for_id)
     return Quorum(len(voting), len(seats), meeting.committee.quorum_for(len(voting)))
-
-
-def declarations_by_item(
-    meeting: Meeting, include_restricted: bool
-) -> dict[int, list[Declaration]]:
-    """Declarations of interest keyed by the item whose minute records them: their own item's
-    if it has a minute, else the nearest parent's (sub-items are usually minuted with their
-    parent). One made on exempt or confidential business is left out unless the reader may
-    see it, even when a public parent's minute is where it would be shown."""
-    from app.minutes.models import Minute
-
-    minuted = set(
-        db.session.scalars(select(Minute.agenda_item_id).where(Minute.meeting_id == meeting.id))
-    )
-    out: dict[int, list[Declaration]] = {}
-    for d in sorted(meeting.declarations, key=lambda d: d.id):
-        item = d.item
-        hidden = item.restricted
-        while item.id not in minuted and item.parent is not None:
-            item = item.parent
-            hidden = hidden or item.restricted
-        if hidden and not include_restricted:
-            continue
-        out.setdefault(item.id, []).append(d)
-    return out
 
 
 def add_declaration(

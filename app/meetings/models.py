@@ -19,7 +19,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.committees.models import Committee
-from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at, utcnow
+from app.core.db import (
+    UTCDateTime,
+    created_at,
+    fk,
+    intpk,
+    meeting_id_through,
+    str_enum,
+    updated_at,
+    utcnow,
+)
 from app.core.permissions import is_staff
 from app.extensions import db
 from app.people.models import Person
@@ -154,6 +163,10 @@ class Meeting(db.Model):
     def display_title(self) -> str:
         return self.title or self.committee.name
 
+    @property
+    def record_meeting_id(self) -> int | None:
+        return self.id
+
     # --- permissions --------------------------------------------------------------------
     def can_view(self, user) -> bool:
         """The existence, date, venue and status of a meeting are public from the moment it
@@ -188,6 +201,17 @@ class Meeting(db.Model):
         if self.minutes_locked:
             return f"The minutes of this meeting are approved and locked, so {consequence}."
         return None
+
+    def record_refusal(self, user, consequence: str) -> str | None:
+        """Why this user may not change what this meeting's minutes record (attendance and
+        chair, declarations, minutes, resolutions and votes, actions arising, the date, venue
+        and status), None when they may: clerks, until the minutes are approved."""
+        if not is_staff(user):
+            return "Only clerks can change the record of a meeting."
+        return self.locked_reason(consequence)
+
+    def can_edit_record(self, user) -> bool:
+        return self.record_refusal(user, "its record can no longer be changed") is None
 
     def apologies_refusal(self, user) -> str | None:
         """Why this user may not send their own apologies for this meeting (None: they may).
@@ -268,6 +292,10 @@ class AgendaPublication(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="publications")
 
+    @property
+    def record_meeting_id(self) -> int | None:
+        return meeting_id_through(self.meeting_id, self.meeting)
+
 
 class Attendance(db.Model):
     __tablename__ = "attendance"
@@ -306,6 +334,10 @@ class Attendance(db.Model):
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
     substitute_for: Mapped[Person | None] = relationship(foreign_keys=[substitute_for_id])
 
+    @property
+    def record_meeting_id(self) -> int | None:
+        return meeting_id_through(self.meeting_id, self.meeting)
+
 
 class Declaration(db.Model):
     __tablename__ = "declarations"
@@ -323,3 +355,7 @@ class Declaration(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="declarations")
     person: Mapped[Person] = relationship()
     item: Mapped[AgendaItem] = relationship()
+
+    @property
+    def record_meeting_id(self) -> int | None:
+        return meeting_id_through(self.meeting_id, self.meeting)

@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.actions.services import actions_by_minute, open_actions
+from app.actions.services import actions_by_minute, as_minuted, open_actions
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda_services
 from app.agenda.models import SCHEDULE_12A, AgendaItem
 from app.audit.services import meeting_trail
@@ -15,13 +16,14 @@ from app.core.access import staff_required
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, ValidationError
 from app.core.forms import apply_service_errors, expected_version
-from app.core.markdown import render as render_markdown
 from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings import services
 from app.meetings.forms import MeetingForm, PublishForm, SeriesForm, StatusForm
 from app.meetings.models import AttendanceStatus, Meeting, MeetingStatus
 from app.meetings.services import local_datetime
+from app.minutes import queries as minute_queries
+from app.minutes.markdown import render as render_markdown
 from app.minutes.models import Minute, Resolution
 from app.minutes.queries import minute_by_number
 from app.people.models import Person
@@ -141,12 +143,13 @@ def show(meeting_id: int):
         minutes=minutes,
         withheld=withheld,
         actions=actions,
+        minuted=as_minuted(a for shown_actions in actions.values() for a in shown_actions),
         attendance=attendance,
         # Who came is part of the record of the meeting, shown with its minutes.
         show_attendance=show_minutes,
         schedule_12a=SCHEDULE_12A,
         quorum=attendance_services.quorum(meeting),
-        declarations=attendance_services.declarations_by_item(
+        declarations=minute_queries.declarations_by_item(
             meeting, meeting.can_see_restricted(current_user)
         ),
         item_numbers={i.id: n for i, n in meeting.numbered_items()},
@@ -197,7 +200,7 @@ def new(slug: str):
             db.session.rollback()
             messages = apply_service_errors(form, _rename(exc, ends_at="ends"))
         else:
-            db.session.commit()
+            db.session.flush()
             flash("Meeting scheduled", "success")
             return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
     return render_template(
@@ -238,7 +241,7 @@ def new_series(slug: str):
             dates = services.series_dates(rule, committee.timezone)
             if form.confirm.data:
                 created = services.schedule_series(committee, rule, venue=form.venue.data)
-                db.session.commit()
+                db.session.flush()
                 flash(f"{len(created)} meetings scheduled", "success")
                 return redirect(url_for("committees.show", slug=committee.slug))
         except ValidationError as exc:
@@ -287,7 +290,7 @@ def edit(meeting_id: int):
             else:
                 messages = apply_service_errors(form, _rename(exc, ends_at="ends"))
         else:
-            db.session.commit()
+            db.session.flush()
             flash("Meeting updated", "success")
             return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
     return render_template(
@@ -322,7 +325,7 @@ def status(meeting_id: int):
             conflict = isinstance(exc, Conflict)
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Meeting {meeting.status.value}", "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_template(
@@ -334,7 +337,7 @@ def status(meeting_id: int):
 @staff_required
 def agenda(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
-    deadline = services.publication_deadline_of(meeting)
+    deadline = agenda_publication.publication_deadline_of(meeting)
     form = PublishForm()
     return render_template(
         "meetings/agenda.html",
@@ -346,7 +349,7 @@ def agenda(meeting_id: int):
         form=form,
         late=deadline.is_late(utcnow()),
         fills=standard_fills(meeting),
-        changes=services.unpublished_changes(meeting),
+        changes=agenda_publication.unpublished_changes(meeting),
     )
 
 
@@ -360,7 +363,7 @@ def apply_template(meeting_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
     else:
-        db.session.commit()
+        db.session.flush()
         flash("Standard items added", "success")
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
@@ -370,18 +373,18 @@ def apply_template(meeting_id: int):
 def publish(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
     form = PublishForm()
-    deadline = services.publication_deadline_of(meeting)
+    deadline = agenda_publication.publication_deadline_of(meeting)
     messages: list[str] = []
     if form.validate_on_submit():
         try:
-            publication = services.publish_agenda(
+            publication = agenda_publication.publish_agenda(
                 meeting, current_user, form.late_reason.data, form.summary.data
             )
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Agenda published (revision {publication.revision})", "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_template(
@@ -395,7 +398,7 @@ def publish(meeting_id: int):
         late=deadline.is_late(utcnow()),
         messages=messages,
         fills=standard_fills(meeting),
-        changes=services.unpublished_changes(meeting),
+        changes=agenda_publication.unpublished_changes(meeting),
     ), 400
 
 
@@ -479,7 +482,7 @@ def attendance(meeting_id: int):
             meeting = meeting_or_404(meeting_id)
             recorded = {a.person_id: a for a in meeting.attendance}
         else:
-            db.session.commit()
+            db.session.flush()
             flash("Attendance saved", "success")
             return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
     return render_template(
@@ -573,6 +576,6 @@ def send_apologies(meeting_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
     else:
-        db.session.commit()
+        db.session.flush()
         flash("Your apologies have been sent to the clerk", "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id))

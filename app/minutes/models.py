@@ -13,7 +13,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at, utcnow
+from app.core.db import (
+    UTCDateTime,
+    created_at,
+    fk,
+    intpk,
+    meeting_id_through,
+    str_enum,
+    updated_at,
+    utcnow,
+)
 from app.extensions import db
 from app.people.models import Person
 
@@ -90,6 +99,10 @@ class Minute(db.Model):
     def locked(self) -> bool:
         return self.meeting.minutes_locked
 
+    @property
+    def record_meeting_id(self) -> int | None:
+        return meeting_id_through(self.meeting_id, self.meeting)
+
     def can_view(self, user) -> bool:
         if not self.meeting.can_see_minutes(user):
             return False
@@ -121,6 +134,10 @@ class MinuteRevision(db.Model):
     edited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     minute: Mapped[Minute] = relationship(back_populates="revisions")
+
+    @property
+    def record_meeting_id(self) -> int | None:
+        return self.minute.record_meeting_id if self.minute is not None else None
 
 
 class Resolution(db.Model):
@@ -165,6 +182,10 @@ class Resolution(db.Model):
             return self.minute.display_number
         return f"{self.minute.display_number}({self.ordinal})"
 
+    @property
+    def record_meeting_id(self) -> int | None:
+        return self.minute.record_meeting_id if self.minute is not None else None
+
     def can_view(self, user) -> bool:
         return self.minute.can_view(user)
 
@@ -182,3 +203,7 @@ class ResolutionVote(db.Model):
 
     resolution: Mapped[Resolution] = relationship(back_populates="votes")
     person: Mapped[Person] = relationship()
+
+    @property
+    def record_meeting_id(self) -> int | None:
+        return self.resolution.record_meeting_id if self.resolution is not None else None

@@ -12,7 +12,7 @@ from app.agenda.models import AgendaItem
 from app.committees.models import Committee, Membership, active_on
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
-from app.meetings.models import Meeting, MinutesState
+from app.meetings.models import Declaration, Meeting, MinutesState
 from app.minutes.models import Minute, Resolution, ResolutionKind
 
 LIKE_ESCAPE = "\\"
@@ -104,3 +104,26 @@ def minute_by_number(committee: Committee, number: int) -> Minute | None:
     return db.session.scalar(
         select(Minute).where(Minute.committee_id == committee.id, Minute.number == number)
     )
+
+
+def declarations_by_item(
+    meeting: Meeting, include_restricted: bool
+) -> dict[int, list[Declaration]]:
+    """Declarations of interest keyed by the item whose minute records them: their own item's
+    if it has a minute, else the nearest parent's (sub-items are usually minuted with their
+    parent). One made on exempt or confidential business is left out unless the reader may
+    see it, even when a public parent's minute is where it would be shown."""
+    minuted = set(
+        db.session.scalars(select(Minute.agenda_item_id).where(Minute.meeting_id == meeting.id))
+    )
+    out: dict[int, list[Declaration]] = {}
+    for d in sorted(meeting.declarations, key=lambda d: d.id):
+        item = d.item
+        hidden = item.restricted
+        while item.id not in minuted and item.parent is not None:
+            item = item.parent
+            hidden = hidden or item.restricted
+        if hidden and not include_restricted:
+            continue
+        out.setdefault(item.id, []).append(d)
+    return out

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from app.actions.models import Action
+from app.agenda import signals as agenda_signals
 from app.agenda.models import AgendaItem, ItemKind
 from app.audit.services import record
 from app.committees.models import VOTING_ROLES, Committee
@@ -19,6 +19,7 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.meetings.models import AttendanceStatus, Meeting, MinutesState
+from app.minutes import signals
 from app.minutes.models import (
     Minute,
     MinuteRevision,
@@ -334,17 +335,13 @@ def delete_minute(minute: Minute, user=None) -> int:
     if minute.locked:
         raise Conflict("These minutes are approved and locked. Record a correction instead.")
     resolution_ids = [r.id for r in minute.resolutions]
-    linked = db.session.scalars(
-        select(Action).where(
-            or_(Action.minute_id == minute.id, Action.resolution_id.in_(resolution_ids))
-        )
-    ).all()
-    if linked:
-        titles = "; ".join(a.title for a in linked[:3])
-        raise Conflict(
-            f"Minute {minute.display_number} has actions arising from it ({titles}). "
-            "Actions are never deleted with a minute; this minute cannot be deleted."
-        )
+    reasons = [
+        reason
+        for _receiver, found in signals.removal_blockers.send(minute, resolution_ids=resolution_ids)
+        for reason in found or ()
+    ]
+    if reasons:
+        raise Conflict(" ".join(reasons))
     _lock_committee(minute.committee)
     committee, number = minute.committee, minute.number
     committee.last_minute_number = max(committee.last_minute_number or 0, number)
@@ -409,3 +406,26 @@ def approve_minutes(
         at_meeting=at_meeting.id,
         amendments=meeting.approval_amendments,
     )
+
+
+@agenda_signals.removal_blockers.connect
+def _minutes_of_items(item, *, ids: list[int]) -> list[str]:
+    """An item with a minute stays: removing it would orphan the minute (an exempt item's
+    minute would turn public, since a minute is restricted through its item)."""
+    minutes = db.session.scalars(
+        select(Minute).where(Minute.agenda_item_id.in_(ids)).order_by(Minute.number)
+    ).all()
+    if not minutes:
+        return []
+    own = [m.display_number for m in minutes if m.agenda_item_id == item.id]
+    below = [m.display_number for m in minutes if m.agenda_item_id != item.id]
+    whose = []
+    if own:
+        whose.append(f"This item has a minute ({', '.join(own)})")
+    if below:
+        has = "sub-items have minutes" if len(below) > 1 else "sub-item has a minute"
+        whose.append(f"{'its' if own else 'Its'} {has} ({', '.join(below)})")
+    return [
+        " and ".join(whose) + "; an item with a minute cannot be removed, because the "
+        "minute would lose its item. Edit the item instead."
+    ]

@@ -15,7 +15,6 @@ from app.committees.models import Committee
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
 from app.core.forms import apply_service_errors, expected_version, picker_choices
-from app.core.markdown import render as render_markdown
 from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings.models import Meeting
@@ -28,6 +27,7 @@ from app.minutes.forms import (
     MinuteForm,
     ResolutionForm,
 )
+from app.minutes.markdown import render as render_markdown
 from app.minutes.models import Minute, Resolution, ResolutionKind
 from app.minutes.queries import decisions_query
 from app.people.models import Person
@@ -92,7 +92,7 @@ def draft(meeting_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
     else:
-        db.session.commit()
+        db.session.flush()
         flash(
             f"{len(created)} minutes numbered" if created else "Every item has its minute",
             "success",
@@ -130,6 +130,9 @@ def _edit_context(minute: Minute, **forms):
     action_form.owner_id.choices = _people_choices(
         minute.meeting, "Choose the owner", action_form.owner_id.data
     )
+    # The other resolutions' forms stay empty when one was sent back with its errors.
+    blank_action_form = ActionFromResolutionForm(prefix="action", formdata=None)
+    blank_action_form.owner_id.choices = _people_choices(minute.meeting, "Choose the owner", None)
     declaration_form = forms.get("declaration_form") or DeclarationForm(prefix="declaration")
     declaration_form.person_id.choices = _people_choices(
         minute.meeting, "Choose the person", declaration_form.person_id.data
@@ -154,6 +157,7 @@ def _edit_context(minute: Minute, **forms):
         "meeting": minute.meeting,
         "resolution_form": resolution_form,
         "action_form": action_form,
+        "blank_action_form": blank_action_form,
         "declaration_form": declaration_form,
         "declarations": declarations,
         "actions": actions,
@@ -193,7 +197,7 @@ def edit(minute_id: int):
             db.session.rollback()
             messages, status = apply_service_errors(form, exc), 400
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Minute {minute.display_number} saved", "success")
             following = _neighbours(minute)[1] if form.save_next.data else None
             return redirect(url_for("minutes.edit", minute_id=(following or minute).id))
@@ -218,7 +222,7 @@ def delete(minute_id: int):
             db.session.rollback()
             minute, message = _minute_or_404(minute_id), exc.detail
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Minute {shown} deleted; its number will not be used again", "success")
             return redirect(url_for("minutes.overview", meeting_id=meeting.id))
     elif minute.locked:
@@ -236,10 +240,12 @@ def add_resolution(minute_id: int):
     messages: list[str] = []
     if form.validate_on_submit():
         # One radio group per voter ("vote-<person id>"); a voter left unset did not vote.
+        # Every vote sent goes to the service, which alone says who is entitled (a page drawn
+        # before someone's apologies were recorded still offers their vote).
         named = [
-            (p.id, request.form[f"vote-{p.id}"])
-            for p in services.voters(minute.meeting)
-            if request.form.get(f"vote-{p.id}")
+            (int(key[5:]) if key[5:].isdigit() else key[5:], value)
+            for key, value in request.form.items()
+            if key.startswith("vote-") and value
         ]
         try:
             resolution = services.add_resolution(
@@ -262,7 +268,7 @@ def add_resolution(minute_id: int):
                 else [exc.detail]
             )
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Resolution ({resolution.ordinal}) added", "success")
             return redirect(url_for("minutes.edit", minute_id=minute.id, _anchor="resolutions"))
     minute_form = MinuteForm(prefix="minute", obj=minute)
@@ -295,7 +301,7 @@ def add_action(resolution_id: int):
             db.session.rollback()
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Action added for {action.owner.display_name}", "success")
             return redirect(
                 url_for("minutes.edit", minute_id=minute.id, _anchor=f"resolution-{resolution.id}")
@@ -338,7 +344,7 @@ def add_declaration(minute_id: int):
             db.session.rollback()
             messages = apply_service_errors(form, exc)
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Declaration by {person.display_name} recorded", "success")
             return redirect(url_for("minutes.edit", minute_id=minute.id, _anchor="declarations"))
     minute = _minute_or_404(minute_id)
@@ -361,7 +367,7 @@ def publish(meeting_id: int):
         db.session.rollback()
         flash(exc.detail, "error")
     else:
-        db.session.commit()
+        db.session.flush()
         flash("Draft minutes published", "success")
     return redirect(url_for("minutes.overview", meeting_id=meeting.id))
 
@@ -414,7 +420,7 @@ def approve(meeting_id: int):
                 else [exc.detail]
             )
         else:
-            db.session.commit()
+            db.session.flush()
             flash("Minutes approved as a correct record; they are now locked", "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor="minutes"))
     return render_template(
@@ -439,7 +445,7 @@ def correct(minute_id: int):
             db.session.rollback()
             messages = [exc.detail]
         else:
-            db.session.commit()
+            db.session.flush()
             flash(f"Correction to minute {minute.display_number} recorded", "success")
             return redirect(
                 url_for(

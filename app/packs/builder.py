@@ -26,8 +26,8 @@ from weasyprint import HTML
 from app.agenda import pdfsafety
 from app.agenda.models import SCHEDULE_12A
 from app.core import storage
-from app.core.markdown import render as render_markdown
 from app.meetings.models import AttendanceStatus, Meeting
+from app.minutes.markdown import render as render_markdown
 from app.packs import inputs as gather
 from app.packs import merge, store
 from app.packs.inputs import MEMBERS, PUBLIC, SHOWN_KINDS, VARIANTS, PackInputs, reader_for

@@ -20,14 +20,16 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.agenda import signals as agenda_signals
 from app.audit.services import record
+from app.core import storage
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.packs import builder
 from app.packs.inputs import SHOWN_KINDS, canonical, identities, minutes_inputs, pack_inputs
 from app.packs.store import packs_dir as _dir
 
-# Also reached through this module by uploads (strips_dir) and the tests.
+# Also reached through this module by the tests.
 from app.packs.store import (  # noqa: F401
     part_stats,
     parts_dir,
@@ -144,6 +146,7 @@ def _record_failure(meeting: Meeting, variant: str, key: str, reason: str) -> No
         json.dump({"reason": reason, "variant": variant, "meeting": meeting.ical_uid}, fh)
     record("pack_build_failed", meeting, summary=reason, user=False, variant=variant, key=key)
     try:
+        # Kept although the reader is answered with an error, which keeps nothing else.
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -264,3 +267,23 @@ def minutes_file(meeting: Meeting, include_restricted: bool) -> Path:
     return _cached(
         f"minutes-{key}", lambda: builder.minutes_pdf(meeting, include_restricted, record=record)
     )
+
+
+@agenda_signals.paper_stored.connect
+def note_stamp_strips(_item, *, path: Path, pages: int, sha256: str) -> None:
+    """Look once, on upload, at which pages have something where a pack's page stamp goes, so
+    building a pack need not (the answer is kept by the file's hash; without poppler there is
+    no answer and packs pad every page of the file)."""
+    from app.packs import merge
+
+    answer = strips_dir() / f"strip-{merge.STRIP_VERSION}-{sha256}.json"
+    if answer.exists():
+        return
+    check = merge.StripCheck([(path, pages)], strips_dir())
+    try:
+        check.results(path, pages)
+    finally:
+        check.close()
+    if answer.exists():
+        # Like the stored paper itself, it goes if the upload is rolled back.
+        storage.remove_on_rollback(db.session, answer)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.actions.models import Action
-from app.actions.services import OPEN_STATUSES, actions_by_minute, tracker_query
+from app.actions.services import OPEN_STATUSES, actions_by_minute, as_minuted, tracker_query
 from app.agenda import pdfsafety
 from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, ItemKind
 from app.committees.models import Membership, MembershipRole
@@ -34,6 +34,7 @@ from app.meetings.models import (
     MinutesState,
 )
 from app.meetings.services import previous_meeting
+from app.minutes import queries as minute_queries
 from app.minutes.models import Minute, Resolution, ResolutionVote
 
 PUBLIC, MEMBERS = "public", "members"
@@ -316,7 +317,8 @@ def minutes_inputs(meeting: Meeting, include_restricted: bool) -> MinutesInputs:
     ).all()
     shown = [m for m in minutes if include_restricted or not m.restricted]
     actions = actions_by_minute(shown)
-    declared = attendance_services.declarations_by_item(meeting, include_restricted)
+    minuted = as_minuted(a for found in actions.values() for a in found)
+    declared = minute_queries.declarations_by_item(meeting, include_restricted)
     quorum = attendance_services.quorum(meeting)
     rows = []
     for m in minutes:
@@ -356,7 +358,12 @@ def minutes_inputs(meeting: Meeting, include_restricted: bool) -> MinutesInputs:
                     for r in m.resolutions
                 ),
                 tuple(
-                    MinuteAction(a.id, a.title, _name(a.owner), a.due_date)
+                    MinuteAction(
+                        a.id,
+                        minuted[a.id].title,
+                        Name(minuted[a.id].owner) if minuted[a.id].owner else None,
+                        minuted[a.id].due_date,
+                    )
                     for a in actions.get(m.id, [])
                 ),
             )

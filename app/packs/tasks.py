@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from celery import Celery
 from flask import Flask, current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.agenda import signals as agenda_signals
+from app.core.db import on_commit
+from app.extensions import db
 from app.packs.builder import MEMBERS, PUBLIC
 
 celery = Celery("minutebook")
@@ -56,27 +58,22 @@ def build_pack_task(meeting_id: int, variant: str) -> str | None:
     return path.name
 
 
+@agenda_signals.agenda_published.connect
+def _build_published(meeting, **_kw) -> None:
+    request_pack_builds(db.session, meeting.id)
+
+
 def request_pack_builds(session: Session, meeting_id: int) -> None:
     """Ask for the meeting's packs once the current transaction has committed."""
-    session.info.setdefault("packs_to_build", set()).add(meeting_id)
+    on_commit(session, lambda: _enqueue(meeting_id), key=("packs", meeting_id))
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue(session: Session) -> None:
-    pending = session.info.pop("packs_to_build", None)
-    if not pending:
-        return
+def _enqueue(meeting_id: int) -> None:
     try:
         broker = current_app.config.get("CELERY_BROKER_URL")
     except RuntimeError:  # no app context: nothing to enqueue to
         return
     if not broker:
         return  # without a broker, packs are built on their first request
-    for meeting_id in pending:
-        for variant in (PUBLIC, MEMBERS):
-            build_pack_task.delay(meeting_id, variant)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop("packs_to_build", None)
+    for variant in (PUBLIC, MEMBERS):
+        build_pack_task.delay(meeting_id, variant)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 
 from app.agenda.models import AgendaItem, Document
+from app.core.db import meeting_id_of, transaction_scratch
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.minutes.models import Minute, Resolution
@@ -29,24 +30,12 @@ WORD_RE = re.compile(r"\w+", re.UNICODE)
 # --- keeping the index up to date -----------------------------------------------------------
 
 
-def _meeting_id_of(obj) -> int | None:
-    if isinstance(obj, Meeting):
-        return obj.id
-    if isinstance(obj, AgendaItem | Minute):
-        return obj.meeting_id or (obj.meeting.id if obj.meeting else None)
-    if isinstance(obj, Document):
-        return obj.item.meeting_id if obj.item is not None else None
-    if isinstance(obj, Resolution):
-        return obj.minute.meeting_id if obj.minute is not None else None
-    return None
-
-
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _flush_context) -> None:
-    touched = session.info.setdefault("search_meetings", set())
+    touched = transaction_scratch(session, "search_meetings", set)
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Meeting | AgendaItem | Document | Minute | Resolution):
-            meeting_id = _meeting_id_of(obj)
+            meeting_id = meeting_id_of(obj)
             if meeting_id:
                 touched.add(meeting_id)
 
@@ -59,7 +48,7 @@ def _reindex_touched(session: Session) -> None:
     session.flush()
     done: set[int] = set()
     while True:
-        pending = session.info.get("search_meetings", set()) - done
+        pending = transaction_scratch(session, "search_meetings", set) - done
         if not pending:
             break
         for meeting_id in pending:
@@ -67,12 +56,6 @@ def _reindex_touched(session: Session) -> None:
             reindex_meeting(meeting_id, meeting, session)
             done.add(meeting_id)
         session.flush()
-    session.info.pop("search_meetings", None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop("search_meetings", None)
 
 
 def entries_for(meeting: Meeting) -> list[SearchEntry]:

@@ -17,11 +17,10 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app.agenda import pdfsafety
+from app.agenda import pdfsafety, publication
 from app.agenda import services as agenda
 from app.auth.services import issue_token
 from app.core import storage
-from app.meetings import services as meetings
 from app.models import Document, Role
 from tests.pdfs import make_pdf
 
@@ -74,7 +73,7 @@ def download(client, doc: Document):
 
 def publish_and_get_packs(db, client, meeting) -> dict[str, bytes]:
     if meeting.agenda_published_at is None:
-        meetings.publish_agenda(meeting)
+        publication.publish_agenda(meeting)
         db.session.commit()
     packs = {}
     for variant in ("public", "members"):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.demo.loader import SLUG, load_demo
 from app.meetings import services as meetings
@@ -21,7 +22,7 @@ def demo(db):
     committee = db.session.scalar(select(Committee).where(Committee.slug == SLUG))
     coming = meetings.schedule_meeting(committee, datetime.now(UTC) + timedelta(days=14))
     agenda.add_item(coming, title="Early help strategy")
-    meetings.publish_agenda(coming, now=coming.starts_at - timedelta(days=10))
+    agenda_publication.publish_agenda(coming, now=coming.starts_at - timedelta(days=10))
     db.session.commit()
     may = db.session.scalar(select(Minute).where(Minute.number == 208)).meeting
     action = db.session.scalars(select(Action).order_by(Action.id)).first()

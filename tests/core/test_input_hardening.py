@@ -11,6 +11,7 @@ import icalendar
 import pytest
 from sqlalchemy import func, select, update
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda_services
 from app.auth.services import issue_token
 from app.committees import services as committee_services
@@ -356,7 +357,7 @@ def test_a_megabyte_late_reason_is_refused(client, db, f, clerk, world):
     body = assert_problem(long, 422, "The reason can be at most 2,000 characters.")
     assert "late_reason" in body["errors"]
     with pytest.raises(ValidationError):
-        meeting_services.publish_agenda(meeting, late_reason="x" * (1024 * 1024))
+        agenda_publication.publish_agenda(meeting, late_reason="x" * (1024 * 1024))
     db.session.rollback()
     assert count(db, AgendaPublication) == before
     feeds_work(client, world)

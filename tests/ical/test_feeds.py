@@ -10,6 +10,7 @@ import pytest
 import recurring_ical_events
 import vobject
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.ical.models import IcalEventCache
 from app.ical.services import calendar_token, reset_calendar_token
@@ -39,7 +40,7 @@ def world(db, f):
         public_interest_reason="Negotiations continue.",
     )
     agenda.add_item(december, title=f"Draft {CANARY}")
-    meetings.publish_agenda(july, now=NOW)
+    agenda_publication.publish_agenda(july, now=NOW)
     person = f.person("Sue Wilson", email="sue@example.org")
     f.membership(c, person)
     user = f.user(Role.MEMBER, person=person, email="sue@example.org")

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.agenda import publication as agenda_publication
 from app.agenda.services import add_item
 from app.auth.services import issue_token
 from app.meetings import services
@@ -111,7 +112,7 @@ def test_a_late_supplement_through_the_api_needs_its_own_reason(client, db, f):
 def test_the_agenda_page_asks_a_late_supplement_for_its_reason(client, db, f, clerk):
     m = late_meeting(f)
     db.session.commit()
-    services.publish_agenda(m, clerk, late_reason="Report was delayed")
+    agenda_publication.publish_agenda(m, clerk, late_reason="Report was delayed")
     add_item(m, title="Budget report")
     db.session.commit()
     page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
@@ -133,7 +134,7 @@ def test_an_on_time_agenda_shows_no_late_reason(client, db, f, clerk):
     db.session.commit()
     page = client.get(f"/meetings/{m.id}/agenda").get_data(as_text=True)
     assert 'name="late_reason"' not in page
-    services.publish_agenda(m, clerk)
+    agenda_publication.publish_agenda(m, clerk)
     db.session.commit()
     assert "Reason:" not in client.get(f"/meetings/{m.id}/").get_data(as_text=True)
 
@@ -144,7 +145,7 @@ def test_pages_with_late_revisions_are_valid_html(client, db, f, clerk, tmp_path
     _checker()  # skip (or, in CI, fail) before building anything when there is no checker
     m = late_meeting(f)
     db.session.commit()
-    services.publish_agenda(m, clerk, late_reason="Report was delayed")
+    agenda_publication.publish_agenda(m, clerk, late_reason="Report was delayed")
     add_item(m, title="Budget report")
     db.session.commit()
     for name, url in (("agenda", f"/meetings/{m.id}/agenda"), ("show", f"/meetings/{m.id}/")):

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.extensions import db as _db
-from app.meetings import services as meetings
 from app.meetings.models import Meeting
 
 
@@ -46,7 +46,7 @@ def test_a_change_in_flight_is_in_the_supplement(app, db, f):
                 recorded.wait(10)
                 publishing.set()
                 meeting = _db.session.get(Meeting, meeting_id)
-                publication = meetings.publish_agenda(meeting, late_reason="Supplement.")
+                publication = agenda_publication.publish_agenda(meeting, late_reason="Supplement.")
                 outcome["summary"] = publication.summary
                 _db.session.commit()
             except Exception as exc:
@@ -62,4 +62,4 @@ def test_a_change_in_flight_is_in_the_supplement(app, db, f):
     assert "change" not in outcome and "publish" not in outcome, outcome
     assert "Late report on libraries" in outcome["summary"]
     db.session.expire_all()
-    assert meetings.unpublished_changes(db.session.get(Meeting, meeting_id)) == []
+    assert agenda_publication.unpublished_changes(db.session.get(Meeting, meeting_id)) == []

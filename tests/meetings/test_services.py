@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.agenda import publication as agenda_publication
 from app.agenda.services import add_item
 from app.core.errors import Conflict, ValidationError
 from app.meetings import services
@@ -139,18 +140,20 @@ def test_publish_on_time_late_and_supplements(db, f):
     c = f.committee(regime=Regime.PRINCIPAL)
     m = services.schedule_meeting(c, datetime(2013, 7, 17, 14, 0))
     with pytest.raises(ValidationError):
-        services.publish_agenda(m, now=datetime(2013, 7, 1, 9, tzinfo=UTC))  # empty agenda
+        agenda_publication.publish_agenda(
+            m, now=datetime(2013, 7, 1, 9, tzinfo=UTC)
+        )  # empty agenda
     f.item(m, "Apologies")
-    on_time = services.publish_agenda(m, now=datetime(2013, 7, 9, 9, tzinfo=UTC))
+    on_time = agenda_publication.publish_agenda(m, now=datetime(2013, 7, 9, 9, tzinfo=UTC))
     assert on_time.revision == 1 and not on_time.late
     assert on_time.deadline == datetime(2013, 7, 9, 23, tzinfo=UTC)  # midnight BST
     assert m.agenda_state == AgendaState.PUBLISHED and m.agenda_published_at is not None
     with pytest.raises(Conflict) as info:
-        services.publish_agenda(m, now=datetime(2013, 7, 12, 9, tzinfo=UTC))
+        agenda_publication.publish_agenda(m, now=datetime(2013, 7, 12, 9, tzinfo=UTC))
     assert info.value.detail.startswith("Nothing has changed since revision 1")
     assert m.agenda_revision == 1 and len(m.publications) == 1
     add_item(m, title="Flood report", urgent=True, urgent_reason="Flooding on 10 July")
-    supplement = services.publish_agenda(
+    supplement = agenda_publication.publish_agenda(
         m,
         late_reason="The storm came after the deadline.",
         summary="The report follows the storm.",
@@ -170,9 +173,9 @@ def test_late_first_publication_needs_a_reason(db, f):
     f.item(m, "Apologies")
     late = datetime(2026, 3, 12, 12, tzinfo=UTC)  # deadline was Wednesday 11 March
     with pytest.raises(ValidationError) as info:
-        services.publish_agenda(m, now=late)
+        agenda_publication.publish_agenda(m, now=late)
     assert "Wednesday 11 March 2026" in info.value.detail
-    publication = services.publish_agenda(m, late_reason="Clerk was ill", now=late)
+    publication = agenda_publication.publish_agenda(m, late_reason="Clerk was ill", now=late)
     assert publication.late and publication.late_reason == "Clerk was ill"
 
 
@@ -182,17 +185,17 @@ def test_every_late_supplement_needs_its_own_reason_never_the_change_list(db, f)
     m = services.schedule_meeting(f.committee(regime=Regime.PARISH), datetime(2026, 3, 16, 19))
     f.item(m, "Apologies")
     late = datetime(2026, 3, 12, 12, tzinfo=UTC)
-    services.publish_agenda(m, late_reason="Clerk was ill", now=late)
+    agenda_publication.publish_agenda(m, late_reason="Clerk was ill", now=late)
     add_item(m, title="Flood report")
     with pytest.raises(ValidationError) as info:
-        services.publish_agenda(m, summary="Added at the chair's request", now=late)
+        agenda_publication.publish_agenda(m, summary="Added at the chair's request", now=late)
     assert info.value.errors["late_reason"][0].startswith("The deadline for publishing revision 2")
     assert m.agenda_revision == 1
-    second = services.publish_agenda(
+    second = agenda_publication.publish_agenda(
         m, late_reason="Report came in late", summary="Added at the chair's request", now=late
     )
     add_item(m, title="Bridge closure")
-    third = services.publish_agenda(m, late_reason="Road closed on Friday", now=late)
+    third = agenda_publication.publish_agenda(m, late_reason="Road closed on Friday", now=late)
     reasons = [p.late_reason for p in m.publications]
     assert reasons == ["Clerk was ill", "Report came in late", "Road closed on Friday"]
     assert "Flood report" in second.summary and "Flood report" not in second.late_reason
@@ -211,7 +214,9 @@ def test_an_on_time_publication_keeps_no_late_reason(db, f):
 
     m = services.schedule_meeting(f.committee(regime=Regime.PARISH), datetime(2026, 3, 16, 19))
     f.item(m, "Apologies")
-    p = services.publish_agenda(m, summary="note", now=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    p = agenda_publication.publish_agenda(
+        m, summary="note", now=datetime(2026, 3, 2, 9, tzinfo=UTC)
+    )
     assert not p.late and p.late_reason is None
 
 
@@ -238,7 +243,7 @@ def test_cancelled_meeting_cannot_be_published(db, f):
     f.item(m, "Apologies")
     services.set_status(m, "cancelled", "No business")
     with pytest.raises(Conflict):
-        services.publish_agenda(m)
+        agenda_publication.publish_agenda(m)
 
 
 def test_a_supplement_lists_what_changed_since_the_last_revision(db, f):
@@ -260,10 +265,10 @@ def test_a_supplement_lists_what_changed_since_the_last_revision(db, f):
         exempt_paragraphs=[3],
         public_interest_reason="Negotiations continue.",
     )
-    services.publish_agenda(m)
-    assert services.unpublished_changes(m) == []
+    agenda_publication.publish_agenda(m)
+    assert agenda_publication.unpublished_changes(m) == []
     agenda.update_item(budget, title="Budget")  # saved unchanged: not a change
-    assert services.unpublished_changes(m) == []
+    assert agenda_publication.unpublished_changes(m) == []
 
     agenda.update_item(budget, title="Budget 2026/27", purpose="To approve")
     agenda.update_item(report, section="For Information")
@@ -280,7 +285,7 @@ def test_a_supplement_lists_what_changed_since_the_last_revision(db, f):
         "2",
         "3",
     )
-    changes = services.unpublished_changes(m)
+    changes = agenda_publication.unpublished_changes(m)
     assert changes == [
         "Item 1 (Annual report): section heading changed",
         "Annual report moved: now item 1",
@@ -291,13 +296,13 @@ def test_a_supplement_lists_what_changed_since_the_last_revision(db, f):
         "Paper added to item 5 (not for publication)",
         "Removed item: Old business",
     ]
-    supplement = services.publish_agenda(m, summary="Flooding on 3 July.")
+    supplement = agenda_publication.publish_agenda(m, summary="Flooding on 3 July.")
     assert supplement.revision == 2
     assert supplement.summary.splitlines() == [*changes, "Flooding on 3 July."]
     assert "SECRETTITLE" not in supplement.summary
-    assert services.unpublished_changes(m) == []
+    assert agenda_publication.unpublished_changes(m) == []
     with pytest.raises(Conflict) as info:
-        services.publish_agenda(m, summary="Just a note")
+        agenda_publication.publish_agenda(m, summary="Just a note")
     assert info.value.detail.startswith("Nothing has changed since revision 2")
     assert m.agenda_revision == 2
 
@@ -326,16 +331,16 @@ def test_a_supplement_reports_a_new_date_or_venue(db, f):
         f.committee(regime=Regime.NONE), datetime(2026, 7, 15, 14), venue="Town Hall"
     )
     add_item(m, title="Budget")
-    services.publish_agenda(m)
+    agenda_publication.publish_agenda(m)
     db.session.commit()
     services.reschedule(m, venue="Room 2")
     services.reschedule(m, venue="Town Hall")  # and back again: nothing to publish
-    assert services.unpublished_changes(m) == []
+    assert agenda_publication.unpublished_changes(m) == []
     services.reschedule(m, starts_at=datetime(2026, 7, 22, 14), venue="Room 2")
-    assert services.unpublished_changes(m) == [
+    assert agenda_publication.unpublished_changes(m) == [
         "The meeting is now on Wednesday 22 July 2026, 2pm, Room 2"
     ]
-    assert services.publish_agenda(m).summary.startswith("The meeting is now on")
+    assert agenda_publication.publish_agenda(m).summary.startswith("The meeting is now on")
 
 
 def test_a_supplement_reports_papers_removed(db, f):
@@ -356,13 +361,13 @@ def test_a_supplement_reports_papers_removed(db, f):
     )
     public = add_document(budget, io.BytesIO(make_pdf(1)), "b.pdf", "Budget report")
     secret = add_document(land, io.BytesIO(make_pdf(1)), "v.pdf", "Valuation SECRETTITLE")
-    services.publish_agenda(m)
+    agenda_publication.publish_agenda(m)
     passing = add_document(budget, io.BytesIO(make_pdf(1)), "x.pdf", "Uploaded by mistake")
     remove_document(passing)  # added and removed since the last revision: nothing to say
-    assert services.unpublished_changes(m) == []
+    assert agenda_publication.unpublished_changes(m) == []
     remove_document(public)
     remove_document(secret)
-    assert services.unpublished_changes(m) == [
+    assert agenda_publication.unpublished_changes(m) == [
         "Paper removed from item 1: Budget report",
         "Paper removed from item 3",  # item 2 is the exclusion of the press and public
     ]

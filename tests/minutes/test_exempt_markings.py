@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.actions import services as actions
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.meetings import services as meetings
 from app.meetings.attendance import add_declaration
@@ -57,7 +58,7 @@ def held(db, f):
         exempt_paragraphs=[3],
         public_interest_reason=REASON,
     )
-    meetings.publish_agenda(held, now=held.starts_at - timedelta(days=10))
+    agenda_publication.publish_agenda(held, now=held.starts_at - timedelta(days=10))
     by_item = {m.agenda_item_id: m for m in minutes.draft_minutes(held)}
     plan = next(m for m in by_item.values() if m.title == "Local plan")
     minutes.save_minute(plan, "The local plan was noted.", plan.version)
@@ -72,7 +73,7 @@ def held(db, f):
     later = meetings.schedule_meeting(c, datetime.now(UTC) + timedelta(days=20))
     agenda.add_item(later, title="Minutes of the last meeting", kind="previous_minutes")
     agenda.add_item(later, title="Any other business")
-    meetings.publish_agenda(later, now=later.starts_at - timedelta(days=10))
+    agenda_publication.publish_agenda(later, now=later.starts_at - timedelta(days=10))
     minutes.approve_minutes(held, later)
     db.session.commit()
     return {
@@ -186,7 +187,7 @@ def test_confidential_minutes_are_marked_and_withheld_as_confidential(client, db
     m = meetings.schedule_meeting(c, datetime.now(UTC) - timedelta(days=20))
     agenda.add_item(m, title="Fees")
     agenda.add_item(m, title="Police report", visibility="confidential")
-    meetings.publish_agenda(m, now=m.starts_at - timedelta(days=10))
+    agenda_publication.publish_agenda(m, now=m.starts_at - timedelta(days=10))
     confidential = next(x for x in minutes.draft_minutes(m) if x.title == "Police report")
     minutes.save_minute(
         confidential, f"Told {CANARY}TEXT.", confidential.version, title=f"Report {CANARY}T"

@@ -115,3 +115,28 @@ def test_a_new_prefix_never_renumbers_approved_minutes(db, f, approved):
     agenda.add_item(later, title="Budget")
     (draft,) = minutes.draft_minutes(later)
     assert draft.display_number == "HB 26/209"
+
+
+def test_who_may_change_the_record_is_one_predicate(db, f, approved):
+    s = approved
+    open_meeting = s["july"]
+    member = f.user(Role.MEMBER, person=s["member"])
+    assert open_meeting.can_edit_record(s["clerk"])
+    assert not open_meeting.can_edit_record(member) and not open_meeting.can_edit_record(None)
+    assert not s["may"].can_edit_record(s["clerk"])
+    assert LOCKED in s["may"].record_refusal(s["clerk"], "its attendance cannot change")
+    assert "Only clerks" in open_meeting.record_refusal(member, "its attendance cannot change")
+
+
+def test_the_approved_register_is_shown_read_only(client, sign_in, approved):
+    s = approved
+    sign_in(s["clerk"])
+    page = client.get(f"/meetings/{s['may'].id}/attendance").get_data(as_text=True)
+    assert LOCKED in page and "recording a correction" in page
+    assert '<fieldset class="govuk-fieldset" disabled>' in page
+    assert "Save attendance" not in page and "Add an officer, guest or substitute" not in page
+    assert "Lakin" in page  # the register as approved
+    open_page = client.get(f"/meetings/{s['july'].id}/attendance").get_data(as_text=True)
+    assert "Save attendance" in open_page and " disabled>" not in open_page
+    overview = client.get(f"/meetings/{s['may'].id}/minutes/edit").get_data(as_text=True)
+    assert "See the attendance register" in overview and "Approve the minutes" not in overview

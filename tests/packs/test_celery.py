@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.extensions import db as _db
 from app.meetings import services as meetings
@@ -98,7 +99,7 @@ def test_publication_enqueues_pack_builds_to_a_worker(redis_url, tmp_path):
             stderr=subprocess.STDOUT,
         )
         try:
-            meetings.publish_agenda(meeting)
+            agenda_publication.publish_agenda(meeting)
             _db.session.commit()  # enqueues after the commit
             packs = storage / "packs"
             deadline = time.monotonic() + 90

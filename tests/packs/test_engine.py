@@ -19,9 +19,9 @@ import pikepdf
 import pytest
 import weasyprint
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.agenda.documents import add_document, document_path
-from app.meetings import services as meetings
 from app.minutes import services as minutes
 from app.models import AuditEvent, Role
 from app.packs import builder, cache, merge
@@ -102,7 +102,7 @@ def meeting(db, f):
         public_interest_reason=REASON,
     )
     add_document(exempt, io.BytesIO(make_pdf(1, "Tender")), "tender.pdf", "Tender prices")
-    meetings.publish_agenda(m)
+    agenda_publication.publish_agenda(m)
     db.session.commit()
     return {"meeting": m, "member": member, "report": report, "odd": odd}
 

@@ -12,12 +12,12 @@ import pytest
 
 from app.actions import services as actions
 from app.actions.models import ActionStatus, Rag
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.agenda.documents import add_document, document_path, remove_document
 from app.agenda.models import Visibility
 from app.extensions import db
 from app.meetings import attendance
-from app.meetings import services as meetings
 from app.minutes import services as minutes
 from app.models import AuditEvent
 from app.packs import builder, cache, inputs
@@ -62,7 +62,7 @@ def s(db, f):
         m, title="Land", visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
     )
     add_document(exempt, io.BytesIO(make_pdf(1, "Land values")), "l.pdf", "Land values")
-    meetings.publish_agenda(m)
+    agenda_publication.publish_agenda(m)
     db.session.commit()
     return {
         "f": f,
@@ -139,7 +139,7 @@ CHANGES = {
     "committee name": (lambda s: setattr(s["committee"], "name", "Inputs Committee"), VARIANTS),
     "venue": (lambda s: setattr(s["meeting"], "venue", "Town Hall"), VARIANTS),
     "publication revision": (
-        lambda s: meetings.publish_agenda(s["meeting"], summary="Late paper"),
+        lambda s: agenda_publication.publish_agenda(s["meeting"], summary="Late paper"),
         VARIANTS,
         # A supplement needs something new; that change is in the key before it is published.
         lambda s: agenda.update_item(s["report"], title="Pharmacy needs"),

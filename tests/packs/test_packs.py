@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pikepdf
 import pytest
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.agenda.documents import add_document
-from app.meetings import services as meetings
 from app.minutes import services as minutes
 from app.models import MinutesState, Role
 from app.packs import builder
@@ -77,7 +77,7 @@ def meeting(db, f):
         "tender.pdf",
         f"Tender prices {CANARY}",
     )
-    meetings.publish_agenda(m)
+    agenda_publication.publish_agenda(m)
     db.session.commit()
     return {"meeting": m, "member": member_user, "committee": c, "earlier": earlier}
 
@@ -685,7 +685,7 @@ def test_front_sheet_names_the_meeting_the_membership_and_the_revision(db, f, me
     later = m.agenda_published_at.replace(year=m.agenda_published_at.year + 1)
     pharmacy = next(i for i in m.items if i.title == "Pharmacy services")
     agenda.update_item(pharmacy, title="Pharmacy needs assessment")
-    meetings.publish_agenda(
+    agenda_publication.publish_agenda(
         m, summary="Late report on pharmacy added", late_reason="Report came late", now=later
     )
     db.session.commit()

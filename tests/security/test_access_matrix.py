@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import pikepdf
 import pytest
 
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.agenda.documents import add_document
 from app.auth.services import issue_token
@@ -109,7 +110,7 @@ def world(db, f):
         "valuation.pdf",
         f"Valuation {EXEMPT_SUBITEM}",
     )
-    meetings.publish_agenda(held, now=held.starts_at - timedelta(days=10))
+    agenda_publication.publish_agenda(held, now=held.starts_at - timedelta(days=10))
     by_title = {m.title: m for m in minutes.draft_minutes(held)}
     budget_minute, staffing_minute = by_title["Budget monitoring"], by_title["Staffing"]
     minutes.save_minute(budget_minute, "The budget was noted.", budget_minute.version)
@@ -123,7 +124,7 @@ def world(db, f):
     # Another held meeting whose minutes are still a draft (not published).
     drafting = meetings.schedule_meeting(a, datetime.now(UTC) - timedelta(days=2))
     item = agenda.add_item(drafting, title="Any other business")
-    meetings.publish_agenda(drafting, now=drafting.starts_at - timedelta(days=10))
+    agenda_publication.publish_agenda(drafting, now=drafting.starts_at - timedelta(days=10))
     (draft_minute,) = minutes.draft_minutes(drafting)
     minutes.save_minute(draft_minute, f"Notes {DRAFT_MINUTES}", draft_minute.version)
     assert drafting.minutes_state == MinutesState.DRAFT and item
@@ -142,7 +143,7 @@ def world(db, f):
         meeting = meetings.schedule_meeting(committee, datetime.now(UTC) + timedelta(days=10))
         agenda.add_item(meeting, title="Minutes of the last meeting", kind="previous_minutes")
         agenda.add_item(meeting, title="Any other business")
-        meetings.publish_agenda(meeting, now=meeting.starts_at - timedelta(days=10))
+        agenda_publication.publish_agenda(meeting, now=meeting.starts_at - timedelta(days=10))
         upcoming.append(meeting)
     db.session.commit()
     return {
@@ -166,7 +167,7 @@ def _held_with_minutes(committee, days_ago: int, text: str):
     """A past meeting with a published one-item agenda and draft minutes saying `text`."""
     meeting = meetings.schedule_meeting(committee, datetime.now(UTC) - timedelta(days=days_ago))
     agenda.add_item(meeting, title="Any other business")
-    meetings.publish_agenda(meeting, now=meeting.starts_at - timedelta(days=10))
+    agenda_publication.publish_agenda(meeting, now=meeting.starts_at - timedelta(days=10))
     (minute,) = minutes.draft_minutes(meeting)
     minutes.save_minute(minute, text, minute.version)
     return meeting

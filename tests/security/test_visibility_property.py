@@ -49,6 +49,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from app.actions import services as actions
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.agenda.documents import add_document
 from app.extensions import db as _db
@@ -256,7 +257,7 @@ def build(spec: MeetingSpec, client) -> Built:
     if spec.supplement:
         # Revision 1 has the items only, and is read (so its pack is built and kept) before
         # the papers come and parents are made stricter; revision 2 publishes those changes.
-        meetings.publish_agenda(held, now=held.starts_at - timedelta(days=12))
+        agenda_publication.publish_agenda(held, now=held.starts_at - timedelta(days=12))
         _db.session.commit()
         for url in (f"/meetings/{held.id}/", f"/meetings/{held.id}/pack.pdf"):
             assert client.get(url).status_code == 200, url
@@ -282,8 +283,8 @@ def build(spec: MeetingSpec, client) -> Built:
         if item.visibility != top.visibility:
             # Made stricter once its sub-items and their papers are on the agenda.
             agenda.update_item(item, visibility=top.visibility, **_exemption(top.visibility))
-    if not spec.supplement or meetings.unpublished_changes(held):
-        meetings.publish_agenda(held, now=held.starts_at - timedelta(days=10))
+    if not spec.supplement or agenda_publication.unpublished_changes(held):
+        agenda_publication.publish_agenda(held, now=held.starts_at - timedelta(days=10))
 
     for item, item_spec, slot, hidden, about in added:
         if item_spec.declaration:
@@ -295,7 +296,7 @@ def build(spec: MeetingSpec, client) -> Built:
         # The next meeting confirms these minutes: its pack carries them as a paper.
         following = meetings.schedule_meeting(committee, now + timedelta(days=20))
         agenda.add_item(following, title="Minutes of the last meeting", kind="previous_minutes")
-        meetings.publish_agenda(following)
+        agenda_publication.publish_agenda(following)
         by_item = {m.agenda_item_id: m for m in minutes.draft_minutes(held)}
         for item, top, slot in tops:
             minute = by_item[item.id]

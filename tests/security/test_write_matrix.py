@@ -16,17 +16,13 @@ from html.parser import HTMLParser
 import pytest
 
 from app.agenda import services as agenda
+from app.agenda.publication import publication_deadline_of, publish_agenda
 from app.auth.services import issue_token
 from app.extensions import db
 from app.meetings import attendance
 from app.meetings import services as meetings
 from app.minutes import services as minutes
 from app.models import MembershipRole, Minute, Role
-
-try:  # publication is moving from meetings.services to agenda.publication (issue 12)
-    from app.agenda.publication import publication_deadline_of, publish_agenda
-except ImportError:
-    from app.meetings.services import publication_deadline_of, publish_agenda
 
 STATES = ("draft", "published", "held", "circulated", "approved", "cancelled", "postponed")
 # An outsider is a member of another committee: signed in, not staff, not serving here.
@@ -551,12 +547,6 @@ def test_a_refusal_leaves_nothing_behind(world):
     assert state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/minutes/views.py add_resolution reads only the vote-<id> fields of those "
-    "entitled now, so a vote from someone no longer entitled is dropped in silence and the "
-    "resolution saved, where the API refuses it (422); the view, not the service, differs",
-)
 def test_a_vote_from_someone_not_entitled_is_refused_at_both_doors(app, world):
     """A minute page drawn before a member's apologies were recorded still offers their vote;
     sent, it must be refused as the API refuses it, not dropped."""

@@ -735,7 +735,7 @@ def test_deadline_across_the_spring_bank_holiday_for_a_meeting_made_ten_days_ahe
     so its deadline is Monday 25 May, the holiday itself, with or without the holiday rule.)"""
     from zoneinfo import ZoneInfo
 
-    import app.meetings.services as meeting_services
+    import app.agenda.publication as agenda_publication
     import app.meetings.views as meeting_views
 
     london = ZoneInfo("Europe/London")
@@ -745,7 +745,7 @@ def test_deadline_across_the_spring_bank_holiday_for_a_meeting_made_ten_days_ahe
         return clock["now"].astimezone(UTC)
 
     monkeypatch.setattr(meeting_views, "utcnow", now)
-    monkeypatch.setattr(meeting_services, "utcnow", now)
+    monkeypatch.setattr(agenda_publication, "utcnow", now)
     c = f.committee(regime=Regime.PRINCIPAL)
     db.session.commit()
     r = client.post(

@@ -704,3 +704,29 @@ def test_add_action_form_sent_as_the_browser_sends_it_keeps_the_due_date(
     assert client.post(f"/resolutions/{one.id}/actions", data=data).status_code == 302
     action = db.session.scalars(select(Action)).one()
     assert action.due_date == date(2026, 6, 14)
+
+
+def test_a_refused_action_comes_back_on_its_own_resolution_only(client, db, f, setup, sign_in):
+    """One add-action form per resolution: the one sent back with its errors keeps what was
+    typed; the other resolutions' forms stay empty, without its errors."""
+    from app.minutes import services as minutes
+
+    s = setup
+    sign_in(s["clerk"])
+    (first, _second) = minutes.draft_minutes(s["may"])
+    one = minutes.add_resolution(first, "That the plan be sent to all members.")
+    two = minutes.add_resolution(first, "That officers report back.")
+    db.session.commit()
+    response = client.post(
+        f"/resolutions/{one.id}/actions",
+        data={"action-title": "CANARYTITLE", "action-owner_id": ""},
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+
+    def form_of(resolution) -> str:
+        start = html.index(f'action="/resolutions/{resolution.id}/actions"')
+        return html[start : html.index("</form>", start)]
+
+    assert "CANARYTITLE" in form_of(one) and "govuk-error-message" in form_of(one)
+    assert "CANARYTITLE" not in form_of(two) and "govuk-error-message" not in form_of(two)

@@ -1,4 +1,4 @@
-from app.core.markdown import render
+from app.minutes.markdown import render
 
 
 def test_markdown_is_rendered_and_sanitised():

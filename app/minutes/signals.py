@@ -1,0 +1,12 @@
+"""What the minutes tell the packages above them (blinker signals; receivers run at once,
+inside the sender's transaction)."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+removal_blockers = _signals.signal("minute-removal-blockers")
+"""Sent with a draft minute about to be deleted and `resolution_ids` (its resolutions'); a
+receiver returns the reasons, in words for the clerk, why what it keeps needs the minute."""
