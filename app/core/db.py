@@ -115,6 +115,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 # runs once (the pack builds of one meeting, asked by several changes).
 
 _AFTER_COMMIT, _AFTER_ROLLBACK, _SCRATCH = "mb_after_commit", "mb_after_rollback", "mb_scratch"
+_BEFORE_COMMIT = "mb_before_commit"
+
+
+def before_commit(session, fn, key=None) -> None:
+    """Run fn() as the transaction commits, inside it, so what fn writes commits with it or
+    not at all: for data derived from the change (the search index), which must never
+    disagree with what was kept."""
+    session.info.setdefault(_BEFORE_COMMIT, {})[key if key is not None else id(fn)] = fn
 
 
 def on_commit(session, fn, key=None) -> None:
@@ -140,6 +148,7 @@ def transaction_scratch(session, name: str, factory):
 
 def _finish(session, run: str, drop: str) -> None:
     session.info.pop(_SCRATCH, None)
+    session.info.pop(_BEFORE_COMMIT, None)
     session.info.pop(drop, None)
     callbacks = session.info.pop(run, None) or {}
     for fn in callbacks.values():
@@ -149,6 +158,25 @@ def _finish(session, run: str, drop: str) -> None:
             # The transaction is over either way; a failed follow-up (a broker that is down)
             # is logged, not turned into a failure of what has already been kept.
             logging.getLogger(__name__).exception("work after the transaction failed")
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session) -> None:
+    # Flush first: work is asked for as changes are flushed, and the commit's own final flush
+    # would come too late for it. Work may flush more changes and ask for more: run until
+    # nothing new is asked.
+    session.flush()
+    done: set = set()
+    while True:
+        asked = session.info.get(_BEFORE_COMMIT, {})
+        pending = [(key, fn) for key, fn in list(asked.items()) if key not in done]
+        if not pending:
+            break
+        for key, fn in pending:
+            done.add(key)
+            fn()
+        session.flush()
+    session.info.pop(_BEFORE_COMMIT, None)
 
 
 @event.listens_for(Session, "after_commit")

@@ -14,7 +14,7 @@ from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 
 from app.agenda.models import AgendaItem, Document
-from app.core.db import meeting_id_of, transaction_scratch
+from app.core.db import before_commit, meeting_id_of, transaction_scratch
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.minutes.models import Minute, Resolution
@@ -36,26 +36,14 @@ def _collect(session: Session, _flush_context) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Meeting | AgendaItem | Document | Minute | Resolution):
             meeting_id = meeting_id_of(obj)
-            if meeting_id:
+            if meeting_id and meeting_id not in touched:
                 touched.add(meeting_id)
-
-
-@event.listens_for(Session, "before_commit")
-def _reindex_touched(session: Session) -> None:
-    # before_commit runs before the final flush: flush now so this transaction's changes are
-    # collected and indexed in it (not left for a later one). Reindexing flushes too, which
-    # may touch more meetings; loop until nothing is left.
-    session.flush()
-    done: set[int] = set()
-    while True:
-        pending = transaction_scratch(session, "search_meetings", set) - done
-        if not pending:
-            break
-        for meeting_id in pending:
-            meeting = session.get(Meeting, meeting_id)
-            reindex_meeting(meeting_id, meeting, session)
-            done.add(meeting_id)
-        session.flush()
+                # Indexed in the same transaction: the index never shows what was not kept.
+                before_commit(
+                    session,
+                    lambda mid=meeting_id: reindex_meeting(mid, session.get(Meeting, mid), session),
+                    key=("search", meeting_id),
+                )
 
 
 def entries_for(meeting: Meeting) -> list[SearchEntry]:

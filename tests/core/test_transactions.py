@@ -10,7 +10,7 @@ import pytest
 from flask import Blueprint, abort
 from sqlalchemy.exc import OperationalError
 
-from app.core.db import on_commit, on_rollback, transaction_scratch
+from app.core.db import before_commit, on_commit, on_rollback, transaction_scratch
 from app.models import Person
 
 
@@ -51,6 +51,25 @@ def test_scratch_lasts_one_transaction(db):
     db.session.add(Person(name="Ada Lovelace"))
     db.session.commit()
     assert transaction_scratch(db.session, "seen", set) == set()
+
+
+def test_before_commit_work_commits_with_the_change_or_not_at_all(db):
+    def derive():
+        db.session.add(Person(name="Derived"))
+        before_commit(db.session, lambda: db.session.add(Person(name="Derived twice")), key=2)
+
+    before_commit(db.session, derive, key=1)
+    before_commit(db.session, derive, key=1)  # asked twice, run once
+    db.session.add(Person(name="Ada Lovelace"))
+    db.session.commit()
+    names = sorted(db.session.scalars(db.select(Person.name)))
+    assert names == ["Ada Lovelace", "Derived", "Derived twice"]
+    before_commit(db.session, lambda: db.session.add(Person(name="Never")))
+    db.session.add(Person(name="Charles Babbage"))
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalar(db.select(Person).filter_by(name="Never")) is None
 
 
 def test_a_failing_follow_up_is_logged_not_raised(db, caplog):

@@ -120,7 +120,9 @@ def test_changes_are_indexed_in_their_own_transaction(db, f):
 
     db.session.add(AgendaItem(meeting=m, title="Wombat strategy", position=0))
     db.session.commit()
-    assert db.session.info.get("search_meetings") is None
+    from app.core.db import transaction_scratch
+
+    assert transaction_scratch(db.session, "search_meetings", set) == set()
     assert [h.kind for h in search("wombat", ANON)] == ["item"]
 
 
