@@ -87,6 +87,19 @@ class Config:
     PDF_CHECK_MEMORY_MB = int(os.environ.get("PDF_CHECK_MEMORY_MB") or 2048)
     PDF_CHECK_SECONDS = int(os.environ.get("PDF_CHECK_SECONDS") or 90)
 
+    # Mail (app/notifications): without MAIL_SERVER, messages are written to the log and to
+    # instance/outbox/ as .eml files, so nothing is needed to try the app.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM") or "minutebook@localhost"
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 30)
+    # Where links in messages point. Never taken from a request's Host header, which a sender
+    # could set to send a clerk a link to somewhere else.
+    SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+
     API_TITLE = "Minutebook API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -114,6 +127,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     GC_FREEZE_AT_START = False  # the suite makes many apps; frozen ones would never be freed
     CELERY_BROKER_URL = None
+    MAIL_SERVER = None  # tests send to their own server on loopback, or to the outbox
 
 
 class ProductionConfig(Config):

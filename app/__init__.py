@@ -136,6 +136,8 @@ def _load_receivers() -> None:
     from app.actions import services as _actions  # noqa: F401  (a minute its actions need)
     from app.auth import services as _auth  # noqa: F401  (the session user loader)
     from app.minutes import services as _minutes  # noqa: F401  (an item its minute needs)
+    from app.notifications import messages as _mail  # noqa: F401  (queues who is told what)
+    from app.notifications import tasks as _mail_tasks  # noqa: F401  (the sending task)
     from app.packs import cache as _packs  # noqa: F401  (looks at each paper once, when kept)
     from app.packs import tasks as _tasks  # noqa: F401  (builds packs once published)
     from app.search import services as _search  # noqa: F401  (keeps the index current)
@@ -206,9 +208,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import tokens_cli, users_cli
     from app.demo.cli import demo_cli
+    from app.notifications.cli import notifications_cli
     from app.packs.cli import packs_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(packs_cli)
+    app.cli.add_command(notifications_cli)

@@ -36,6 +36,7 @@ from app.minutes.models import (
     RevisionKind,
     VoteChoice,
 )
+from app.notifications.models import Message, MessageStatus
 from app.people.models import Person
 from app.search.models import SearchEntry
 
@@ -63,6 +64,8 @@ __all__ = [
     "MeetingStatus",
     "Membership",
     "MembershipRole",
+    "Message",
+    "MessageStatus",
     "Minute",
     "MinuteRevision",
     "MinutesState",

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
+from app.actions import signals as action_signals
 from app.actions.models import Action, ActionStatus, ActionUpdate, Rag
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -134,6 +135,8 @@ def create_action(
     db.session.add(action)
     db.session.flush()
     record("action_created", action, user=user, summary=action.title)
+    if action.owner is not None:
+        action_signals.action_assigned.send(action, user=user)
     return action
 
 
@@ -277,6 +280,8 @@ def correct_action(action: Action, user, expected_version: int | None = None, **
         changes=changes,
         approved_record=approved,
     )
+    if "owner_id" in changes and action.owner is not None:
+        action_signals.action_assigned.send(action, user=user)
     return action
 
 

@@ -22,6 +22,7 @@ from app.meetings.models import (
     Meeting,
 )
 from app.meetings.services import check_record_open
+from app.meetings.signals import apologies_sent
 from app.people.models import Person
 
 if TYPE_CHECKING:
@@ -265,6 +266,7 @@ def send_apologies(meeting: Meeting, user, note: str | None = None) -> Attendanc
     row.apologies_sent_at = utcnow()
     row.note = (note or "").strip()[:2000] or None
     db.session.flush()
+    apologies_sent.send(meeting, attendance=row, user=user)
     return row
 
 

@@ -1,0 +1,256 @@
+"""The messages themselves: who is told what when an agenda is published, apologies are
+sent or an action is assigned. Each receiver runs inside the sender's transaction and queues
+one message per recipient, worded for what that recipient may see (the models' predicates,
+asked with a PersonReader for the recipient)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.actions import signals as action_signals
+from app.actions.models import Action
+from app.agenda import signals as agenda_signals
+from app.auth.models import User
+from app.committees.models import Committee, MembershipRole
+from app.core.permissions import Role
+from app.core.web import format_local_date, format_local_datetime
+from app.extensions import db
+from app.meetings import signals as meeting_signals
+from app.meetings.models import AgendaPublication, Attendance, Meeting
+from app.notifications.services import PersonReader, link, queue, sender_for
+from app.people.models import Person
+
+# Told of each publication: the committee's people who take part, not its observers.
+AGENDA_ROLES = (
+    MembershipRole.CHAIR,
+    MembershipRole.VICE_CHAIR,
+    MembershipRole.MEMBER,
+    MembershipRole.CO_OPTED,
+    MembershipRole.SUBSTITUTE,
+    MembershipRole.OFFICER,
+)
+
+
+@dataclass
+class Recipient:
+    email: str
+    name: str | None
+    person_id: int | None = None
+
+
+def render(name: str, **context) -> tuple[str, str]:
+    """The plain-text and HTML parts of a message from its pair of templates."""
+    env = current_app.jinja_env
+    context.setdefault("site_name", current_app.config.get("SITE_NAME", "Minutebook"))
+    text = env.get_template(f"notifications/{name}.txt").render(**context)
+    html = env.get_template(f"notifications/{name}.html").render(**context)
+    return text.strip() + "\n", html
+
+
+def _unique(recipients) -> list[Recipient]:
+    seen: set[str] = set()
+    out = []
+    for r in recipients:
+        email = (r.email or "").strip()
+        if not email or email.lower() in seen:
+            continue
+        seen.add(email.lower())
+        out.append(Recipient(email, r.name, r.person_id))
+    return out
+
+
+def agenda_recipients(committee: Committee) -> list[Recipient]:
+    """The committee's current members, substitutes and officers who have an e-mail address,
+    each once."""
+    people = [m.person for m in committee.current_memberships() if m.role in AGENDA_ROLES]
+    return _unique(Recipient(p.email, p.display_name, p.id) for p in people if p.email)
+
+
+def clerk_recipients(committee: Committee) -> list[Recipient]:
+    """The committee's clerk, as its page names them; failing that every active clerk, so the
+    message reaches someone who can act on it."""
+    if committee.clerk_email:
+        return _unique([Recipient(committee.clerk_email, committee.clerk_name)])
+    clerks = db.session.scalars(
+        select(User).where(User.role == Role.CLERK, User.active.is_(True)).order_by(User.id)
+    )
+    return _unique(Recipient(u.email, u.name, u.person_id) for u in clerks)
+
+
+# --- the agenda and its supplements -----------------------------------------------------
+
+
+@dataclass
+class AgendaView:
+    """The agenda as one reader may see it in a message."""
+
+    rows: list[dict] = field(default_factory=list)
+    pack_url: str = ""
+    members_pack: bool = False
+    changes: list[str] = field(default_factory=list)
+    changes_withheld: bool = False
+
+
+def agenda_view(meeting: Meeting, publication: AgendaPublication, reader) -> AgendaView:
+    view = AgendaView()
+    restricted_words: list[str] = []
+    for item, number in meeting.numbered_items():
+        may_see = item.can_see_papers(reader)
+        if item.restricted and not may_see:
+            # A message travels further than the page: business not for publication is
+            # named only to those who may read its papers.
+            restricted_words.append(item.title)
+            restricted_words.extend(d.title for d in item.documents)
+            view.rows.append({"number": number, "title": None, "restricted": True, "papers": []})
+            continue
+        papers = []
+        for d in item.documents:
+            if d.can_view(reader):
+                papers.append({"title": d.title, "restricted": d.restricted})
+            else:
+                restricted_words.append(d.title)
+        view.rows.append(
+            {"number": number, "title": item.title, "restricted": item.restricted, "papers": papers}
+        )
+    view.members_pack = meeting.can_see_restricted(reader) and any(
+        i.restricted for i in meeting.items
+    )
+    if view.members_pack:
+        view.pack_url = link("packs.pack", meeting_id=meeting.id, variant="members")
+    else:
+        view.pack_url = link("packs.pack", meeting_id=meeting.id)
+    if publication.revision > 1 and publication.summary:
+        for line in publication.summary.splitlines():
+            if not line.strip():
+                continue
+            if any(word and word in line for word in restricted_words):
+                view.changes_withheld = True
+            else:
+                view.changes.append(line)
+    return view
+
+
+def agenda_message(meeting: Meeting, publication: AgendaPublication, reader) -> dict:
+    """Subject and parts of the publication message as `reader` may see it."""
+    committee = meeting.committee
+    when = format_local_datetime(meeting.starts_at, meeting.timezone)
+    day = format_local_date(meeting.starts_at, meeting.timezone)
+    if publication.revision == 1:
+        subject = f"Agenda published: {meeting.display_title}, {day}"
+    else:
+        subject = (
+            f"Agenda revised (revision {publication.revision}): {meeting.display_title}, {day}"
+        )
+    context = {
+        "subject": subject,
+        "meeting": meeting,
+        "committee": committee,
+        "publication": publication,
+        "when": when,
+        "meeting_url": link("meetings.show", meeting_id=meeting.id),
+        "view": agenda_view(meeting, publication, reader),
+    }
+    text, html = render("agenda", **context)
+    return {"subject": subject, "body_text": text, "body_html": html}
+
+
+@agenda_signals.agenda_published.connect
+def _agenda_published(meeting: Meeting, *, publication: AgendaPublication, **_kw) -> None:
+    sender = sender_for(meeting.committee.name)
+    for r in agenda_recipients(meeting.committee):
+        queue(
+            key=f"agenda:{meeting.id}:r{publication.revision}:p{r.person_id}",
+            kind="agenda_published",
+            recipient=r.email,
+            recipient_name=r.name,
+            person_id=r.person_id,
+            sender=sender,
+            **agenda_message(meeting, publication, PersonReader(r.person_id)),
+        )
+
+
+# --- apologies ---------------------------------------------------------------------------
+
+
+@meeting_signals.apologies_sent.connect
+def _apologies_sent(meeting: Meeting, *, attendance: Attendance, user=None, **_kw) -> None:
+    person: Person = attendance.person
+    committee = meeting.committee
+    day = format_local_date(meeting.starts_at, meeting.timezone)
+    stamp = attendance.apologies_sent_at.strftime("%Y%m%dT%H%M%S%f")
+    context = {
+        "meeting": meeting,
+        "committee": committee,
+        "person": person,
+        "note": attendance.note,
+        "when": format_local_datetime(meeting.starts_at, meeting.timezone),
+        "meeting_url": link("meetings.show", meeting_id=meeting.id),
+    }
+    sender = sender_for(committee.name)
+    own = (person.email or getattr(user, "email", None) or "").strip()
+    subject = f"Apologies from {person.display_name}: {meeting.display_title}, {day}"
+    text, html = render("apologies_clerk", subject=subject, **context)
+    for r in clerk_recipients(committee):
+        if own and r.email.lower() == own.lower():
+            continue  # the acknowledgement below tells them
+        queue(
+            key=f"apologies:{attendance.id}:{stamp}:to:{r.email.lower()}",
+            kind="apologies_received",
+            recipient=r.email,
+            recipient_name=r.name,
+            person_id=r.person_id,
+            sender=sender,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+        )
+    if own:
+        subject = f"Your apologies are received: {meeting.display_title}, {day}"
+        text, html = render("apologies_ack", subject=subject, **context)
+        queue(
+            key=f"apologies:{attendance.id}:{stamp}:ack",
+            kind="apologies_acknowledged",
+            recipient=own,
+            recipient_name=person.display_name,
+            person_id=person.id,
+            sender=sender,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+        )
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+@action_signals.action_assigned.connect
+def _action_assigned(action: Action, *, user=None, **_kw) -> None:
+    owner = action.owner
+    if owner is None or not owner.email or action.status.closed:
+        return
+    if not action.can_view(PersonReader(owner.id)):
+        return
+    subject = f"Action for you: {action.title}"
+    text, html = render(
+        "action_assigned",
+        subject=subject,
+        action=action,
+        owner=owner,
+        committee=action.committee,
+        due=format_local_date(action.due_date) if action.due_date else None,
+        action_url=link("actions.show", action_id=action.id),
+    )
+    queue(
+        key=f"action:{action.id}:v{action.version}:owner:{owner.id}",
+        kind="action_assigned",
+        recipient=owner.email,
+        recipient_name=owner.display_name,
+        person_id=owner.id,
+        sender=sender_for(action.committee.name),
+        subject=subject,
+        body_text=text,
+        body_html=html,
+    )

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, utcnow
+from app.extensions import db
+
+
+class MessageStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its (next) attempt
+    SENT = "sent"  # accepted by the SMTP server, or written to the outbox
+    FAILED = "failed"  # refused for good, or out of attempts: never tried again
+
+
+class Message(db.Model):
+    """One e-mail to one recipient. Its key says what it is about and for whom (the agenda of
+    meeting 12 at revision 2 for person 7), so the same message is never queued, or sent,
+    twice."""
+
+    __tablename__ = "notification_messages"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("status != 'sent' OR sent_at IS NOT NULL", name="sent_is_stamped"),
+        CheckConstraint("length(trim(recipient)) > 0", name="recipient_not_blank"),
+        # The sender's question: what is due now?
+        Index("ix_notification_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    recipient: Mapped[str] = mapped_column(String(254))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    person_id: Mapped[int | None] = fk("people.id", ondelete="SET NULL", nullable=True)
+    sender: Mapped[str] = mapped_column(String(400))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # Kept from the first attempt on, so a retry is recognisably the same message.
+    message_id: Mapped[str] = mapped_column(String(300))
+    status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus, "message_status"), default=MessageStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[created_at]
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id} {self.kind} to {self.recipient} {self.status}>"
