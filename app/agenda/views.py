@@ -17,6 +17,7 @@ from app.agenda import documents, pdfsafety, services
 from app.agenda.documents import add_document
 from app.agenda.forms import DocumentForm, ItemForm
 from app.agenda.models import AgendaItem, Document, Visibility
+from app.api.auth import bearer_reader
 from app.committees import services as committee_services
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
@@ -28,6 +29,7 @@ bp = Blueprint("agenda", __name__)
 
 
 @bp.route("/documents/<int:document_id>/<path:filename>")
+@bearer_reader
 def document(document_id: int, filename: str):
     """One paper. Anyone who may not see it gets the same 404 as for a paper that does not
     exist, so its existence is not revealed."""

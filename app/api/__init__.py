@@ -30,6 +30,7 @@ class WriteErrors(BasePlugin):
 
 def register(app) -> None:
     from app.api import writes  # noqa: F401  (adds the write routes to the blueprints)
+    from app.api.reads import reads_bp
     from app.api.record import actions_bp, opendata_bp, record_bp
     from app.api.resources import BLUEPRINTS
     from app.extensions import api, csrf
@@ -46,6 +47,6 @@ def register(app) -> None:
     plugin = WriteErrors()
     plugin.init_spec(api.spec)
     api.spec.plugins.append(plugin)
-    for blueprint in (*BLUEPRINTS, record_bp, actions_bp, opendata_bp):
+    for blueprint in (*BLUEPRINTS, record_bp, actions_bp, opendata_bp, reads_bp):
         csrf.exempt(blueprint)  # token-authenticated: no cookies, so no CSRF
         api.register_blueprint(blueprint)

@@ -3,11 +3,13 @@ browser cannot be made to call it on someone's behalf (and CSRF does not apply).
 
 from __future__ import annotations
 
+import functools
 import re
 
-from flask import after_this_request, current_app, g, request
+from flask import after_this_request, current_app, g, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_smorest import abort
+from werkzeug.exceptions import Unauthorized
 
 from app.auth.services import user_for_token
 from app.core.permissions import is_staff
@@ -91,3 +93,28 @@ def require_staff():
     if not is_staff(user):
         abort(403, message="This needs a clerk's or an administrator's token.")
     return user
+
+
+def bearer_reader(view):
+    """For the file routes (packs, the minutes PDF, papers) alone: with `Authorization: Bearer
+    <token>` the token's user is the reader of that request, as in the API, so a members' app
+    fetches what its user may see and gets the same 404 as a signed-in browser otherwise. A bad
+    token is a 401, never the public's view. Other schemes are left alone: a proxy's Basic
+    credentials in front of the site must not break downloads for signed-in browsers."""
+
+    @functools.wraps(view)
+    def read_as_token_user(*args, **kwargs):
+        scheme = request.headers.get("Authorization", "").partition(" ")[0]
+        if scheme.lower() == "bearer":
+            try:
+                load_api_user()
+            except Unauthorized as exc:
+                message = (getattr(exc, "data", None) or {}).get("message")
+                response = current_app.make_response(
+                    (render_template("error.html", code=401, title=exc.name, message=message), 401)
+                )
+                response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+                return response
+        return view(*args, **kwargs)
+
+    return read_as_token_user

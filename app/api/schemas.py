@@ -114,6 +114,10 @@ class MeetingSchema(Schema):
     agenda_revision = fields.Integer()
     minutes_state = fields.String()
     url = fields.String()
+    # Each only where the token's user would get the file (absent otherwise).
+    pack_url = fields.String()
+    members_pack_url = fields.String()
+    minutes_pdf_url = fields.String()
 
 
 class MeetingPage(PageMeta):

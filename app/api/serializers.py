@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from app.agenda.models import AgendaItem
+from app.agenda.models import AgendaItem, Document
+from app.api.auth import api_user
 from app.committees.models import Committee, Membership
 from app.core.permissions import is_staff
 from app.meetings.models import Meeting
@@ -59,9 +60,10 @@ def membership_out(m: Membership) -> dict:
     }
 
 
-def meeting_out(m: Meeting) -> dict:
-    """Times in the meeting's own timezone, with the offset (2013-05-22T14:00:00+01:00)."""
-    return {
+def meeting_out(m: Meeting, user=None) -> dict:
+    """Times in the meeting's own timezone, with the offset (2013-05-22T14:00:00+01:00). The
+    files are linked only where this reader (the token's user by default) would get them."""
+    out = {
         "id": m.id,
         "committee": m.committee.slug,
         "title": m.title,
@@ -81,6 +83,30 @@ def meeting_out(m: Meeting) -> dict:
         "minutes_state": m.minutes_state.value,
         "url": url_for("meetings.show", meeting_id=m.id, _external=True),
     }
+    out.update(meeting_file_links(m, api_user() if user is None else user))
+    return out
+
+
+def meeting_file_links(m: Meeting, user) -> dict:
+    """The same tests the file routes answer with, so a link is there exactly when following
+    it as this reader gives the file."""
+    from app.packs.builder import MEMBERS
+    from app.packs.views import may_fetch_pack
+
+    links = {}
+    if may_fetch_pack(m, user):
+        links["pack_url"] = url_for("packs.pack", meeting_id=m.id, _external=True)
+    if may_fetch_pack(m, user, MEMBERS):
+        links["members_pack_url"] = url_for(
+            "packs.pack", meeting_id=m.id, variant=MEMBERS, _external=True
+        )
+    if m.can_see_minutes(user):
+        links["minutes_pdf_url"] = url_for("packs.minutes", meeting_id=m.id, _external=True)
+    return links
+
+
+def document_file_url(d: Document) -> str:
+    return url_for("agenda.document", document_id=d.id, filename=d.filename, _external=True)
 
 
 def agenda_item_out(item: AgendaItem, number: str, user) -> dict:
@@ -116,9 +142,7 @@ def agenda_item_out(item: AgendaItem, number: str, user) -> dict:
             "page_count": d.page_count,
             "sha256": d.sha256,
             "visibility": d.visibility.value,
-            "url": url_for(
-                "agenda.document", document_id=d.id, filename=d.filename, _external=True
-            ),
+            "url": document_file_url(d),
         }
         for d in item.documents
         if d.can_view(user)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user
 
 from app.agenda import pdfsafety
+from app.api.auth import bearer_reader
 from app.committees.services import slugify
 from app.core.errors import ServiceError
 from app.core.permissions import is_staff
@@ -57,16 +58,24 @@ def _send(path, filename: str, restricted: bool):
     return response
 
 
+def may_fetch_pack(meeting: Meeting, user, variant: str = PUBLIC) -> bool:
+    """Whether this reader gets the pack rather than a 404: the view's test, and the API's
+    for linking it."""
+    if not meeting.can_see_agenda(user) or not meeting.items:
+        return False
+    if variant == MEMBERS:
+        # The members' pack is not something others may know about.
+        return meeting.can_see_restricted(user)
+    return variant == PUBLIC
+
+
 @bp.route("/meetings/<int:meeting_id>/pack.pdf")
+@bearer_reader
 def pack(meeting_id: int):
     meeting = _meeting(meeting_id)
-    if not meeting.can_see_agenda(current_user) or not meeting.items:
-        abort(404)
     variant = request.args.get("variant", PUBLIC)
-    if variant not in (PUBLIC, MEMBERS):
+    if not may_fetch_pack(meeting, current_user, variant):
         abort(404)
-    if variant == MEMBERS and not meeting.can_see_restricted(current_user):
-        abort(404)  # the members' pack is not something others may know about
     try:
         path = cache.pack_file(meeting, variant)  # the last good pack if a rebuild fails
     except cache.PackUnavailable as exc:
@@ -83,6 +92,7 @@ def pack(meeting_id: int):
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes.pdf")
+@bearer_reader
 def minutes(meeting_id: int):
     meeting = _meeting(meeting_id)
     if not meeting.can_see_minutes(current_user):
