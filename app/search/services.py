@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, inspect, select, text
+from sqlalchemy.orm import Session, object_session
 
 from app.agenda.models import AgendaItem, Document
-from app.core.db import before_commit, meeting_id_of, transaction_scratch
+from app.core.db import before_commit, meeting_id_of
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.minutes.models import Minute, Resolution
@@ -30,48 +30,103 @@ WORD_RE = re.compile(r"\w+", re.UNICODE)
 # --- keeping the index up to date -----------------------------------------------------------
 
 
+# What each kind of record is indexed as.
+_KINDS = {
+    AgendaItem: ("item", "purpose"),
+    Document: ("document",),
+    Minute: ("minute",),
+    Resolution: ("resolution",),
+}
+
+
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _flush_context) -> None:
-    touched = transaction_scratch(session, "search_meetings", set)
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Meeting | AgendaItem | Document | Minute | Resolution):
-            meeting_id = meeting_id_of(obj)
-            if meeting_id and meeting_id not in touched:
-                touched.add(meeting_id)
-                # Indexed in the same transaction: the index never shows what was not kept.
-                before_commit(
-                    session,
-                    lambda mid=meeting_id: reindex_meeting(mid, session.get(Meeting, mid), session),
-                    key=("search", meeting_id),
-                )
+    """Changed records are re-indexed one by one (saving a minute must not re-read eighty
+    papers' text); a removal re-indexes its meeting (see _removed). Indexed in the same
+    transaction: the index never shows what was not kept."""
+    for obj in (*session.new, *session.dirty):
+        if type(obj) in _KINDS and obj.id is not None:
+            before_commit(
+                session,
+                lambda o=obj: _reindex_record(o, session),
+                key=("search", *_record_key(obj)),
+            )
 
 
-def entries_for(meeting: Meeting) -> list[SearchEntry]:
-    def entry(kind, ref_id, title, body=""):
+def _removed(_mapper, _connection, target) -> None:
+    # A mapper event, as the session's own list misses rows removed as orphans (an item
+    # taken off the agenda takes its papers) and by the database's cascades.
+    session = object_session(target)
+    meeting_id = meeting_id_of(target)
+    if session is None or not meeting_id:
+        return
+    before_commit(
+        session,
+        lambda: reindex_meeting(meeting_id, session.get(Meeting, meeting_id), session),
+        key=("search", "meetings", meeting_id),
+    )
+
+
+for _kind in _KINDS:
+    event.listen(_kind, "after_delete", _removed)
+
+
+def _record_key(obj) -> tuple[str, int]:
+    return (type(obj).__tablename__, obj.id)
+
+
+def _entries_of(obj, meeting: Meeting) -> list[SearchEntry]:
+    def entry(kind, title, body=""):
         return SearchEntry(
             kind=kind,
-            ref_id=ref_id,
+            ref_id=obj.id,
             meeting_id=meeting.id,
             committee_id=meeting.committee_id,
             title=title or "",
             body=body or "",
         )
 
-    out = []
-    for item in meeting.items:
-        out.append(entry("item", item.id, item.title))
-        if item.purpose:
-            # Kept apart from the title: the title of an exempt item is public, its purpose not.
-            out.append(entry("purpose", item.id, "", item.purpose))
-        for doc in item.documents:
-            out.append(entry("document", doc.id, doc.title, doc.text_content))
-    minutes = db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)).all()
-    for minute in minutes:
-        out.append(
-            entry("minute", minute.id, f"{minute.display_number} {minute.title}", minute.text)
+    if isinstance(obj, AgendaItem):
+        # The purpose is kept apart from the title: an exempt item's title is public, its
+        # purpose not.
+        purpose = [entry("purpose", "", obj.purpose)] if obj.purpose else []
+        return [entry("item", obj.title), *purpose]
+    if isinstance(obj, Document):
+        return [entry("document", obj.title, obj.text_content)]
+    if isinstance(obj, Minute):
+        return [entry("minute", f"{obj.display_number} {obj.title}", obj.text)]
+    return [entry("resolution", "", obj.text)]
+
+
+def _reindex_record(obj, session: Session) -> None:
+    session.execute(
+        delete(SearchEntry).where(
+            SearchEntry.kind.in_(_KINDS[type(obj)]), SearchEntry.ref_id == obj.id
         )
-        for resolution in minute.resolutions:
-            out.append(entry("resolution", resolution.id, "", resolution.text))
+    )
+    meeting_id = meeting_id_of(obj)
+    meeting = session.get(Meeting, meeting_id) if meeting_id else None
+    if meeting is not None and _kept(obj):
+        session.add_all(_entries_of(obj, meeting))
+
+
+def _kept(obj) -> bool:
+    # Removed in this transaction: the meeting's loaded collections may still hold it.
+    state = inspect(obj)
+    return not (state.deleted or state.was_deleted)
+
+
+def entries_for(meeting: Meeting) -> list[SearchEntry]:
+    out = []
+    for item in filter(_kept, meeting.items):
+        out += _entries_of(item, meeting)
+        for doc in filter(_kept, item.documents):
+            out += _entries_of(doc, meeting)
+    minutes = db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)).all()
+    for minute in filter(_kept, minutes):
+        out += _entries_of(minute, meeting)
+        for resolution in filter(_kept, minute.resolutions):
+            out += _entries_of(resolution, meeting)
     return out
 
 

@@ -120,9 +120,6 @@ def test_changes_are_indexed_in_their_own_transaction(db, f):
 
     db.session.add(AgendaItem(meeting=m, title="Wombat strategy", position=0))
     db.session.commit()
-    from app.core.db import transaction_scratch
-
-    assert transaction_scratch(db.session, "search_meetings", set) == set()
     assert [h.kind for h in search("wombat", ANON)] == ["item"]
 
 
@@ -153,3 +150,35 @@ def test_hidden_matches_never_crowd_out_visible_ones(db, f, monkeypatch):
     monkeypatch.setattr(search_services, "MAX_BATCHES", 2)
     assert search("numbat", ANON) == []  # the visible match ranks past the fourth
     assert len(search("numbat", f.user(Role.CLERK))) == 4
+
+
+def _entries(db):
+    from sqlalchemy import select
+
+    from app.search.models import SearchEntry
+
+    return {
+        (e.kind, e.ref_id): (e.id, e.title, e.body) for e in db.session.scalars(select(SearchEntry))
+    }
+
+
+def test_saving_one_record_reindexes_that_record_only(meeting, db, f):
+    """Saving a minute must not re-read and rewrite every paper's text: the other entries
+    keep their rows. A removal takes its papers' entries with it."""
+    (minute, *_rest) = minutes.draft_minutes(meeting)
+    late = agenda.add_item(meeting, title="Late report")
+    add_document(late, io.BytesIO(make_pdf(1, "Numbat figures")), "late.pdf", "Late report")
+    db.session.commit()
+    before = _entries(db)
+    minutes.save_minute(minute, "The partnership noted the quokkacanary report.", minute.version)
+    db.session.commit()
+    after = _entries(db)
+    assert {key for key in after if after[key] != before.get(key)} == {("minute", minute.id)}
+    assert [h.kind for h in search("quokkacanary", f.user(Role.CLERK))] == ["minute"]
+    paper_ids = {d.id for d in late.documents}
+    agenda.delete_item(late)
+    db.session.commit()
+    left = _entries(db)
+    assert paper_ids and not {("document", i) for i in paper_ids} & set(left)
+    assert ("item", late.id) not in left
+    assert set(left) == set(after) - {("item", late.id)} - {("document", i) for i in paper_ids}
