@@ -23,6 +23,11 @@ class PermanentFailure(Exception):
     """The server refused the message for good (a 5xx answer): trying again cannot help."""
 
 
+class ServerUnavailable(Exception):
+    """No connection to the SMTP server: the rest of the batch waits for the next run rather
+    than each trying (and timing out) in turn."""
+
+
 def _ensure_mail() -> None:
     # Flask-Mailman keeps its settings in app.extensions; the messages read the charset there.
     if "mailman" not in current_app.extensions:
@@ -116,6 +121,10 @@ class Smtp:
     def send(self, message: Message) -> None:
         try:
             self.connection.open()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._close()
+            raise ServerUnavailable(describe(exc)) from exc
+        try:
             sent = self.connection.send_messages([email_of(message)])
         except smtplib.SMTPRecipientsRefused as exc:
             self._close()

@@ -170,6 +170,9 @@ def send_due(session: Session, now: datetime | None = None, ids: list[int] | Non
                 continue
             try:
                 transport.send(message)
+            except mail.ServerUnavailable as exc:
+                _failed(session, message, exc, now)
+                break
             except Exception as exc:
                 _failed(session, message, exc, now)
                 continue

@@ -9,7 +9,14 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-MAIL_SETTINGS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_FROM", "CELERY_BROKER_URL")
+MAIL_SETTINGS = (
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_FROM",
+    "MAIL_TIMEOUT",
+    "CELERY_BROKER_URL",
+)
 
 
 class Recorder:
@@ -57,16 +64,22 @@ def mail_settings(app):
 
 
 @pytest.fixture
-def smtp(mail_settings):
+def smtp_server():
+    """An SMTP server on a free loopback port; its recorder knows the port."""
     recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    recorder.port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port)
     controller.start()
-    mail_settings.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False)
     try:
         yield recorder
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server, mail_settings):
+    mail_settings.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False)
+    return smtp_server
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from app.core.db import utcnow
 from app.notifications import services
 from app.notifications.models import Message, MessageStatus
+from tests.notifications.conftest import free_port
 
 
 def _queue(db, key="test:1", recipient="sue@example.org", **kw) -> Message | None:
@@ -84,7 +85,7 @@ def test_a_failure_is_recorded_and_retried_after_the_backoff(db, smtp):
 
 def test_the_backoff_grows_and_gives_up(db, mail_settings):
     # Nothing listens on this port: every attempt fails to connect.
-    mail_settings.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=9, MAIL_TIMEOUT=2)
+    mail_settings.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_TIMEOUT=2)
     message = _queue(db)
     db.session.commit()
     now = utcnow()
@@ -103,6 +104,19 @@ def test_the_backoff_grows_and_gives_up(db, mail_settings):
     assert waits[:3] == services.BACKOFF[:3]
     assert waits == sorted(waits)
     assert services.send_due(db.session, now=now + timedelta(days=30)) == 0
+
+
+def test_an_unreachable_server_ends_the_run_at_its_first_message(db, mail_settings):
+    mail_settings.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_TIMEOUT=2)
+    first, second = _queue(db, key="test:1"), _queue(db, key="test:2")
+    db.session.commit()
+    assert services.send_due(db.session) == 0
+    db.session.expire_all()
+    assert db.session.get(Message, first.id).attempts == 1
+    # Not tried (nor counted as tried) until the next run: no run waits out a timeout per
+    # message when the server is down.
+    assert db.session.get(Message, second.id).attempts == 0
+    assert db.session.get(Message, second.id).last_error is None
 
 
 def test_a_permanent_refusal_is_not_retried(db, smtp):
