@@ -20,11 +20,11 @@ from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings import services
 from app.meetings.forms import MeetingForm, PublishForm, SeriesForm, StatusForm
-from app.meetings.models import AttendanceStatus, Meeting, MeetingStatus
+from app.meetings.models import Attendance, AttendanceStatus, Declaration, Meeting, MeetingStatus
 from app.meetings.services import local_datetime
 from app.minutes import queries as minute_queries
 from app.minutes.markdown import render as render_markdown
-from app.minutes.models import Minute, Resolution
+from app.minutes.models import Minute, Resolution, ResolutionVote
 from app.minutes.queries import minute_by_number
 from app.people.models import Person
 
@@ -106,9 +106,27 @@ def agenda_rows(meeting: Meeting):
     return rows
 
 
+# Everything the meeting page shows, loaded in one go rather than row by row.
+_PAGE_OPTIONS = [
+    selectinload(Meeting.items).options(
+        selectinload(AgendaItem.documents),
+        selectinload(AgendaItem.children),
+        selectinload(AgendaItem.presenter),
+        selectinload(AgendaItem.paragraph_rows),
+    ),
+    selectinload(Meeting.attendance).options(
+        selectinload(Attendance.person), selectinload(Attendance.substitute_for)
+    ),
+    selectinload(Meeting.declarations).selectinload(Declaration.person),
+    selectinload(Meeting.publications),
+]
+
+
 @bp.route("/<int:meeting_id>/")
 def show(meeting_id: int):
-    meeting = meeting_or_404(meeting_id)
+    meeting = db.session.get(Meeting, meeting_id, options=_PAGE_OPTIONS)
+    if meeting is None or not meeting.can_view(current_user):
+        abort(404)
     show_agenda = meeting.can_see_agenda(current_user)
     show_minutes = meeting.can_see_minutes(current_user)
     minutes, actions = [], {}
@@ -121,7 +139,12 @@ def show(meeting_id: int):
             for m in db.session.scalars(
                 select(Minute)
                 .where(Minute.meeting_id == meeting.id)
-                .options(selectinload(Minute.resolutions).selectinload(Resolution.actions))
+                .options(
+                    selectinload(Minute.resolutions).options(
+                        selectinload(Resolution.actions),
+                        selectinload(Resolution.votes).selectinload(ResolutionVote.person),
+                    )
+                )
                 .order_by(Minute.number)
             )
             if m.can_view(current_user) or m.restricted
