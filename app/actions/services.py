@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from app.actions import signals as action_signals
 from app.actions.models import Action, ActionStatus, ActionUpdate, Rag
@@ -23,6 +24,7 @@ from app.core.db import utcnow
 from app.core.errors import Forbidden, ValidationError
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
+from app.meetings.models import Meeting
 from app.meetings.services import check_record_open
 from app.minutes import signals as minute_signals
 from app.minutes.models import Minute, Resolution
@@ -453,6 +455,77 @@ def tracker_query(
             Action.due_date < (today or date.today()),
         )
     return stmt.order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+
+
+TRACKER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class TrackerPage:
+    actions: list[Action]
+    next_after: str | None  # the cursor of the page after this one, if there is one
+
+
+def _minute_options(path):
+    return path.options(
+        selectinload(Minute.committee),
+        selectinload(Minute.item),
+        selectinload(Minute.meeting).selectinload(Meeting.committee),
+        selectinload(Minute.resolutions),
+    )
+
+
+def tracker_page(
+    user, after: str | None = None, per_page: int | None = None, **filters
+) -> TrackerPage:
+    """One page of the tracker as this reader may see it, in due order, after the cursor
+    given (keyset paging: a page costs the same however far into ten years of actions it
+    is, and an action added meanwhile never shifts or repeats a row). What a row shows
+    (committee, minute, meeting, owner, latest update) is loaded with the page, not row by
+    row. A cursor that cannot be read starts from the beginning."""
+    per_page = per_page or TRACKER_PAGE
+    stmt = tracker_query(**filters, user=user, for_reader=True)
+    cursor = _read_cursor(after)
+    if cursor is not None:
+        due, last_id = cursor
+        if due is None:  # into the actions without a due date, which come last
+            stmt = stmt.where(Action.due_date.is_(None), Action.id > last_id)
+        else:
+            stmt = stmt.where(
+                or_(
+                    Action.due_date.is_(None),
+                    Action.due_date > due,
+                    and_(Action.due_date == due, Action.id > last_id),
+                )
+            )
+    stmt = stmt.options(
+        selectinload(Action.owner),
+        selectinload(Action.committee),
+        selectinload(Action.updates),
+        _minute_options(selectinload(Action.minute)),
+        _minute_options(selectinload(Action.resolution).selectinload(Resolution.minute)),
+    ).limit(per_page + 1)
+    found = list(db.session.scalars(stmt))
+    more = len(found) > per_page
+    rows = found[:per_page]
+    shown = [a for a in rows if a.can_view(user)]  # the SQL rule, checked again
+    return TrackerPage(shown, _cursor(rows[-1]) if more and rows else None)
+
+
+def _cursor(action: Action) -> str:
+    return f"{action.due_date.isoformat() if action.due_date else 'none'}.{action.id}"
+
+
+def _read_cursor(raw: str | None) -> tuple[date | None, int] | None:
+    due, _, last_id = (raw or "").partition(".")
+    if not last_id.isdigit() or len(last_id) > 18:
+        return None
+    if due == "none":
+        return None, int(last_id)
+    try:
+        return date.fromisoformat(due), int(last_id)
+    except ValueError:
+        return None
 
 
 def actions_by_minute(minutes) -> dict[int, list[Action]]:

@@ -47,10 +47,7 @@ def _filters(args) -> dict:
 
 
 def _list(title: str, filters: dict, mine: bool = False, row_errors: dict | None = None):
-    # Visibility is filtered in SQL so nothing the reader may see is cut off by the cap;
-    # the predicate is checked again on what is shown.
-    stmt = services.tracker_query(**filters, user=current_user, for_reader=True)
-    actions = [a for a in db.session.scalars(stmt.limit(1000)) if a.can_view(current_user)]
+    page = services.tracker_page(current_user, request.args.get("after"), **filters)
     committees = db.session.scalars(select(Committee).order_by(Committee.name)).all()
     owners = db.session.scalars(
         select(Person).join(Action, Action.owner_id == Person.id).distinct().order_by(Person.name)
@@ -58,7 +55,8 @@ def _list(title: str, filters: dict, mine: bool = False, row_errors: dict | None
     return render_template(
         "actions/index.html",
         title=title,
-        actions=actions,
+        actions=page.actions,
+        next_after=page.next_after,
         committees=committees,
         owners=owners,
         args=request.args,

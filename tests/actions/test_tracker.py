@@ -231,3 +231,92 @@ def test_the_tracker_pages_past_what_the_reader_may_not_see(client, db, f, t, mo
     # The member sees the Health Board's two standalone actions only.
     assert body["total"] == 2 and len(body["items"]) == 1
     assert body["items"][0]["committee"] == "health-board"
+
+
+def _actions(db, f, name: str, count: int):
+    """Actions on nine due dates (three on each, so a page can end inside a date) and some
+    without a due date, which come last; a third arise from resolutions, each of its own
+    minute, so their rows show a minute too."""
+    c = f.committee(name)
+    owner = f.person(f"Owner of {name}")
+    meeting = f.meeting(c)
+    made = []
+    for n in range(count):
+        due = None if n % 9 == 8 else TODAY + timedelta(days=n % 9)
+        source = None
+        if n % 3 == 0:
+            minute = f.minute(meeting, 300 + n, f"Minute {n}")
+            source = f.resolution(minute, f"That item {n} be agreed.")
+        made.append(
+            services.create_action(c, f"Numbered action {n:02d}", owner.id, due, resolution=source)
+        )
+    db.session.commit()
+    due_order = sorted(made, key=lambda a: (a.due_date is None, a.due_date or TODAY, a.id))
+    return c, [a.id for a in due_order]
+
+
+@pytest.fixture
+def many(db, f):
+    return _actions(db, f, "Full Council", 27)
+
+
+def test_the_tracker_pages_by_keyset_every_action_once_in_due_order(db, f, many):
+    _c, expected = many
+    clerk = f.user(Role.CLERK)
+    seen, after, pages = [], None, 0
+    while True:
+        page = services.tracker_page(clerk, after, per_page=4)
+        seen += [a.id for a in page.actions]
+        pages += 1
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == expected and pages == 7
+    # A page further on costs no more: its cursor is a place in the order, not an offset.
+    assert services.tracker_page(clerk, "not-a-cursor", per_page=4).actions[0].id == expected[0]
+
+
+def test_the_tracker_pages_follow_their_next_links_with_filters_kept(
+    client, db, f, many, sign_in, monkeypatch
+):
+    monkeypatch.setattr(services, "TRACKER_PAGE", 10)
+    c, expected = many
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+    sign_in(clerk)
+    url, titles, pages = f"/actions/?committee={c.slug}", [], 0
+    while url:
+        pages += 1
+        page = client.get(url).get_data(as_text=True)
+        titles += re.findall(r">(Numbered action \d\d)</a>", page)
+        found = re.search(r'href="([^"]+)" rel="next"', page)
+        url = htmllib.unescape(found.group(1)) if found else None
+        if url:
+            assert "committee=full-council" in url
+    assert len(titles) == len(expected) == len(set(titles)) and pages == 3
+
+
+def test_a_tracker_page_costs_the_same_queries_however_many_rows(client, db, f, many, sign_in):
+    from flask import g
+    from sqlalchemy import event
+
+    from app.extensions import db as ext
+
+    few, _ = _actions(db, f, "Parish Council", 3)
+    c, _expected = many
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+    sign_in(clerk)
+    counts = []
+    for slug in (few.slug, c.slug):
+        db.session.expunge_all()
+        g.pop("_login_user", None)
+        seen = []
+        listener = lambda *_a, seen=seen: seen.append(1)  # noqa: E731
+        event.listen(ext.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(f"/actions/?committee={slug}").status_code == 200
+        finally:
+            event.remove(ext.engine, "before_cursor_execute", listener)
+        counts.append(len(seen))
+    assert counts[1] <= counts[0], counts
