@@ -397,15 +397,21 @@ def as_minuted(actions) -> dict[int, Minuted]:
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
-def visible_actions(user) -> ColumnElement[bool]:
+def visible_actions(user, committee_id: int | None = None) -> ColumnElement[bool]:
     """SQL form of Action.can_view(user), so the tracker filters and pages in the database
-    (tests/actions/test_tracker.py checks it agrees with the predicate)."""
+    (tests/actions/test_tracker.py checks it agrees with the predicate). Given the committee
+    the actions are of, the minutes looked through are that committee's only (an action
+    arises only from its own committee's minutes: create_action), not ten years of every
+    committee's."""
     if is_staff(user):
         return true()
     seen_minutes = select(Minute.id).join(Minute.meeting).where(visible_minutes(user))
     seen_resolutions = (select(Resolution.id).join(Resolution.minute).join(Minute.meeting)).where(
         visible_minutes(user)
     )
+    if committee_id:
+        seen_minutes = seen_minutes.where(Minute.committee_id == committee_id)
+        seen_resolutions = seen_resolutions.where(Minute.committee_id == committee_id)
     if isinstance(user, CommitteeReader):
         member_of = select(Committee.id).where(Committee.id == user.committee_id)
     else:
@@ -439,7 +445,7 @@ def tracker_query(
     """Actions matching the tracker's filters; with for_reader, only those `user` may see."""
     stmt = select(Action)
     if for_reader:
-        stmt = stmt.where(visible_actions(user))
+        stmt = stmt.where(visible_actions(user, committee_id))
     if committee_id:
         stmt = stmt.where(Action.committee_id == committee_id)
     if owner_id:

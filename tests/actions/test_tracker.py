@@ -217,6 +217,14 @@ def test_visible_actions_in_sql_agree_with_the_predicate(db, f):
         expected = {a.id for a in everything if a.can_view(reader)}
         assert {a.id for a in in_sql} == expected, reader
         sizes.add(len(expected))
+        # One committee's (the action log's question): its minutes alone are looked through.
+        for committee in (c, other):
+            of_one = db.session.scalars(
+                services.tracker_query(committee.id, user=reader, for_reader=True)
+            ).all()
+            assert {a.id for a in of_one} == {
+                a.id for a in everything if a.committee_id == committee.id and a.can_view(reader)
+            }, (reader, committee)
     assert len(sizes) >= 3  # the readers really do see different things
 
 
