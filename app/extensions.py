@@ -1,5 +1,7 @@
 """Unbound extension objects; `create_app` binds them."""
 
+import http
+
 import marshmallow as ma
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -25,9 +27,24 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
 class MinutebookApi(Api):
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
+    # Each operation lists the errors it can give (app/api/__init__.py), so no catch-all
+    # "default" response hides an undocumented status from clients and from Schemathesis.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self):
+        """The named responses flask-smorest refers to (422 for arguments that do not load),
+        declared as sent: errors are problem+json, not JSON."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
 
 
 api = MinutebookApi()

@@ -16,6 +16,7 @@ from app.core.errors import Forbidden
 from app.core.permissions import is_staff, person_id_of
 from app.extensions import db
 from app.meetings import attendance as attendance_services
+from app.meetings.models import Meeting
 from app.minutes import services as minute_services
 from app.minutes.models import Minute, Resolution
 from app.people.models import Person
@@ -193,7 +194,15 @@ def approve(body, meeting_id):
 
     user = require_staff()
     meeting = meeting_or_404(meeting_id)
-    at = meeting_or_404(body["at_meeting_id"])
+    # A meeting named in the body is bad input (422), as the rest of the API has it; 404 is
+    # for what the path names.
+    at = db.session.get(Meeting, body["at_meeting_id"])
+    if at is None or not at.can_view(user):
+        abort(
+            422,
+            message="There is no meeting with that id.",
+            errors={"at_meeting_id": ["Unknown meeting."]},
+        )
     minute_services.approve_minutes(
         meeting, at, body.get("amendments"), body.get("chair_name"), body.get("signed_on"), user
     )

@@ -2,28 +2,107 @@
 
 from __future__ import annotations
 
+import enum
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.committees.services import TEMPLATE_KINDS as STANDARD_ITEM_WORDS
+from app.actions.models import ActionStatus, Rag
+from app.agenda.models import ItemKind, Visibility
+from app.committees.models import MembershipRole, Regime
+from app.meetings.models import AttendanceStatus, DeclarationKind, MeetingStatus
+from app.minutes.models import ResolutionKind, VoteChoice
 
 MAX_PER_PAGE = 200
 
 
+def values(kind: type[enum.Enum]) -> list[str]:
+    """The values the API accepts for a model's enum: the enum's own, so they cannot drift."""
+    return [member.value for member in kind]
+
+
+def one_of(kind: type[enum.Enum]) -> validate.OneOf:
+    return validate.OneOf(values(kind))
+
+
+class Boolean(fields.Boolean):
+    """JSON's true or false only. marshmallow's own also takes 0, 1, "yes", "on" and the like,
+    and a truthy set of {True} alone would not help: 1 == True, so `1 in {True}`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class QueryBoolean(fields.Boolean):
+    """A query string's `true` or `false`, and no other spelling."""
+
+    def __init__(self, **kwargs):
+        super().__init__(truthy={"true"}, falsy={"false"}, **kwargs)
+
+
+class PatchSchema(Schema):
+    """A PATCH body names at least one thing to change: an empty one is a mistake, not a
+    request to change nothing. What only qualifies a change (`version`) does not count."""
+
+    NOT_CHANGES: frozenset[str] = frozenset({"version"})
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data.keys() - self.NOT_CHANGES:
+            names = ", ".join(sorted(self.changes()))
+            raise ValidationError(f"Send at least one field to change: {names}.", "_schema")
+
+    @classmethod
+    def changes(cls) -> list[str]:
+        """The fields' JSON names that are a change, for the document's `anyOf`."""
+        return [
+            field.data_key or name
+            for name, field in cls._declared_fields.items()
+            if name not in cls.NOT_CHANGES and not field.dump_only
+        ]
+
+
+# Ids are the database's integers; a larger one cannot exist, and the database would refuse it.
+MAX_ID = 2**31 - 1
+# The largest page a list is asked for: beyond any list's length, within what SQL can offset.
+MAX_PAGE = 2**31 - 1
+
+
+class Id(fields.Integer):
+    """A record's id in a body or a query: as the path's ids, 1 to MAX_ID."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(
         load_default=50,
         validate=validate.Range(min=1, max=MAX_PER_PAGE, error="Must be between {min} and {max}."),
     )
 
 
+# What `from` and `to` take (parsed by app/api/resources.py parse_when).
+DATE_OR_TIME = [{"format": "date"}, {"format": "date-time"}]
+NOT_EMPTY = "Give a date or a time, or leave the parameter out."
+
+
 class MeetingQuery(PageQuery):
     committee = fields.String(metadata={"description": "A committee's slug"})
     from_ = fields.String(
         data_key="from",
-        metadata={"description": "ISO 8601 date or time; a naive time is the committee's timezone"},
+        metadata={
+            "description": "ISO 8601 date or time; a naive time is the committee's timezone",
+            "anyOf": DATE_OR_TIME,
+        },
+        validate=validate.Length(min=1, error=NOT_EMPTY),
     )
-    to = fields.String(metadata={"description": "ISO 8601 date or time"})
+    to = fields.String(
+        metadata={"description": "ISO 8601 date or time", "anyOf": DATE_OR_TIME},
+        validate=validate.Length(min=1, error=NOT_EMPTY),
+    )
 
 
 class PageMeta(Schema):
@@ -33,8 +112,9 @@ class PageMeta(Schema):
 
 
 # What a standard item (or an item added through the API) may be: the exclusion item is
-# inserted by itself in front of Part 2. One list, the committees service's.
-TEMPLATE_KINDS = list(STANDARD_ITEM_WORDS)
+# inserted by itself in front of Part 2. The committees service reads the same kinds from
+# templates (its TEMPLATE_KINDS); tests/api/test_schemas.py checks that they agree.
+TEMPLATE_KINDS = [kind.value for kind in ItemKind if kind is not ItemKind.EXCLUSION]
 
 
 class TemplateItem(Schema):
@@ -177,13 +257,13 @@ class CommitteeIn(Schema):
     slug = fields.String(validate=validate.Length(max=200))
     description = fields.String(allow_none=True)
     timezone = fields.String(load_default="Europe/London")
-    regime = fields.String(validate=validate.OneOf(["principal", "parish", "none"]))
-    first_minute_number = fields.Integer(validate=validate.Range(min=1))
+    regime = fields.String(validate=one_of(Regime))
+    first_minute_number = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     minute_prefix = fields.String(allow_none=True)
     quorum = fields.String(allow_none=True)
     default_venue = fields.String(allow_none=True)
     default_start_time = fields.String(allow_none=True)
-    publish_draft_minutes = fields.Boolean()
+    publish_draft_minutes = Boolean()
     sections = fields.List(fields.String())
     agenda_template = fields.List(
         fields.Nested(TemplateItem),
@@ -195,8 +275,9 @@ class CommitteeIn(Schema):
     clerk_phone = fields.String(allow_none=True)
 
 
-class CommitteePatch(CommitteeIn):
+class CommitteePatch(PatchSchema, CommitteeIn):
     name = fields.String(validate=validate.Length(min=1, max=200))
+    timezone = fields.String()  # no default: a change of anything else must not reset it
 
 
 class PersonIn(Schema):
@@ -208,12 +289,10 @@ class PersonIn(Schema):
 
 
 class MembershipIn(Schema):
-    person_id = fields.Integer(required=True)
+    person_id = Id(required=True)
     role = fields.String(
         required=True,
-        validate=validate.OneOf(
-            ["chair", "vice_chair", "member", "substitute", "co_opted", "observer", "officer"]
-        ),
+        validate=one_of(MembershipRole),
     )
     organisation = fields.String(allow_none=True)
     start_date = fields.Date(allow_none=True)
@@ -231,14 +310,16 @@ class MeetingIn(Schema):
     title = fields.String(allow_none=True)
 
 
-class MeetingPatch(Schema):
+class MeetingPatch(PatchSchema):
+    NOT_CHANGES = frozenset({"version", "status_reason"})  # a reason goes with a status
+
     starts_at = fields.DateTime()
     ends_at = fields.DateTime(allow_none=True)
     venue = fields.String(allow_none=True)
     title = fields.String(
         allow_none=True, metadata={"description": "Empty or null: the committee's name is used"}
     )
-    status = fields.String(validate=validate.OneOf(["scheduled", "cancelled", "postponed", "held"]))
+    status = fields.String(validate=one_of(MeetingStatus))
     status_reason = fields.String(allow_none=True)
     version = fields.Integer(metadata={"description": "For optimistic locking"})
 
@@ -246,32 +327,34 @@ class MeetingPatch(Schema):
 class AgendaItemIn(Schema):
     title = fields.String(required=True)
     section = fields.String(allow_none=True)
-    parent_id = fields.Integer(allow_none=True)
+    parent_id = Id(allow_none=True)
     position = fields.Integer(allow_none=True, validate=validate.Range(min=0))
     presenter = fields.String(allow_none=True, metadata={"description": "Free-text presenter"})
-    presenter_id = fields.Integer(allow_none=True)
+    presenter_id = Id(allow_none=True)
     purpose = fields.String(allow_none=True)
     kind = fields.String(validate=validate.OneOf(TEMPLATE_KINDS))
-    visibility = fields.String(validate=validate.OneOf(["public", "exempt", "confidential"]))
+    visibility = fields.String(validate=one_of(Visibility))
     exempt_paragraphs = fields.List(fields.Integer())
     public_interest_reason = fields.String(allow_none=True)
     urgent_reason = fields.String(allow_none=True)
 
 
-class AgendaItemPatch(AgendaItemIn):
+class AgendaItemPatch(PatchSchema, AgendaItemIn):
     title = fields.String()
     version = fields.Integer(metadata={"description": "For optimistic locking"})
 
 
-class DocumentIn(Schema):
-    title = fields.String(required=True)
-    visibility = fields.String(validate=validate.OneOf(["public", "exempt", "confidential"]))
-    exempt_paragraphs = fields.List(fields.Integer())
-    public_interest_reason = fields.String(allow_none=True)
+class DocumentUpload(Schema):
+    """A paper, sent as multipart/form-data: the PDF and what the agenda says of it."""
 
-
-class FileIn(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    title = fields.String(required=True)
+    visibility = fields.String(validate=one_of(Visibility))
+    exempt_paragraphs = fields.List(
+        fields.Integer(),
+        metadata={"description": "Schedule 12A paragraphs, for an exempt paper; repeat the field"},
+    )
+    public_interest_reason = fields.String(allow_none=True)
 
 
 class PublishIn(Schema):
@@ -297,12 +380,12 @@ class PublicationSchema(Schema):
 class AttendanceIn(Schema):
     status = fields.String(
         required=True,
-        validate=validate.OneOf(["present", "apologies", "absent", "substitute", "in_attendance"]),
+        validate=one_of(AttendanceStatus),
     )
-    substitute_for = fields.Integer(allow_none=True)
-    in_chair = fields.Boolean(load_default=False)
-    arrived_at_item = fields.Integer(allow_none=True)
-    left_at_item = fields.Integer(allow_none=True)
+    substitute_for = Id(allow_none=True)
+    in_chair = Boolean(load_default=False)
+    arrived_at_item = Id(allow_none=True)
+    left_at_item = Id(allow_none=True)
     capacity = fields.String(allow_none=True)
 
 
@@ -317,14 +400,14 @@ class AttendanceSchema(Schema):
 
 
 class DeclarationIn(Schema):
-    person_id = fields.Integer(required=True)
-    agenda_item_id = fields.Integer(required=True)
+    person_id = Id(required=True)
+    agenda_item_id = Id(required=True)
     kind = fields.String(
         required=True,
-        validate=validate.OneOf(["disclosable_pecuniary", "other_registrable", "non_registrable"]),
+        validate=one_of(DeclarationKind),
     )
     nature = fields.String(required=True)
-    withdrew = fields.Boolean(load_default=False)
+    withdrew = Boolean(load_default=False)
 
 
 class DeclarationSchema(DeclarationIn):
@@ -350,7 +433,7 @@ class MinuteSchema(Schema):
 class ResolutionIn(Schema):
     text = fields.String(required=True)
     kind = fields.String(
-        load_default="resolved", validate=validate.OneOf(["resolved", "recommended", "noted"])
+        load_default=ResolutionKind.RESOLVED.value, validate=one_of(ResolutionKind)
     )
     recommended_to = fields.String(allow_none=True)
     votes_for = fields.Integer(allow_none=True, validate=validate.Range(min=0))
@@ -363,9 +446,9 @@ class ResolutionIn(Schema):
 
 
 class NamedVote(Schema):
-    person_id = fields.Integer(metadata={"description": "The voter; or give their name"})
+    person_id = Id(metadata={"description": "The voter; or give their name"})
     name = fields.String(metadata={"description": "A voting member's (or substitute's) name"})
-    vote = fields.String(required=True, validate=validate.OneOf(["for", "against", "abstain"]))
+    vote = fields.String(required=True, validate=one_of(VoteChoice))
 
     @validates_schema
     def one_voter(self, data, **kwargs):
@@ -393,20 +476,18 @@ class NamedVoteOut(Schema):
 
 class ActionIn(Schema):
     title = fields.String(required=True)
-    owner_id = fields.Integer(required=True, allow_none=False)
+    owner_id = Id(required=True, allow_none=False)
     due_date = fields.Date(allow_none=True)
     reference = fields.String(allow_none=True)
     committee = fields.String(metadata={"description": "Slug; needed for standalone actions"})
 
 
 class ActionQuery(PageQuery):
-    owner = fields.Integer()
-    status = fields.String(
-        validate=validate.OneOf(["open", "in_progress", "complete", "cancelled"])
-    )
-    rag = fields.String(validate=validate.OneOf(["red", "amber", "green", "grey"]))
+    owner = Id()
+    status = fields.String(validate=one_of(ActionStatus))
+    rag = fields.String(validate=one_of(Rag))
     committee = fields.String()
-    overdue = fields.Boolean()
+    overdue = QueryBoolean()
 
 
 class ActionSchema(Schema):
@@ -429,10 +510,8 @@ class ActionPage(PageMeta):
 
 class UpdateIn(Schema):
     note = fields.String(allow_none=True)
-    status = fields.String(
-        allow_none=True, validate=validate.OneOf(["open", "in_progress", "complete", "cancelled"])
-    )
-    rag = fields.String(allow_none=True, validate=validate.OneOf(["red", "amber", "green", "grey"]))
+    status = fields.String(allow_none=True, validate=one_of(ActionStatus))
+    rag = fields.String(allow_none=True, validate=one_of(Rag))
     version = fields.Integer()
 
 
@@ -444,11 +523,11 @@ class UpdateSchema(Schema):
     rag = fields.String(allow_none=True)
 
 
-class ActionCorrectionIn(Schema):
+class ActionCorrectionIn(PatchSchema):
     """Send only what is to be corrected; `version` to be told of a clash with another edit."""
 
     title = fields.String()
-    owner_id = fields.Integer()
+    owner_id = Id()
     due_date = fields.Date(allow_none=True)
     reference = fields.String(allow_none=True)
     version = fields.Integer()
@@ -477,7 +556,7 @@ class ActionDetailSchema(ActionSchema):
 
 
 class ApproveIn(Schema):
-    at_meeting_id = fields.Integer(required=True)
+    at_meeting_id = Id(required=True)
     amendments = fields.String(allow_none=True)
     chair_name = fields.String(allow_none=True)
     signed_on = fields.Date(allow_none=True)

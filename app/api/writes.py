@@ -200,14 +200,13 @@ def delete_agenda_item(item_id):
 
 
 @meetings_bp.route("/agenda-items/<int:item_id>/documents", methods=["POST"])
-@meetings_bp.arguments(schemas.DocumentIn, location="form")
-@meetings_bp.arguments(schemas.FileIn, location="files")
+@meetings_bp.arguments(schemas.DocumentUpload, location="files", unknown="raise")
 @meetings_bp.response(201, schemas.DocumentSchema)
-def upload_document(body, files, item_id):
+def upload_document(body, item_id):
     """Attach a PDF; it is checked before anything is kept."""
     user = require_staff()
     item = _item_or_404(item_id)
-    upload = files["file"]
+    upload = body["file"]
     paragraphs = body.get("exempt_paragraphs") or request.form.getlist("exempt_paragraphs")
     document = add_document(
         item,
