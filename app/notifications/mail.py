@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
+import ssl
 import tempfile
 from pathlib import Path
 
 from flask import current_app
-from flask_mailman import EmailMultiAlternatives, Mail
+from flask_mailman import DNS_NAME, EmailMultiAlternatives, Mail
+from flask_mailman.backends.smtp import EmailBackend
 
 from app.notifications.models import Message
 
@@ -89,6 +91,31 @@ class Outbox:
         )
 
 
+class VerifiedSmtpBackend(EmailBackend):
+    """Flask-Mailman's SMTP backend, but STARTTLS checks the server's certificate and name
+    (smtplib's default context does not, which would hand MAIL_PASSWORD to anyone in the
+    middle), and a server that offers no STARTTLS when MAIL_USE_TLS asks for it is refused
+    before any password is sent."""
+
+    def open(self):
+        if self.connection:
+            return False
+        params = {"local_hostname": DNS_NAME.get_fqdn()}
+        if self.timeout is not None:
+            params["timeout"] = self.timeout
+        self.connection = smtplib.SMTP(self.host, self.port, **params)
+        try:
+            if self.use_tls:
+                self.connection.starttls(context=ssl.create_default_context())
+            if self.username and self.password:
+                self.connection.login(self.username, self.password)
+        except BaseException:
+            self.connection.close()
+            self.connection = None
+            raise
+        return True
+
+
 class Smtp:
     """One SMTP connection for a batch of messages, reopened after a failure."""
 
@@ -96,11 +123,13 @@ class Smtp:
         _ensure_mail()
         config = current_app.config
         self.connection = _mail.get_connection(
-            backend="smtp",
+            backend=VerifiedSmtpBackend,
             host=config["MAIL_SERVER"],
             port=int(config.get("MAIL_PORT") or 25),
-            username=config.get("MAIL_USERNAME") or None,
-            password=config.get("MAIL_PASSWORD") or None,
+            # Empty rather than None: None would fall back to what Flask-Mailman read when
+            # it was first set up, not the settings in force now.
+            username=config.get("MAIL_USERNAME") or "",
+            password=config.get("MAIL_PASSWORD") or "",
             use_tls=bool(config.get("MAIL_USE_TLS")),
             use_ssl=False,
             timeout=float(config.get("MAIL_TIMEOUT") or 30),
