@@ -71,11 +71,15 @@ def is_unavailable(exc: OperationalError) -> bool:
 
 class DatabaseIntConverter(IntegerConverter):
     """`<int:...>` ids that fit the database: anything larger cannot exist, so it is a 404
-    rather than an overflow deep in the driver."""
+    rather than an overflow deep in the driver. Such an id still matches its route and names
+    nothing (0, which no row has): refusing the match instead would let a route of the same
+    path with other methods answer 405 for it."""
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= self.LARGEST else 0
 
 
 def own_transactions(app: Flask) -> None:

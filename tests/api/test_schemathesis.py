@@ -113,6 +113,7 @@ def test_api_conforms_to_its_openapi_document(app, tokens, role):
     assert time.monotonic() - started < 600
 
 
-@pytest.mark.xfail(strict=True, reason="app/core/web.py DatabaseIntConverter: left to the lead")
 def test_an_id_beyond_the_maximum_is_not_found(client):
     assert client.get(f"/api/v1/minutes/{MAX_ID + 1}").status_code == 404
+    assert client.get(f"/api/v1/minutes/{10**30}").status_code == 404
+    assert client.get(f"/meetings/{MAX_ID + 1}/").status_code == 404
