@@ -26,16 +26,6 @@ MAX_ID = 2**31 - 1
 WRITES = ["POST", "PUT", "PATCH", "DELETE"]
 
 
-def _out_of_range_405(case, response) -> bool:
-    """Werkzeug answers a GET /api/v1/minutes/{id} beyond the ids' maximum with 405 (naming the
-    DELETE of the same path), not 404: the route's converter refuses the number only after a
-    rule for another method has matched the text. A converter matter of app/core/web.py,
-    recorded by test_an_id_beyond_the_maximum_is_not_found; nothing the document can say."""
-    ids = [str(v) for v in (case.path_parameters or {}).values()]
-    beyond = any(v.isdigit() and int(v) > MAX_ID for v in ids)
-    return response is not None and response.status_code == 405 and beyond
-
-
 def _run(app, headers: dict[str, str]) -> tuple[list[str], int]:
     config = SchemathesisConfig.from_dict(
         {
@@ -73,8 +63,6 @@ def _run(app, headers: dict[str, str]) -> tuple[list[str], int]:
                     case = event.recorder.cases[case_id].value
                     interaction = event.recorder.interactions.get(case_id)
                     response = interaction.response if interaction else None
-                    if _out_of_range_405(case, response):
-                        continue
                     failure = check.failure_info.failure
                     body = response.content[:300] if response is not None else b""
                     failures.append(
@@ -109,7 +97,7 @@ def test_api_conforms_to_its_openapi_document(app, tokens, role):
     failures, scenarios = _run(app, {"Authorization": f"Bearer {token}"} if token else {})
     assert scenarios >= 20, "Schemathesis found too few operations"
     unique = list(dict.fromkeys(failures))
-    assert not unique, f"{len(unique)} failures as {role} (first 5):\n\n" + "\n\n".join(unique[:50])
+    assert not unique, f"{len(unique)} failures as {role} (first 5):\n\n" + "\n\n".join(unique[:5])
     assert time.monotonic() - started < 600
 
 
