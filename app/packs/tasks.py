@@ -21,6 +21,13 @@ celery = Celery("minutebook")
 
 def init_celery(app: Flask) -> Celery:
     broker = app.config.get("CELERY_BROKER_URL")
+    # One Celery app per process, but each application made may name another broker: the
+    # connections pooled for the last one must not carry its messages to the old broker.
+    # close() drops the connection pool; Celery 5.7 keeps its producer pool (bound to the
+    # old broker) even so, hence the second line.
+    celery.close()
+    if "amqp" in celery.__dict__:
+        celery.amqp._producer_pool = None
     celery.conf.update(
         broker_url=broker or "memory://",
         task_ignore_result=True,

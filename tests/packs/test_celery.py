@@ -122,3 +122,17 @@ def test_publication_enqueues_pack_builds_to_a_worker(redis_url, tmp_path):
             worker.wait(timeout=20)
         _db.session.remove()
         _db.drop_all()
+
+
+def test_each_application_sends_to_its_own_broker():
+    """One Celery app serves every application a process makes (the tests make many): the
+    producers pooled for one broker must not carry the next application's messages there."""
+    from app.packs.tasks import celery
+
+    create_app(TestingConfig, CELERY_BROKER_URL="redis://127.0.0.1:1111/0")
+    with celery.producer_or_acquire() as producer:
+        assert ":1111/" in producer.connection.as_uri()
+    create_app(TestingConfig, CELERY_BROKER_URL="redis://127.0.0.1:2222/0")
+    with celery.producer_or_acquire() as producer:
+        assert ":2222/" in producer.connection.as_uri()
+    create_app(TestingConfig)  # and back to none, as the other tests expect
