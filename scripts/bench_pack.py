@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pikepdf
 
 from app import create_app
+from app.agenda import publication as agenda_publication
 from app.agenda import services as agenda
 from app.agenda.documents import add_document, document_path
 from app.extensions import db
@@ -112,7 +113,7 @@ def main() -> None:
                     items[n % len(items)], io.BytesIO(data), f"report-{n}.pdf", f"Report {n}"
                 )
             )
-        meetings.publish_agenda(meeting)
+        agenda_publication.publish_agenda(meeting)
         db.session.commit()
 
         # Cold: an empty part cache, so every generated part goes through WeasyPrint. Each
