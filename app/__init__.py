@@ -188,6 +188,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.meetings.views import bp as meetings_bp
     from app.minutes.views import bp as minutes_bp
+    from app.notifications.views import bp as owner_update_bp
     from app.packs.views import bp as packs_bp
 
     for bp in (
@@ -200,6 +201,7 @@ def _register_blueprints(app: Flask) -> None:
         actions_bp,
         ical_bp,
         packs_bp,
+        owner_update_bp,
     ):
         app.register_blueprint(bp)
     register_api(app)

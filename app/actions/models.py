@@ -120,6 +120,8 @@ class ActionUpdate(db.Model):
     id: Mapped[intpk]
     action_id: Mapped[int] = fk("actions.id", ondelete="CASCADE")
     author_user_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL", nullable=True)
+    # Set when the author has no account, or reported by their personal link without signing in.
+    author_person_id: Mapped[int | None] = fk("people.id", ondelete="SET NULL", nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ActionStatus | None] = mapped_column(str_enum(ActionStatus, "action_status"))

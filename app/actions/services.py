@@ -190,7 +190,13 @@ def post_update(
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
     update = ActionUpdate(
-        action=action, author_user_id=getattr(user, "id", None), note=note, status=status, rag=rag
+        action=action,
+        author_user_id=getattr(user, "id", None),
+        # An owner reporting by their personal link has no account: the person is the author.
+        author_person_id=person_id_of(user),
+        note=note,
+        status=status,
+        rag=rag,
     )
     db.session.add(update)
     if status:
@@ -323,8 +329,20 @@ def action_history(action: Action) -> list[HistoryEntry]:
     users = {
         u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(user_ids - {None})))
     }
+    person_ids = {u.author_person_id for u in action.updates if u.author_user_id is None}
+    people = {
+        p.id: p.display_name
+        for p in db.session.scalars(select(Person).where(Person.id.in_(person_ids - {None})))
+    }
     entries = [
-        HistoryEntry("update", u.created_at, users.get(u.author_user_id), u.note, u.status, u.rag)
+        HistoryEntry(
+            "update",
+            u.created_at,
+            users.get(u.author_user_id) or people.get(u.author_person_id),
+            u.note,
+            u.status,
+            u.rag,
+        )
         for u in action.updates
     ] + [
         HistoryEntry(

@@ -89,6 +89,10 @@ class Committee(db.Model):
         ),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
         CheckConstraint("length(slug) > 0", name="slug_not_blank"),
+        CheckConstraint(
+            "reminder_days_before >= 0 AND reminder_days_before <= 365",
+            name="reminder_days_before_in_range",
+        ),
     )
 
     id: Mapped[intpk]
@@ -115,6 +119,8 @@ class Committee(db.Model):
     clerk_name: Mapped[str | None] = mapped_column(String(200))
     clerk_email: Mapped[str | None] = mapped_column(String(254))
     clerk_phone: Mapped[str | None] = mapped_column(String(50))
+    # How many days before an action is due its owner is reminded (0: on the day).
+    reminder_days_before: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]

@@ -361,6 +361,7 @@ def publish_minutes(meeting: Meeting, user=None) -> None:
     meeting.version += 1
     db.session.flush()
     record("minutes_published", meeting, user=user)
+    signals.minutes_published.send(meeting, user=user)
 
 
 def approve_minutes(

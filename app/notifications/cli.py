@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.notifications.due import queue_due
 from app.notifications.services import send_due
 
 notifications_cli = AppGroup("notifications", help="Send e-mail notifications.")
@@ -32,6 +33,9 @@ def _moment(value: str | None) -> datetime | None:
 @notifications_cli.command("send")
 @click.option("--now", "now", metavar="ISO8601", help="Send what is due at this moment.")
 def send_command(now: str | None) -> None:
-    """Send every queued message that is due, once each, and print how many were sent."""
-    count = send_due(db.session, now=_moment(now))
+    """Queue the reminders, overdue notices and weekly digests due at this moment, then send
+    every queued message that is due, once each, and print how many were sent."""
+    moment = _moment(now)
+    queue_due(db.session, now=moment)
+    count = send_due(db.session, now=moment)
     click.echo(f"{count} message{'' if count == 1 else 's'} sent")

@@ -20,6 +20,10 @@ from app.core.web import format_local_date, format_local_datetime
 from app.extensions import db
 from app.meetings import signals as meeting_signals
 from app.meetings.models import AgendaPublication, Attendance, Meeting
+from app.minutes import signals as minute_signals
+from app.minutes.models import Minute
+from app.notifications import owner_links
+from app.notifications.models import Message
 from app.notifications.services import PersonReader, link, queue, sender_for
 from app.people.models import Person
 
@@ -45,6 +49,7 @@ def render(name: str, **context) -> tuple[str, str]:
     """The plain-text and HTML parts of a message from its pair of templates."""
     env = current_app.jinja_env
     context.setdefault("site_name", current_app.config.get("SITE_NAME", "Minutebook"))
+    context.setdefault("link_days", owner_links.lifetime().days)
     text = env.get_template(f"notifications/{name}.txt").render(**context)
     html = env.get_template(f"notifications/{name}.html").render(**context)
     return text.strip() + "\n", html
@@ -229,9 +234,15 @@ def _apologies_sent(meeting: Meeting, *, attendance: Attendance, user=None, **_k
 @action_signals.action_assigned.connect
 def _action_assigned(action: Action, *, user=None, **_kw) -> None:
     owner = action.owner
+    if owner is not None:
+        # A link sent to a previous owner reports for them no longer.
+        owner_links.revoke_links(action, user, keep_person_id=owner.id)
     if owner is None or not owner.email or action.status.closed:
         return
     if not action.can_view(PersonReader(owner.id)):
+        return
+    key = f"action:{action.id}:v{action.version}:owner:{owner.id}"
+    if db.session.scalar(select(Message.id).where(Message.key == key)) is not None:
         return
     subject = f"Action for you: {action.title}"
     text, html = render(
@@ -242,9 +253,10 @@ def _action_assigned(action: Action, *, user=None, **_kw) -> None:
         committee=action.committee,
         due=format_local_date(action.due_date) if action.due_date else None,
         action_url=link("actions.show", action_id=action.id),
+        update_url=owner_links.make_link(action),
     )
     queue(
-        key=f"action:{action.id}:v{action.version}:owner:{owner.id}",
+        key=key,
         kind="action_assigned",
         recipient=owner.email,
         recipient_name=owner.display_name,
@@ -254,3 +266,61 @@ def _action_assigned(action: Action, *, user=None, **_kw) -> None:
         body_text=text,
         body_html=html,
     )
+
+
+# --- draft minutes -----------------------------------------------------------------------
+
+
+def minutes_rows(meeting: Meeting, reader) -> list[dict]:
+    """The minutes' headings as `reader` may see them: a minute of business not for
+    publication is named only to those who may read it, and nothing is listed to one who may
+    not read the draft at all."""
+    if not meeting.can_see_minutes(reader):
+        return []
+    rows = []
+    minutes = db.session.scalars(
+        select(Minute).where(Minute.meeting_id == meeting.id).order_by(Minute.number)
+    )
+    for minute in minutes:
+        if minute.can_view(reader):
+            rows.append(
+                {
+                    "number": minute.display_number,
+                    "title": minute.title,
+                    "restricted": minute.restricted,
+                }
+            )
+        else:
+            rows.append({"number": minute.display_number, "title": None, "restricted": True})
+    return rows
+
+
+def minutes_message(meeting: Meeting, reader) -> dict:
+    day = format_local_date(meeting.starts_at, meeting.timezone)
+    subject = f"Draft minutes circulated: {meeting.display_title}, {day}"
+    text, html = render(
+        "minutes_published",
+        subject=subject,
+        meeting=meeting,
+        committee=meeting.committee,
+        when=format_local_datetime(meeting.starts_at, meeting.timezone),
+        meeting_url=link("meetings.show", meeting_id=meeting.id),
+        rows=minutes_rows(meeting, reader),
+    )
+    return {"subject": subject, "body_text": text, "body_html": html}
+
+
+@minute_signals.minutes_published.connect
+def _minutes_published(meeting: Meeting, **_kw) -> None:
+    sender = sender_for(meeting.committee.name)
+    stamp = meeting.minutes_published_at.strftime("%Y%m%dT%H%M%S%f")
+    for r in agenda_recipients(meeting.committee):
+        queue(
+            key=f"minutes:{meeting.id}:{stamp}:p{r.person_id}",
+            kind="minutes_published",
+            recipient=r.email,
+            recipient_name=r.name,
+            person_id=r.person_id,
+            sender=sender,
+            **minutes_message(meeting, PersonReader(r.person_id)),
+        )

@@ -53,3 +53,27 @@ class Message(db.Model):
 
     def __repr__(self) -> str:
         return f"<Message {self.id} {self.kind} to {self.recipient} {self.status}>"
+
+
+class OwnerLink(db.Model):
+    """A personal link for an action's owner to report progress without signing in. Only a
+    hash of its secret is kept: the link itself lives only in the message it was sent in. It
+    stops working when it expires, when a clerk revokes it, or when the action gets another
+    owner."""
+
+    __tablename__ = "notification_owner_links"
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_made"),)
+
+    id: Mapped[intpk]
+    action_id: Mapped[int] = fk("actions.id", ondelete="CASCADE")
+    person_id: Mapped[int] = fk("people.id", ondelete="CASCADE")
+    # sha256 of the link's secret, hex.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[created_at]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_user_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL", nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<OwnerLink {self.id} action {self.action_id} person {self.person_id}>"

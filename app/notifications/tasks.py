@@ -1,5 +1,6 @@
 """Sending on Celery workers when CELERY_BROKER_URL is set: after each commit that queued
-messages (services._hand_over), and every minute from Celery beat for retries that come due:
+messages (services._hand_over), and every minute from Celery beat for reminders, digests and
+retries that come due:
     celery -A app.packs.worker worker --pool=solo
     celery -A app.packs.worker beat
 The task is shared (bound to the app's one Celery instance when it is made), so this package
@@ -22,6 +23,10 @@ def send_notifications_task(ids: list[int] | None = None) -> int:
     if not has_app_context():  # the worker's tasks run in the Flask app (packs.tasks)
         raise RuntimeError("notifications can only be sent inside the Flask application")
     try:
+        if ids is None:  # beat's run, not a hand-over: what has come due is queued first
+            from app.notifications.due import queue_due
+
+            queue_due(db.session)
         return send_due(db.session, ids=ids)
     finally:
         db.session.remove()
