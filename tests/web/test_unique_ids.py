@@ -10,7 +10,7 @@ import io
 from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.auth.models import ApiToken
 from app.auth.services import issue_token
 from app.minutes import services as minutes
 from app.models import AttendanceStatus, MembershipRole, Minute
+from app.notifications.owner_links import make_link
 from tests.pdfs import make_pdf
 from tests.security.test_access_matrix import world  # noqa: F401  (a fixture)
 
@@ -53,6 +54,7 @@ PUBLIC = {
     "minutes.decisions",
     "actions.index",
     "actions.show",
+    "owner_update.update",  # an owner's personal link works without signing in
 }
 # And the pages of anyone signed in, whatever their role.
 SIGNED_IN = {"main.my_meetings", "actions.mine", "auth.change_password", "ical.account"}
@@ -105,6 +107,8 @@ def _cases(w) -> dict[str, list[str]]:
         "actions.show": [f"/actions/{a}" for a in w["action_ids"]],
         "actions.correct": [f"/actions/{w['action'].id}/correct"],
         "actions.import_plan": [f"/actions/import/{slug}"],
+        "owner_update.update": [w["owner_link"]],
+        "owner_update.links": [f"/owner-update/actions/{w['action'].id}/links"],
     }
 
 
@@ -149,6 +153,7 @@ def pages_world(db, f, world):  # noqa: F811
     held_minute = db.session.scalar(
         select(Minute).filter_by(meeting_id=world["held"].id).order_by(Minute.number)
     )
+    owner_link = urlsplit(make_link(world["action"])).path
     db.session.commit()
     token_ids = db.session.scalars(select(ApiToken.id).filter_by(user_id=clerk.id)).all()
     return {
@@ -159,6 +164,7 @@ def pages_world(db, f, world):  # noqa: F811
         "held_minute": held_minute.id,
         "action_ids": [world["action"].id] + [a.id for a in extra],
         "token_ids": token_ids,
+        "owner_link": owner_link,
     }
 
 
