@@ -18,9 +18,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
 import pikepdf
 import weasyprint
 from flask import render_template
+from jinja2 import meta
 from weasyprint import HTML
 
 from app.agenda import pdfsafety
@@ -38,11 +40,28 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _templates_digest(root: Path = TEMPLATES) -> str:
-    """A hash of the page templates (the PDF ones and the macros they share with the pages),
-    so a changed template changes every content key without anyone remembering to."""
+    """A hash of the templates packs and minutes are made from: the PDF ones and every
+    template they extend, include or import (the record's macros shared with the pages), so
+    a changed template changes every content key without anyone remembering to, and an
+    e-mail or page template changes none. A name worked out only when rendering cannot be
+    followed: then every template counts."""
+    parse = jinja2.Environment().parse
+    names = [p.relative_to(root).as_posix() for p in (root / "packs").rglob("*.html")]
+    used: set[str] = set()
+    while names:
+        name = names.pop()
+        path = root / name
+        if name in used or not path.is_file():
+            continue  # a template of an installed package (govuk_frontend_jinja/...)
+        used.add(name)
+        referenced = list(meta.find_referenced_templates(parse(path.read_text())))
+        if None in referenced:
+            used = {p.relative_to(root).as_posix() for p in root.rglob("*.html")}
+            break
+        names.extend(referenced)
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.html")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in sorted(used):
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

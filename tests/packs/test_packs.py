@@ -797,3 +797,20 @@ def test_a_changed_template_changes_every_key(monkeypatch, db, f, tmp_path):
     monkeypatch.setattr(builder, "TEMPLATE_VERSION", changed)
     after = builder.content_key(m, builder.PUBLIC), builder.minutes_key(m, False)
     assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_only_the_templates_packs_are_made_from_change_their_keys(tmp_path):
+    """The PDF templates and what they include (the record's macros shared with the meeting
+    page) count; an e-mail or a page template does not rebuild every pack."""
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(builder.TEMPLATES, templates)
+    original = builder._templates_digest(templates)
+    for unrelated in ("notifications/agenda.html", "meetings/show.html", "base.html"):
+        page = templates / unrelated
+        page.write_text(page.read_text() + "<!-- changed -->")
+    assert builder._templates_digest(templates) == original
+    shared = templates / "minutes" / "_record.html"
+    shared.write_text(shared.read_text() + "{# changed #}")
+    assert builder._templates_digest(templates) != original
