@@ -79,23 +79,24 @@ class Config:
     # Strict-Transport-Security max-age, sent only when set (production sets it).
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 0)
     # SQLite has one writer: others wait this long for it before the request is answered 503.
-    DATABASE_BUSY_TIMEOUT = float(os.environ.get("DATABASE_BUSY_TIMEOUT") or 5)
+    # Numbers are read as given and checked by create_app, which names a bad one in one line.
+    DATABASE_BUSY_TIMEOUT = os.environ.get("DATABASE_BUSY_TIMEOUT") or 5
     DATABASE_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503
     # Limits on the child process that reads each uploaded PDF (app/agenda/pdfsafety.py): a
     # real paper takes well under a second; a PDF bomb is refused when it passes one of them.
-    PDF_CHECK_CPU_SECONDS = int(os.environ.get("PDF_CHECK_CPU_SECONDS") or 30)
-    PDF_CHECK_MEMORY_MB = int(os.environ.get("PDF_CHECK_MEMORY_MB") or 2048)
-    PDF_CHECK_SECONDS = int(os.environ.get("PDF_CHECK_SECONDS") or 90)
+    PDF_CHECK_CPU_SECONDS = os.environ.get("PDF_CHECK_CPU_SECONDS") or 30
+    PDF_CHECK_MEMORY_MB = os.environ.get("PDF_CHECK_MEMORY_MB") or 2048
+    PDF_CHECK_SECONDS = os.environ.get("PDF_CHECK_SECONDS") or 90
 
     # Mail (app/notifications): without MAIL_SERVER, messages are written to the log and to
     # instance/outbox/ as .eml files, so nothing is needed to try the app.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
-    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_PORT = os.environ.get("MAIL_PORT") or 25
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_FROM = os.environ.get("MAIL_FROM") or "minutebook@localhost"
-    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 30)
+    MAIL_TIMEOUT = os.environ.get("MAIL_TIMEOUT") or 30
     # Where links in messages point. Never taken from a request's Host header, which a sender
     # could set to send a clerk a link to somewhere else.
     SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"

@@ -65,6 +65,8 @@ def _finish_config(app: Flask) -> None:
     if not raw_limit.isdigit() or int(raw_limit) < 1:
         raise ConfigError(f"MAX_UPLOAD_MB must be a whole number of megabytes, not {raw_limit!r}")
     app.config["MAX_UPLOAD_MB"] = int(raw_limit)
+    for name, kind, low, high in NUMBERS:
+        app.config[name] = _number(app.config.get(name), name, kind, low, high)
     raw_proxies = str(app.config.get("PROXY_COUNT") or "0").strip()
     if not raw_proxies.isdigit():
         raise ConfigError(f"PROXY_COUNT must be a whole number of proxies, not {raw_proxies!r}")
@@ -110,6 +112,29 @@ def _finish_config(app: Flask) -> None:
             raise ConfigError(
                 f"cannot create the folder {folder} for the SQLite database: {exc.strerror}"
             ) from None
+
+
+# Settings that are numbers: (name, whole or not, smallest, largest).
+NUMBERS = [
+    ("DATABASE_BUSY_TIMEOUT", float, 0, 3600),
+    ("PDF_CHECK_CPU_SECONDS", int, 1, 3600),
+    ("PDF_CHECK_MEMORY_MB", int, 64, 1_048_576),
+    ("PDF_CHECK_SECONDS", int, 1, 3600),
+    ("MAIL_PORT", int, 1, 65535),
+    ("MAIL_TIMEOUT", float, 1, 3600),
+]
+
+
+def _number(raw, name: str, kind: type, low: float, high: float):
+    text = str(raw).strip()
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what} from {low} to {high}, not {text!r}")
+    return value
 
 
 def _without_password(uri: str) -> str:

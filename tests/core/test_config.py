@@ -62,6 +62,26 @@ def test_bad_upload_limit_is_one_clear_line(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAIL_PORT", "smtp"),
+        ("MAIL_PORT", "70000"),
+        ("MAIL_TIMEOUT", "soon"),
+        ("DATABASE_BUSY_TIMEOUT", "-1"),
+        ("PDF_CHECK_CPU_SECONDS", "1.5"),
+        ("PDF_CHECK_MEMORY_MB", "lots"),
+        ("PDF_CHECK_SECONDS", "0"),
+    ],
+)
+def test_a_bad_number_is_one_clear_line(tmp_path, name, value):
+    result = _start({name: value}, tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert f"{name} must be" in result.stderr and repr(value) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
     ("url", "message"),
     [
         # /dev/null is a file, so no folder can ever be made under it, even by root.
