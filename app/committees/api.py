@@ -1,0 +1,259 @@
+"""Committees, their memberships and people, through the API."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import abort
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from app.api import api_blueprint
+from app.api.auth import api_user, require_staff
+from app.api.schemas import (
+    MAX_ID,
+    TEMPLATE_KINDS,
+    Boolean,
+    Id,
+    PageQuery,
+    PatchSchema,
+    PersonRef,
+    derived,
+    found_or_404,
+    one_of,
+    page_of,
+    paginate,
+)
+from app.committees import services as committee_services
+from app.committees.models import Committee, Membership, MembershipRole, Regime
+from app.core.permissions import is_staff
+from app.extensions import db
+from app.people.models import Person
+
+committees_bp = api_blueprint(__name__, "api_committees", "Committees and their memberships")
+people_bp = api_blueprint(__name__, "api_people", "People")
+
+
+def committee_or_404(slug: str) -> Committee:
+    committee = db.session.scalar(select(Committee).where(Committee.slug == slug))
+    if committee is None:
+        abort(404, message="No committee with that slug.")
+    return committee
+
+
+class TemplateItem(Schema):
+    """One standard item a new agenda starts with."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(TEMPLATE_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    section = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+# --- what is sent -----------------------------------------------------------------------------
+
+
+class CommitteeSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+    description = fields.String(allow_none=True)
+    timezone = fields.String()
+    regime = fields.String(validate=one_of(Regime))
+    first_minute_number = fields.Integer()
+    minute_prefix = fields.String(allow_none=True)
+    quorum = derived(
+        fields.String(allow_none=True),
+        lambda c: str(c.quorum_count) if c.quorum_count else c.quorum_fraction,
+    )
+    default_venue = fields.String(allow_none=True)
+    default_start_time = derived(
+        fields.String(allow_none=True),
+        lambda c: c.default_start_time.strftime("%H:%M") if c.default_start_time else None,
+    )
+    publish_draft_minutes = fields.Boolean()
+    agenda_template = derived(
+        fields.List(fields.Nested(TemplateItem)), lambda c: c.agenda_template or []
+    )
+    url = derived(
+        fields.String(), lambda c: url_for("committees.show", slug=c.slug, _external=True)
+    )
+
+
+def email_shown(person: Person) -> str | None:
+    """Addresses are for staff: anyone else reads null."""
+    return person.email if is_staff(api_user()) else None
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    honorific = fields.String(allow_none=True)
+    job_title = fields.String(allow_none=True)
+    organisation = fields.String(allow_none=True)
+    email = derived(
+        fields.String(allow_none=True, metadata={"description": "Only for staff tokens"}),
+        email_shown,
+    )
+
+
+class MembershipSchema(Schema):
+    id = fields.Integer()
+    person = fields.Nested(PersonRef)
+    role = fields.String(validate=one_of(MembershipRole))
+    organisation = fields.String(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+
+
+CommitteePage = page_of(CommitteeSchema, "CommitteePage")
+PersonPage = page_of(PersonSchema, "PersonPage")
+MembershipPage = page_of(MembershipSchema, "MembershipPage")
+
+
+# --- what is received -------------------------------------------------------------------------
+
+
+class CommitteeIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    slug = fields.String(validate=validate.Length(max=200))
+    description = fields.String(allow_none=True)
+    timezone = fields.String(load_default="Europe/London")
+    regime = fields.String(validate=one_of(Regime))
+    first_minute_number = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    minute_prefix = fields.String(allow_none=True)
+    quorum = fields.String(allow_none=True)
+    default_venue = fields.String(allow_none=True)
+    default_start_time = fields.String(allow_none=True)
+    publish_draft_minutes = Boolean()
+    sections = fields.List(fields.String())
+    agenda_template = fields.List(
+        fields.Nested(TemplateItem),
+        validate=validate.Length(max=30, error="A template can hold at most {max} items."),
+        metadata={"description": "The standard items new agendas start with, in order"},
+    )
+    clerk_name = fields.String(allow_none=True)
+    clerk_email = fields.String(allow_none=True)
+    clerk_phone = fields.String(allow_none=True)
+
+
+class CommitteePatch(PatchSchema, CommitteeIn):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    timezone = fields.String()  # no default: a change of anything else must not reset it
+
+
+class PersonIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    honorific = fields.String(allow_none=True)
+    job_title = fields.String(allow_none=True)
+    organisation = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class MembershipIn(Schema):
+    person_id = Id(required=True)
+    role = fields.String(required=True, validate=one_of(MembershipRole))
+    organisation = fields.String(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+
+
+# --- committees -------------------------------------------------------------------------------
+
+
+@committees_bp.route("/committees")
+@committees_bp.arguments(PageQuery, location="query")
+@committees_bp.response(200, CommitteePage)
+def list_committees(args):
+    """Committees, by name."""
+    return paginate(select(Committee).order_by(Committee.name), args)
+
+
+@committees_bp.route("/committees", methods=["POST"])
+@committees_bp.arguments(CommitteeIn)
+@committees_bp.response(201, CommitteeSchema)
+def create_committee(body):
+    """Create a committee (clerks and admins)."""
+    require_staff()
+    committee = committee_services.create_committee(**body)
+    db.session.flush()
+    return committee
+
+
+@committees_bp.route("/committees/<slug>")
+@committees_bp.response(200, CommitteeSchema)
+def get_committee(slug):
+    """One committee."""
+    return committee_or_404(slug)
+
+
+@committees_bp.route("/committees/<slug>", methods=["PATCH"])
+@committees_bp.arguments(CommitteePatch)
+@committees_bp.response(200, CommitteeSchema)
+def update_committee(body, slug):
+    """Change a committee's settings."""
+    require_staff()
+    committee = committee_or_404(slug)
+    committee_services.update_committee(committee, **body)
+    db.session.flush()
+    return committee
+
+
+@committees_bp.route("/committees/<slug>/memberships")
+@committees_bp.arguments(PageQuery, location="query")
+@committees_bp.response(200, MembershipPage)
+def list_memberships(args, slug):
+    """A committee's memberships, past and present."""
+    committee = committee_or_404(slug)
+    stmt = (
+        select(Membership)
+        .where(Membership.committee_id == committee.id)
+        .order_by(Membership.start_date, Membership.id)
+    )
+    return paginate(stmt, args)
+
+
+@committees_bp.route("/committees/<slug>/memberships", methods=["POST"])
+@committees_bp.arguments(MembershipIn)
+@committees_bp.response(201, MembershipSchema)
+def create_membership(body, slug):
+    """Add a membership."""
+    require_staff()
+    committee = committee_or_404(slug)
+    person = db.session.get(Person, body.pop("person_id"))
+    if person is None:
+        abort(
+            422,
+            message="There is no person with that id.",
+            errors={"person_id": ["Unknown person."]},
+        )
+    membership = committee_services.add_membership(committee, person, **body)
+    db.session.flush()
+    return membership
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@people_bp.route("/people")
+@people_bp.arguments(PageQuery, location="query")
+@people_bp.response(200, PersonPage)
+def list_people(args):
+    """People; e-mail addresses only for staff tokens."""
+    return paginate(select(Person).order_by(Person.name, Person.id), args)
+
+
+@people_bp.route("/people", methods=["POST"])
+@people_bp.arguments(PersonIn)
+@people_bp.response(201, PersonSchema)
+def create_person(body):
+    """Add a person."""
+    require_staff()
+    person = committee_services.create_person(**body)
+    db.session.flush()
+    return person
+
+
+@people_bp.route("/people/<int:person_id>")
+@people_bp.response(200, PersonSchema)
+def get_person(person_id):
+    """One person."""
+    return found_or_404(Person, person_id, "person")
