@@ -1,6 +1,12 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import IntegerField, PasswordField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from app.auth.services import MAX_TOKEN_DAYS
@@ -60,3 +66,31 @@ class PasswordForm(FlaskForm):
         ],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class AcceptInvitationForm(FlaskForm):
+    password = PasswordField(
+        "Choose a password",
+        description="At least 10 characters; several uncommon words are easiest to remember",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter a password"), Length(max=1000)],
+    )
+    confirm = PasswordField(
+        "Confirm your password",
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Enter the password again"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
+    )
+    submit = SubmitField("Make my account", widget=GovSubmitInput())
+
+
+class InviteForm(FlaskForm):
+    role = RadioField("Their role", widget=GovRadioInput(), validators=[InputRequired()])
+    submit = SubmitField("Send the invitation", widget=GovSubmitInput())
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", widget=GovSelect(), validators=[InputRequired()])
+    submit = SubmitField("Change role", widget=GovSubmitInput())

@@ -165,3 +165,30 @@ class SignInThrottle(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(db.Model):
+    """An invitation to make an account, sent by e-mail as a signed link. Only the hash of
+    its token is kept (like an API token's), so a copy of the table opens no account; it
+    works once (used_at) and until expires_at, and a newer invitation for the same person
+    revokes the older (revoked_at)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[intpk]
+    person_id: Mapped[int] = fk("people.id", ondelete="CASCADE")
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.MEMBER)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL", nullable=True)
+    created_at: Mapped[created_at]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now

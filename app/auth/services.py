@@ -2,16 +2,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import case, delete, or_, select, update
+from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from zxcvbn import zxcvbn
 
 from app.audit.services import record
-from app.auth.models import ApiToken, SignInThrottle, User, hash_token, verify_dummy_password
+from app.auth.models import (
+    ApiToken,
+    Invitation,
+    SignInThrottle,
+    User,
+    hash_token,
+    verify_dummy_password,
+)
 from app.core.db import utcnow
 from app.core.errors import NotFound, ValidationError
 from app.core.permissions import Role
@@ -323,4 +333,208 @@ def user_for_session(user_id: str) -> User | None:
         return None
     if user is None or generation != (user.session_generation or 0):
         return None
+    return user
+
+
+# --- managing accounts (admins) ---------------------------------------------------------
+
+
+def users_list() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.active.desc(), User.email)))
+
+
+def user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
+    return user
+
+
+def _other_active_admins(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
+        )
+        or 0
+    )
+
+
+def _keep_an_admin(user: User, by: User) -> None:
+    """Nobody may lock themselves out, nor leave the site without an active admin."""
+    if user.id == by.id:
+        message = (
+            "You cannot change your own role or deactivate your own account: ask another admin."
+        )
+        raise ValidationError(message, {"role": [message]})
+    if user.role == Role.ADMIN and user.active and _other_active_admins(user) == 0:
+        message = "This is the only active admin: make another admin first."
+        raise ValidationError(message, {"role": [message]})
+
+
+def change_role(user: User, role: Role | str, by: User) -> User:
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationError("Choose a role.", {"role": ["Unknown role."]}) from None
+    if role == user.role:
+        return user
+    _keep_an_admin(user, by)
+    old = user.role
+    user.role = role
+    # A session made under the old role must not keep its powers.
+    user.end_sessions()
+    record("user_role_changed", user, summary=f"{user.email}: {old.value} to {role.value}")
+    return user
+
+
+def deactivate_user(user: User, by: User) -> User:
+    """The account can no longer sign in; its sessions end and its API tokens are revoked at
+    once (revoked, not only refused while inactive, so a reactivation does not bring back a
+    token that may have leaked meanwhile)."""
+    if not user.active:
+        return user
+    _keep_an_admin(user, by)
+    user.active = False
+    user.end_sessions()
+    revoked = 0
+    for token in user.tokens:
+        if token.revoked_at is None:
+            token.revoke()
+            revoked += 1
+    record("user_deactivated", user, summary=f"{user.email}; {revoked} API token(s) revoked")
+    return user
+
+
+def reactivate_user(user: User) -> User:
+    if user.active:
+        return user
+    user.active = True
+    record("user_reactivated", user, summary=user.email)
+    return user
+
+
+# --- invitations ------------------------------------------------------------------------
+
+INVITATION_DAYS = 7
+_INVITATION_SALT = "minutebook.invitation"
+
+
+def invitation_serializer() -> URLSafeTimedSerializer:
+    """Signs an invitation's token into its link (and checks a link's signature)."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_INVITATION_SALT)
+
+
+def invitation_roles(by: User) -> list[Role]:
+    """Clerks invite members and viewers; only an admin may make staff accounts."""
+    if by.role == Role.ADMIN:
+        return [Role.MEMBER, Role.VIEWER, Role.CLERK, Role.ADMIN]
+    return [Role.MEMBER, Role.VIEWER]
+
+
+def invite(person: Person, role: Role | str, by: User, now=None) -> None:
+    """Send the person an invitation to make an account, to the address on their record.
+
+    Whether that address (or the person) already has an account changes only what the
+    message says, never what the inviter is told: someone with an account is sent a
+    reminder of how to sign in instead of a link. Any earlier open invitation for the
+    person stops working. The message is queued in this transaction."""
+    from app.auth.invitations import queue_invitation, queue_sign_in_reminder
+
+    now = now or utcnow()
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationError("Choose a role.", {"role": ["Unknown role."]}) from None
+    if role not in invitation_roles(by):
+        raise ValidationError(
+            "Only an admin may invite a clerk or an admin.", {"role": ["Not allowed."]}
+        )
+    if not person.email:
+        raise ValidationError(
+            f"Add an e-mail address for {person.name} first.", {"email": ["No address."]}
+        )
+    email = normalise_email(person.email)
+    for old in db.session.scalars(
+        select(Invitation).where(
+            Invitation.person_id == person.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ):
+        old.revoked_at = now
+    existing = find_user(email) or db.session.scalar(
+        select(User).where(User.person_id == person.id)
+    )
+    record("invitation_sent", person, summary=f"to {email} as {role.value}")
+    if existing is not None:
+        queue_sign_in_reminder(person, email, now)
+        return
+    plain = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        person=person,
+        email=email,
+        role=role,
+        token_hash=hash_token(plain),
+        invited_by_id=by.id,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    queue_invitation(invitation, invitation_serializer().dumps(plain))
+
+
+class InvitationRefused(Exception):
+    """The link is not one that can be used now. One message for every reason (used,
+    expired, revoked, forged, or the address has an account meanwhile): the link's holder
+    learns nothing about accounts from it."""
+
+    message = (
+        "This invitation link cannot be used: it has already been used, it has expired, or a "
+        "newer invitation has replaced it. Ask the clerk to send you a new invitation."
+    )
+
+
+def open_invitation(token: str, now=None) -> Invitation:
+    """The invitation a link names, if it may be used now; else InvitationRefused."""
+    now = now or utcnow()
+    try:
+        plain = invitation_serializer().loads(token, max_age=INVITATION_DAYS * 86400 + 3600)
+    except BadData:
+        raise InvitationRefused from None
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(str(plain)))
+    )
+    if invitation is None or not invitation.is_open(now):
+        raise InvitationRefused
+    return invitation
+
+
+def accept_invitation(token: str, password: str, now=None) -> User:
+    """Make the invited person's account with this password; the link is used up. The
+    invitation row is claimed with a guarded UPDATE, so the same link sent twice at once
+    makes one account."""
+    now = now or utcnow()
+    invitation = open_invitation(token, now)
+    person = invitation.person
+    if find_user(invitation.email) is not None or (
+        db.session.scalar(select(User.id).where(User.person_id == person.id)) is not None
+    ):
+        raise InvitationRefused
+    check_password_strength(password, invitation.email, person.name)
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise InvitationRefused
+    user = User(email=invitation.email, name=person.name, role=invitation.role, person=person)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record("invitation_accepted", user, summary=f"{user.email} as {user.role.value}", user=user)
     return user

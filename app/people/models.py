@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import created_at, intpk, str_name
@@ -20,6 +20,9 @@ class Person(db.Model):
     organisation: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[created_at]
+    # Optimistic locking for the edit form: two clerks editing one person cannot silently
+    # overwrite each other (people.services.update_person).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def display_name(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -18,8 +18,9 @@ from sqlalchemy import select
 from app.actions import services as actions
 from app.agenda import services as agenda
 from app.agenda.documents import add_document
-from app.auth.models import ApiToken
-from app.auth.services import issue_token
+from app.auth.models import ApiToken, Invitation, hash_token
+from app.auth.services import invitation_serializer, issue_token
+from app.core.db import utcnow
 from app.minutes import services as minutes
 from app.models import AttendanceStatus, MembershipRole, Minute
 from app.notifications.owner_links import make_link
@@ -55,9 +56,12 @@ PUBLIC = {
     "actions.index",
     "actions.show",
     "owner_update.update",  # an owner's personal link works without signing in
+    "auth.accept_invitation",  # reached by the link in the invitation, before any account
 }
 # And the pages of anyone signed in, whatever their role.
 SIGNED_IN = {"main.my_meetings", "actions.mine", "auth.change_password", "ical.account"}
+# The pages of admins alone (a clerk gets a 404 for them).
+ADMIN_ONLY = {"auth.users", "auth.user"}
 
 
 def _cases(w) -> dict[str, list[str]]:
@@ -109,6 +113,14 @@ def _cases(w) -> dict[str, list[str]]:
         "actions.import_plan": [f"/actions/import/{slug}"],
         "owner_update.update": [w["owner_link"]],
         "owner_update.links": [f"/owner-update/actions/{w['action'].id}/links"],
+        "auth.people.index": ["/people/", "/people/?q=a", "/people/?q=nobody-at-all"],
+        "auth.people.new": ["/people/new"],
+        "auth.people.show": [f"/people/{p}" for p in w["person_ids"]],
+        "auth.people.edit": [f"/people/{p}/edit" for p in w["person_ids"]],
+        "auth.people.invite": [f"/people/{p}/invite" for p in w["person_ids"]],
+        "auth.users": ["/admin/users"],
+        "auth.user": [f"/admin/users/{u}" for u in w["account_ids"]],
+        "auth.accept_invitation": [f"/invitation/{w['invitation_token']}"],
     }
 
 
@@ -156,6 +168,20 @@ def pages_world(db, f, world):  # noqa: F811
     owner_link = urlsplit(make_link(world["action"])).path
     db.session.commit()
     token_ids = db.session.scalars(select(ApiToken.id).filter_by(user_id=clerk.id)).all()
+    # One person with an address and a committee, one with neither.
+    people[0].email = "dora.ellis@example.org"
+    deactivated = world["users"]["viewer"]
+    deactivated.active = False
+    plain = "pages-world-invitation"
+    db.session.add(
+        Invitation(
+            person=f.person("Gita Invited", email="gita@example.org"),
+            email="gita@example.org",
+            token_hash=hash_token(plain),
+            expires_at=utcnow() + timedelta(days=7),
+        )
+    )
+    db.session.commit()
     return {
         **world,
         "later_items": [report.id, sub.id],
@@ -165,6 +191,9 @@ def pages_world(db, f, world):  # noqa: F811
         "action_ids": [world["action"].id] + [a.id for a in extra],
         "token_ids": token_ids,
         "owner_link": owner_link,
+        "person_ids": [people[0].id, world["olive"].id],
+        "account_ids": [clerk.id, deactivated.id, world["users"]["member_a"].id],
+        "invitation_token": invitation_serializer().dumps(plain),
     }
 
 
@@ -245,7 +274,7 @@ def test_every_html_page_type_has_a_case(app, db, pages_world):
     assert cases.keys() >= PUBLIC | SIGNED_IN
 
 
-@pytest.mark.parametrize("role", ("anonymous", "member_a", "owner", "clerk"))
+@pytest.mark.parametrize("role", ("anonymous", "member_a", "owner", "clerk", "admin"))
 def test_every_page_type_has_unique_ids_and_labelled_fields(
     app, client, db, pages_world, sign_in, role
 ):
@@ -257,7 +286,10 @@ def test_every_page_type_has_unique_ids_and_labelled_fields(
         sign_in(user)
         mine = (PUBLIC | SIGNED_IN) - {"auth.login"}
         if role == "clerk":
-            mine = cases.keys() - {"auth.login"}
+            mine = cases.keys() - {"auth.login"} - ADMIN_ONLY
+        if role == "admin":
+            # The tokens of the case are the clerk's, and nobody sees another's token.
+            mine = cases.keys() - {"auth.login", "auth.revoke_token"}
     adapter = app.url_map.bind("localhost")
     problems, checked = [], set()
     for endpoint in sorted(mine):
@@ -265,7 +297,7 @@ def test_every_page_type_has_unique_ids_and_labelled_fields(
             # The URL is the endpoint's, so a case cannot drift to another page type.
             assert adapter.match(url.split("?")[0], method="GET")[0] == endpoint, url
             response = client.get(url)
-            if role != "clerk" and response.status_code == 404:
+            if role not in ("clerk", "admin") and response.status_code == 404:
                 continue  # a meeting or action this visitor may not see
             assert response.status_code == 200, (url, response.status_code)
             assert response.mimetype == "text/html", url
@@ -292,6 +324,10 @@ REFUSED_FORMS = {
     "actions.new",
     "actions.correct",
     "auth.change_password",
+    "auth.people.new",
+    "auth.people.edit",
+    "auth.people.invite",
+    "auth.accept_invitation",
 }
 
 

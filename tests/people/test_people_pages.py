@@ -1,0 +1,172 @@
+"""The People pages: who may use them, adding, finding and editing people, a stale edit
+refused, and each change audited with the user who made it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.core.permissions import Role
+from app.people import services
+from app.people.models import Person
+
+
+@pytest.fixture
+def people_world(db, f):
+    users = {
+        "member": f.user(Role.MEMBER, person=f.person("Mia Member")),
+        "clerk": f.user(Role.CLERK),
+        "admin": f.user(Role.ADMIN),
+    }
+    committee = f.committee("Health and Wellbeing Board")
+    ann = f.person("Ann Archer", honorific="Cllr", email="ann.archer@example.org")
+    f.membership(committee, ann)
+    f.person("Bill Baker", organisation="NHS Kent")
+    f.person("Ann-Marie Cole")
+    db.session.commit()
+    return {"users": users, "ann": ann}
+
+
+def _pages(w):
+    ann = w["ann"].id
+    return [
+        "/people/",
+        "/people/?q=ann",
+        "/people/new",
+        f"/people/{ann}",
+        f"/people/{ann}/edit",
+        f"/people/{ann}/invite",
+    ]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "clerk", "admin"])
+def test_who_may_see_the_people_pages(client, sign_in, people_world, role):
+    if role != "anonymous":
+        sign_in(people_world["users"][role])
+    for url in _pages(people_world):
+        response = client.get(url)
+        if role == "anonymous":
+            assert response.status_code == 302, url
+            assert "/sign-in" in response.headers["Location"], url
+        elif role == "member":
+            assert response.status_code == 404, url
+        else:
+            assert response.status_code == 200, url
+            assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member"])
+def test_those_who_may_not_see_them_cannot_write_through_them(
+    client, sign_in, db, people_world, role
+):
+    if role != "anonymous":
+        sign_in(people_world["users"][role])
+    ann = people_world["ann"]
+    posts = [
+        ("/people/new", {"name": "Eve Intruder"}),
+        (f"/people/{ann.id}/edit", {"name": "Changed", "version": "1"}),
+        (f"/people/{ann.id}/invite", {"role": "member"}),
+    ]
+    for url, data in posts:
+        # The test config turns CSRF off, so a refusal here is the access check's own.
+        response = client.post(url, data=data)
+        assert response.status_code == (302 if role == "anonymous" else 404), url
+    db.session.expire_all()
+    assert db.session.get(Person, ann.id).name == "Ann Archer"
+    assert db.session.scalar(select(Person).filter_by(name="Eve Intruder")) is None
+
+
+def test_an_unknown_person_is_not_found(client, sign_in, people_world):
+    sign_in(people_world["users"]["clerk"])
+    assert client.get("/people/999999").status_code == 404
+    assert client.get("/people/999999/edit").status_code == 404
+
+
+def test_the_list_finds_people_by_name_literally(client, sign_in, people_world):
+    sign_in(people_world["users"]["clerk"])
+    body = client.get("/people/?q=ANN").get_data(as_text=True)
+    assert "Cllr Ann Archer" in body and "Ann-Marie Cole" in body
+    assert "Bill Baker" not in body
+    # A wildcard typed is a character, not "anything".
+    body = client.get("/people/?q=%25").get_data(as_text=True)
+    assert "Bill Baker" not in body and "Nobody's name contains" in body
+
+
+def test_a_clerk_adds_a_person_and_it_is_audited(client, sign_in, db, people_world):
+    clerk = people_world["users"]["clerk"]
+    sign_in(clerk)
+    response = client.post(
+        "/people/new",
+        data={
+            "name": "  Dev Patel ",
+            "honorific": "Dr",
+            "job_title": "Director of Public Health",
+            "organisation": "Kent County Council",
+            "email": "Dev.Patel@Example.org",
+        },
+    )
+    assert response.status_code == 302
+    person = db.session.scalar(select(Person).filter_by(name="Dev Patel"))
+    assert person.honorific == "Dr" and person.organisation == "Kent County Council"
+    assert response.headers["Location"].endswith(f"/people/{person.id}")
+    event = db.session.scalar(select(AuditEvent).filter_by(verb="person_created"))
+    assert event.entity_id == person.id and event.user_id == clerk.id
+    page = client.get(f"/people/{person.id}").get_data(as_text=True)
+    assert "Director of Public Health" in page
+
+
+def test_a_person_without_a_name_is_refused_on_the_page(client, sign_in, db, people_world):
+    sign_in(people_world["users"]["clerk"])
+    before = db.session.scalar(select(Person.id).order_by(Person.id.desc()))
+    response = client.post("/people/new", data={"name": "   ", "email": "not an address"})
+    assert response.status_code == 400
+    assert "govuk-error-summary" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Person.id).order_by(Person.id.desc())) == before
+
+
+def test_an_edit_is_saved_with_its_changes_in_the_audit(client, sign_in, db, people_world):
+    admin = people_world["users"]["admin"]
+    ann = people_world["ann"]
+    sign_in(admin)
+    form = client.get(f"/people/{ann.id}/edit").get_data(as_text=True)
+    assert 'name="version" type="hidden" value="1"' in form
+    response = client.post(
+        f"/people/{ann.id}/edit",
+        data={
+            "name": "Ann Archer",
+            "honorific": "Cllr",
+            "job_title": "Cabinet Member for Health",
+            "email": "ann.archer@example.org",
+            "version": "1",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    ann = db.session.get(Person, ann.id)
+    assert ann.job_title == "Cabinet Member for Health" and ann.version == 2
+    event = db.session.scalar(select(AuditEvent).filter_by(verb="person_updated"))
+    assert event.user_id == admin.id
+    assert event.data["changes"] == {"job_title": [None, "Cabinet Member for Health"]}
+
+
+def test_a_stale_edit_is_a_conflict_and_changes_nothing(client, sign_in, db, people_world):
+    ann = people_world["ann"]
+    sign_in(people_world["users"]["clerk"])
+    assert client.get(f"/people/{ann.id}/edit").status_code == 200  # loaded at version 1
+    # Meanwhile another clerk saves a change.
+    services.update_person(ann, 1, organisation="Kent County Council")
+    db.session.commit()
+    response = client.post(
+        f"/people/{ann.id}/edit",
+        data={"name": "Ann Archer-Smith", "version": "1"},
+    )
+    assert response.status_code == 409
+    assert "changed by someone else" in response.get_data(as_text=True)
+    db.session.expire_all()
+    ann = db.session.get(Person, ann.id)
+    assert ann.name == "Ann Archer" and ann.organisation == "Kent County Council"
+    assert ann.version == 2
+    # A tampered version is no version at all: refused the same way.
+    response = client.post(f"/people/{ann.id}/edit", data={"name": "X", "version": "abc"})
+    assert response.status_code == 409
