@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from zxcvbn import zxcvbn
 
 from app.audit.services import record
+from app.auth import signals
 from app.auth.models import (
     ApiToken,
     Invitation,
@@ -440,8 +441,6 @@ def invite(person: Person, role: Role | str, by: User, now=None) -> None:
     message says, never what the inviter is told: someone with an account is sent a
     reminder of how to sign in instead of a link. Any earlier open invitation for the
     person stops working. The message is queued in this transaction."""
-    from app.auth.invitations import queue_invitation, queue_sign_in_reminder
-
     now = now or utcnow()
     try:
         role = Role(role)
@@ -469,7 +468,7 @@ def invite(person: Person, role: Role | str, by: User, now=None) -> None:
     )
     record("invitation_sent", person, summary=f"to {email} as {role.value}")
     if existing is not None:
-        queue_sign_in_reminder(person, email, now)
+        signals.invited_with_an_account.send(person, email=email, now=now)
         return
     plain = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -483,7 +482,7 @@ def invite(person: Person, role: Role | str, by: User, now=None) -> None:
     )
     db.session.add(invitation)
     db.session.flush()
-    queue_invitation(invitation, invitation_serializer().dumps(plain))
+    signals.invitation_created.send(invitation, link_token=invitation_serializer().dumps(plain))
 
 
 class InvitationRefused(Exception):

@@ -13,6 +13,7 @@ from app.core.forms import apply_service_errors
 from app.core.permissions import Role, is_admin
 from app.core.text import safe_next
 from app.extensions import db, login_manager
+from app.notifications import invitations as _invitation_mail  # noqa: F401  (the receivers)
 
 bp = Blueprint("auth", __name__)
 

@@ -17,7 +17,7 @@ from app.committees.models import VOTING_ROLES, Committee, Membership, Membershi
 from app.core import text as rules
 from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
-from app.core.errors import ValidationError, constraint_errors
+from app.core.errors import Conflict, NotFound, ValidationError, constraint_errors
 from app.extensions import db
 from app.people.models import Person
 
@@ -437,6 +437,58 @@ def find_person(name: str | None, email: str | None) -> Person | None:
         if len(matches) == 1:
             return matches[0]
     return None
+
+
+PEOPLE_PAGE_SIZE = 50
+PERSON_FIELDS = tuple(PERSON_LIMITS)
+
+
+def list_people(q: str | None = None, page: int = 1) -> tuple[list[Person], int]:
+    """One page of people in name order (for the People pages), found by name when `q` is
+    given (matched literally, anywhere in the name), and how many match in all."""
+    stmt = select(Person)
+    q = rules.clean_text(str(q or "")[: PERSON_LIMITS["name"]], PERSON_LIMITS["name"]) or ""
+    if q:
+        stmt = stmt.where(func.lower(Person.name).like(_name_like(q), escape=_LIKE_ESCAPE))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    people = db.session.scalars(
+        stmt.order_by(func.lower(Person.name), Person.id)
+        .offset((max(1, page) - 1) * PEOPLE_PAGE_SIZE)
+        .limit(PEOPLE_PAGE_SIZE)
+    ).all()
+    return list(people), total
+
+
+def person_or_404(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound("There is no such person.")
+    return person
+
+
+def update_person(person: Person, expected_version: int | None = None, **fields) -> Person:
+    """Change a person's fields; a Conflict when the form was loaded from an older version
+    (the same words as meetings.services.check_version, which sits above this package). The
+    audit event lists what changed, old and new."""
+    if expected_version is not None and expected_version != person.version:
+        raise Conflict(
+            f"This record was changed by someone else (your copy is version {expected_version}, "
+            f"the current one is version {person.version}). Reload it and make your change "
+            "again.",
+            {"version": [f"Current version is {person.version}."]},
+        )
+    cleaned = clean_person_fields({k: fields[k] for k in PERSON_FIELDS if k in fields})
+    changes = {}
+    for key, value in cleaned.items():
+        old = getattr(person, key)
+        if (old or None) != (value or None):
+            changes[key] = [old, value]
+            setattr(person, key, value)
+    if changes:
+        person.version += 1
+        db.session.flush()
+        record("person_updated", person, summary=person.name, changes=changes)
+    return person
 
 
 # --- pickers -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ class Person(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[created_at]
     # Optimistic locking for the edit form: two clerks editing one person cannot silently
-    # overwrite each other (people.services.update_person).
+    # overwrite each other (committees.services.update_person).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property

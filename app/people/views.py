@@ -11,13 +11,13 @@ from sqlalchemy import select
 from app.auth import services as auth_services
 from app.auth.forms import InviteForm
 from app.auth.models import User
+from app.committees import services
 from app.committees.models import Membership
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
 from app.core.forms import apply_service_errors, expected_version
 from app.core.permissions import Role, is_admin
 from app.extensions import db
-from app.people import services
 from app.people.forms import PersonForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -41,7 +41,7 @@ def index():
     q = request.args.get("q", "")
     page = _page_number()
     people, total = services.list_people(q, page)
-    pages = max(1, -(-total // services.PAGE_SIZE))
+    pages = max(1, -(-total // services.PEOPLE_PAGE_SIZE))
     return render_template(
         "people/index.html", people=people, q=q, page=page, pages=pages, total=total
     )
@@ -54,7 +54,7 @@ def new():
     messages: list[str] = []
     if form.validate_on_submit():
         try:
-            person = services.add_person(**form.service_fields())
+            person = services.create_person(**form.service_fields())
         except ValidationError as exc:
             messages = apply_service_errors(form, exc)
         else:

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.committees import services
 from app.core.permissions import Role
-from app.people import services
 from app.people.models import Person
 
 

@@ -1,5 +1,7 @@
 """The e-mails of an invitation: the link to make an account, or, for an address that has
-one already, a reminder of how to sign in (so the inviter is told the same either way)."""
+one already, a reminder of how to sign in (so the inviter is told the same either way).
+Receivers of the auth signals; app/auth/views.py imports this module so they are connected
+wherever accounts can be managed."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 
+from app.auth import signals as auth_signals
 from app.auth.models import Invitation
 from app.core.web import format_local_datetime
 from app.notifications.messages import render
@@ -14,7 +17,8 @@ from app.notifications.services import link, queue, sender_for
 from app.people.models import Person
 
 
-def queue_invitation(invitation: Invitation, signed_token: str) -> None:
+@auth_signals.invitation_created.connect
+def queue_invitation(invitation: Invitation, *, link_token: str, **_kw) -> None:
     person = invitation.person
     subject = "You are invited to make an account"
     text, html = render(
@@ -26,7 +30,7 @@ def queue_invitation(invitation: Invitation, signed_token: str) -> None:
         expires=format_local_datetime(
             invitation.expires_at, current_app.config.get("DEFAULT_TIMEZONE", "Europe/London")
         ),
-        accept_url=link("auth.accept_invitation", token=signed_token),
+        accept_url=link("auth.accept_invitation", token=link_token),
     )
     queue(
         key=f"invitation:{invitation.id}",
@@ -41,7 +45,8 @@ def queue_invitation(invitation: Invitation, signed_token: str) -> None:
     )
 
 
-def queue_sign_in_reminder(person: Person, email: str, now: datetime) -> None:
+@auth_signals.invited_with_an_account.connect
+def queue_sign_in_reminder(person: Person, *, email: str, now: datetime, **_kw) -> None:
     subject = "You are invited to make an account"
     text, html = render(
         "invitation_existing",
