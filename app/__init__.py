@@ -215,6 +215,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.minutes.views import bp as minutes_bp
     from app.notifications.views import bp as owner_update_bp
     from app.packs.views import bp as packs_bp
+    from app.people.views import bp as people_bp
 
     for bp in (
         main_bp,
@@ -227,6 +228,7 @@ def _register_blueprints(app: Flask) -> None:
         ical_bp,
         packs_bp,
         owner_update_bp,
+        people_bp,
     ):
         app.register_blueprint(bp)
     register_api(app)

@@ -57,6 +57,10 @@ class User(UserMixin, db.Model):
     def is_staff(self) -> bool:
         return self.role in (Role.ADMIN, Role.CLERK)
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
     def get_id(self) -> str:
         # Flask-Login stores this in the session and in the remember-me cookie alike, so the
         # generation check in the user loader covers both.

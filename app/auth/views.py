@@ -245,10 +245,3 @@ def _refused():
     return render_template(
         "auth/invitation_refused.html", message=services.InvitationRefused.message
     ), 410
-
-
-from app.people.views import bp as people_bp  # noqa: E402  (it uses this blueprint's services)
-
-# Inside this blueprint rather than beside it: registering a blueprint of its own belongs in
-# app/__init__.py, which is not this change's to touch. Endpoints are auth.people.*.
-bp.register_blueprint(people_bp)

@@ -1,6 +1,6 @@
 """The People pages: clerks and admins list, find, add and edit people, and invite them to
 make an account. Registered inside the auth blueprint (see app/auth/views.py), so endpoints
-are auth.people.*."""
+are people.*."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def new():
             messages = apply_service_errors(form, exc)
         else:
             flash(f"{person.display_name} added", "success")
-            return redirect(url_for("auth.people.show", person_id=person.id))
+            return redirect(url_for("people.show", person_id=person.id))
     status = 400 if (form.errors or messages) else 200
     return render_template("people/form.html", form=form, person=None, messages=messages), status
 
@@ -101,7 +101,7 @@ def edit(person_id: int):
             db.session.rollback()
         else:
             flash(f"{person.display_name} updated", "success")
-            return redirect(url_for("auth.people.show", person_id=person.id))
+            return redirect(url_for("people.show", person_id=person.id))
     if request.method == "GET":
         form.version.data = str(person.version)
     status = 409 if conflict else (400 if (form.errors or messages) else 200)
@@ -127,7 +127,7 @@ def invite(person_id: int):
         else:
             # The same words whether or not the address has an account (see invite).
             flash(f"An invitation has been sent to {person.email}", "success")
-            return redirect(url_for("auth.people.show", person_id=person.id))
+            return redirect(url_for("people.show", person_id=person.id))
     status = 400 if (form.errors or messages) else 200
     return render_template(
         "people/invite.html", form=form, person=person, messages=messages

@@ -170,3 +170,23 @@ def test_a_stale_edit_is_a_conflict_and_changes_nothing(client, sign_in, db, peo
     # A tampered version is no version at all: refused the same way.
     response = client.post(f"/people/{ann.id}/edit", data={"name": "X", "version": "abc"})
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("role", "people", "accounts"),
+    [
+        ("anonymous", False, False),
+        ("member", False, False),
+        ("clerk", True, False),
+        ("admin", True, True),
+    ],
+)
+def test_the_main_navigation_offers_what_the_reader_may_use(
+    client, sign_in, people_world, role, people, accounts
+):
+    if role != "anonymous":
+        sign_in(people_world["users"][role])
+    page = client.get("/committees/").get_data(as_text=True)
+    nav = page[page.index('aria-label="Main"') : page.index("</nav>")]
+    assert ('href="/people/"' in nav) is people
+    assert ('href="/admin/users"' in nav) is accounts
