@@ -17,7 +17,7 @@ from app.committees.models import VOTING_ROLES, Committee, Membership, Membershi
 from app.core import text as rules
 from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
 from app.core.dates import parse_date
-from app.core.errors import Conflict, NotFound, ValidationError, constraint_errors
+from app.core.errors import NotFound, ValidationError, check_version, constraint_errors
 from app.extensions import db
 from app.people.models import Person
 
@@ -467,16 +467,9 @@ def person_or_404(person_id: int) -> Person:
 
 
 def update_person(person: Person, expected_version: int | None = None, **fields) -> Person:
-    """Change a person's fields; a Conflict when the form was loaded from an older version
-    (the same words as meetings.services.check_version, which sits above this package). The
-    audit event lists what changed, old and new."""
-    if expected_version is not None and expected_version != person.version:
-        raise Conflict(
-            f"This record was changed by someone else (your copy is version {expected_version}, "
-            f"the current one is version {person.version}). Reload it and make your change "
-            "again.",
-            {"version": [f"Current version is {person.version}."]},
-        )
+    """Change a person's fields; a Conflict when the form was loaded from an older version.
+    The audit event lists what changed, old and new."""
+    check_version(person, expected_version)
     cleaned = clean_person_fields({k: fields[k] for k in PERSON_FIELDS if k in fields})
     changes = {}
     for key, value in cleaned.items():

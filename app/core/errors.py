@@ -39,6 +39,16 @@ class Conflict(ServiceError):
     title = "Conflict"
 
 
+def check_version(obj, expected: int | None) -> None:
+    """Optimistic locking: refuse a change made to a copy older than the stored one."""
+    if expected is not None and expected != obj.version:
+        raise Conflict(
+            f"This record was changed by someone else (your copy is version {expected}, "
+            f"the current one is version {obj.version}). Reload it and make your change again.",
+            {"version": [f"Current version is {obj.version}."]},
+        )
+
+
 # Constraint names (see NAMING_CONVENTION) mapped to what a person should be told.
 CONSTRAINT_MESSAGES: dict[str, tuple[str, str]] = {
     "uq_minutes_committee_id_number": ("number", "That minute number is already used."),

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.committees.models import Committee
 from app.core import text as rules
-from app.core.errors import Conflict, ValidationError
+from app.core.errors import Conflict, ValidationError, check_version
 from app.extensions import db
 from app.meetings.models import Meeting, MeetingStatus
 
@@ -69,16 +69,6 @@ def check_record_open(meeting: Meeting, consequence: str, field: str = "meeting"
     message = locked_reason(meeting, consequence)
     if message:
         raise Conflict(message, {field: [message]})
-
-
-def check_version(obj, expected: int | None) -> None:
-    """Optimistic locking: refuse a change made to a copy older than the stored one."""
-    if expected is not None and expected != obj.version:
-        raise Conflict(
-            f"This record was changed by someone else (your copy is version {expected}, "
-            f"the current one is version {obj.version}). Reload it and make your change again.",
-            {"version": [f"Current version is {obj.version}."]},
-        )
 
 
 def schedule_meeting(
