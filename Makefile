@@ -10,10 +10,11 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 export MINUTEBOOK_ENV ?= development
 
-.PHONY: help setup run test lint format check-system clean
+.PHONY: help setup run serve test lint format check-system clean
 
 help:
 	@echo "make run    set everything up and serve the demo on http://127.0.0.1:$(PORT)"
+	@echo "make serve  set everything up and serve with gunicorn (production; demo only if empty)"
 	@echo "make test   set everything up and run the whole test suite"
 	@echo "make setup  the idempotent set-up step both start with (.venv, assets, database)"
 	@echo "make lint   ruff check and ruff format --check"
@@ -52,6 +53,13 @@ run: setup
 	$(FLASK) demo load
 	@echo "Serving Minutebook on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The production server: workers from the CPU count (gunicorn.conf.py). The demo is loaded
+# only into an empty database, so a real one is never touched.
+serve: setup
+	$(FLASK) demo load --if-empty
+	@echo "Serving Minutebook with gunicorn on $${HOST:-127.0.0.1}:$(PORT) (Ctrl-C to stop)"
+	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 lint: $(VENV)/.deps-stamp
 	$(BIN)/ruff check .

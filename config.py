@@ -76,6 +76,12 @@ class Config:
     # are believed only from that many hops: with none, anyone could claim any address and
     # dodge (or aim) sign-in throttling.
     PROXY_COUNT = os.environ.get("PROXY_COUNT") or "0"
+    # Behind a proxy that serves files itself (Apache mod_xsendfile, lighttpd), packs, papers
+    # and static files are sent as an X-Sendfile header naming the file and no body; for nginx,
+    # X_ACCEL_REDIRECT_PREFIX makes that X-Accel-Redirect to an internal location
+    # (app/core/static.py). Without such a proxy in front, files would arrive empty.
+    USE_X_SENDFILE = os.environ.get("USE_X_SENDFILE", "0") == "1"
+    X_ACCEL_REDIRECT_PREFIX = os.environ.get("X_ACCEL_REDIRECT_PREFIX") or None
     # Strict-Transport-Security max-age, sent only when set (production sets it).
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 0)
     # SQLite has one writer: others wait this long for it before the request is answered 503.

@@ -39,6 +39,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         from app.core.web import init_web, own_transactions
 
         init_web(app)
+        from app.core.static import init_static
+
+        init_static(app)
         own_transactions(app)
         if not app.config.get("SKIP_DATABASE_CHECK") and not app.testing:
             check_database(app)
