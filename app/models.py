@@ -9,6 +9,7 @@ from app.agenda.models import (
     Document,
     DocumentParagraph,
     ItemKind,
+    RevisionPaper,
     Visibility,
 )
 from app.audit.models import AuditEvent
@@ -71,6 +72,7 @@ __all__ = [
     "MinutesState",
     "Person",
     "Rag",
+    "RevisionPaper",
     "Regime",
     "Resolution",
     "ResolutionKind",

@@ -33,7 +33,7 @@ from app.extensions import db
 from app.people.models import Person
 
 if TYPE_CHECKING:
-    from app.meetings.models import Meeting
+    from app.meetings.models import AgendaPublication, Meeting
 
 
 class ItemKind(enum.StrEnum):
@@ -89,7 +89,54 @@ SCHEDULE_12A = {
 }
 
 
-class AgendaItem(db.Model):
+class ItemRules:
+    """Who may see an item and its papers: the one rule for the working copy (AgendaItem) and
+    for a published revision's items (agenda.revisions.PublishedItem). Needs `meeting`,
+    `visibility` and `parent`."""
+
+    @property
+    def effective_visibility(self) -> Visibility:
+        """The strictest of the item's own and its parent's, since a sub-item of exempt
+        business is exempt business. (Part 2 holds exactly the restricted top-level items, so
+        the Part adds nothing stricter.) The agenda services keep the stored value at least as
+        strict as the parent's; this holds even for rows written before they did."""
+        if self.parent is None:
+            return self.visibility
+        return Visibility.strictest(self.visibility, self.parent.visibility)
+
+    @property
+    def restricted(self) -> bool:
+        return self.effective_visibility.restricted
+
+    def can_view(self, user) -> bool:
+        """The item's title: shown wherever the agenda is, even for exempt items."""
+        return self.meeting.can_see_agenda(user)
+
+    def can_see_papers(self, user) -> bool:
+        if not self.can_view(user):
+            return False
+        if self.restricted:
+            return self.meeting.can_see_restricted(user)
+        return True
+
+
+class PaperRules:
+    """Who may see a paper, for the working copy (Document) and a published revision's papers
+    (agenda.revisions.PublishedPaper). Needs `visibility` and `item`."""
+
+    @property
+    def restricted(self) -> bool:
+        return self.visibility.restricted or self.item.restricted
+
+    def can_view(self, user) -> bool:
+        if not self.item.can_see_papers(user):
+            return False
+        if self.visibility.restricted:
+            return self.item.meeting.can_see_restricted(user)
+        return True
+
+
+class AgendaItem(ItemRules, db.Model):
     __tablename__ = "agenda_items"
     __table_args__ = (
         CheckConstraint("position >= 0", name="position_not_negative"),
@@ -172,21 +219,6 @@ class AgendaItem(db.Model):
             return self.presenter.name
         return self.presenter_text
 
-    @property
-    def effective_visibility(self) -> Visibility:
-        """The one visibility rule for items: the strictest of the item's own and its
-        parent's, since a sub-item of exempt business is exempt business. (Part 2 holds
-        exactly the restricted top-level items, so the Part adds nothing stricter.) The agenda
-        services keep the stored value at least as strict as the parent's; this holds even
-        for rows written before they did."""
-        if self.parent is None:
-            return self.visibility
-        return Visibility.strictest(self.visibility, self.parent.visibility)
-
-    @property
-    def restricted(self) -> bool:
-        return self.effective_visibility.restricted
-
     @classmethod
     def public_ids(cls) -> Select:
         """SQL form of `not item.restricted`: the ids of items public by the same rule."""
@@ -205,17 +237,6 @@ class AgendaItem(db.Model):
     def record_meeting_id(self) -> int | None:
         return meeting_id_through(self.meeting_id, self.meeting)
 
-    def can_view(self, user) -> bool:
-        """The item's title: shown wherever the agenda is, even for exempt items."""
-        return self.meeting.can_see_agenda(user)
-
-    def can_see_papers(self, user) -> bool:
-        if not self.can_view(user):
-            return False
-        if self.restricted:
-            return self.meeting.can_see_restricted(user)
-        return True
-
 
 class AgendaItemParagraph(db.Model):
     """A Schedule 12A paragraph under which an item is exempt."""
@@ -227,7 +248,7 @@ class AgendaItemParagraph(db.Model):
     paragraph: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-class Document(db.Model):
+class Document(PaperRules, db.Model):
     """An uploaded paper (report, appendix) attached to an agenda item, stored by sha256."""
 
     __tablename__ = "documents"
@@ -274,19 +295,8 @@ class Document(db.Model):
         self.paragraph_rows = [DocumentParagraph(paragraph=p) for p in sorted(set(values or []))]
 
     @property
-    def restricted(self) -> bool:
-        return self.visibility.restricted or self.item.restricted
-
-    @property
     def record_meeting_id(self) -> int | None:
         return self.item.record_meeting_id if self.item is not None else None
-
-    def can_view(self, user) -> bool:
-        if not self.item.can_see_papers(user):
-            return False
-        if self.visibility.restricted:
-            return self.item.meeting.can_see_restricted(user)
-        return True
 
 
 class DocumentParagraph(db.Model):
@@ -295,3 +305,18 @@ class DocumentParagraph(db.Model):
 
     document_id: Mapped[int] = fk("documents.id", ondelete="CASCADE", primary_key=True)
     paragraph: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RevisionPaper(db.Model):
+    """Which published revisions carry a paper: finds a paper's revisions by its id, even once
+    the paper (or its item) has gone from the working copy."""
+
+    __tablename__ = "revision_papers"
+
+    publication_id: Mapped[int] = fk("agenda_publications.id", ondelete="CASCADE", primary_key=True)
+    # Not a foreign key: the paper's row may be deleted while its revisions stand.
+    document_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    meeting_id: Mapped[int] = fk("meetings.id", ondelete="CASCADE")
+    revision: Mapped[int] = mapped_column(Integer)
+
+    publication: Mapped[AgendaPublication] = relationship()

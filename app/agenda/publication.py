@@ -1,179 +1,40 @@
 """Publishing an agenda: the first revision and each supplement, with the deadline each one
 answers to, the list of what changed, and the late reason a late one needs. Publications of
-one meeting take turns (a row lock, audit.take_agenda_turn)."""
+one meeting take turns (a row lock, take_agenda_turn). What each revision published is
+kept as a snapshot (agenda.revisions)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from app.agenda import signals
-from app.agenda.models import AgendaItem, Document
-from app.audit.services import AGENDA_VERBS, meeting_trail, record, take_agenda_turn
+from app.agenda.revisions import keep_snapshot, snapshot_of, unpublished_changes
+from app.audit.services import record
 from app.core import text as rules
 from app.core.db import utcnow
 from app.core.errors import Conflict, ValidationError
-from app.core.web import format_local_datetime
 from app.extensions import db
 from app.meetings.deadlines import Deadline, deadline_for
 from app.meetings.models import AgendaPublication, AgendaState, Meeting, MeetingStatus
 from app.meetings.services import check_record_open
+
+__all__ = ["publication_deadline_of", "publish_agenda", "take_agenda_turn", "unpublished_changes"]
 
 
 def publication_deadline_of(meeting: Meeting) -> Deadline:
     return deadline_for(meeting.starts_at, meeting.timezone, meeting.committee.regime)
 
 
-# What a supplement reports, from the audit trail of the agenda's items and papers.
-_FIELD_WORDS = {
-    "section": "section heading",
-    "purpose": "purpose",
-    "presenter_id": "presenter",
-    "presenter_text": "presenter",
-    "kind": "kind of item",
-    "visibility": "visibility",
-    "exempt_paragraphs": "exemption paragraphs",
-    "public_interest_reason": "public interest statement",
-    "urgent_reason": "special circumstances",
-}
-
-
-def _since_last_publication(meeting: Meeting) -> list:
-    """The audit events of the agenda recorded after its latest publication, oldest first."""
-    events = sorted(meeting_trail(meeting), key=lambda e: e.id)
-    published = [
-        e
-        for e in events
-        if e.verb == "agenda_published"
-        and (e.data or {}).get("revision") == meeting.agenda_revision
-    ]
-    if published:
-        cutoff = published[-1].id
-        return [e for e in events if e.id > cutoff and e.verb in AGENDA_VERBS]
-    # Publications made without an event (imported records): go by the time instead.
-    stamp = meeting.publications[-1].published_at if meeting.publications else None
-    return [
-        e for e in events if e.verb in AGENDA_VERBS and (stamp is None or e.occurred_at > stamp)
-    ]
-
-
-def _words(names) -> str:
-    names = list(dict.fromkeys(names))
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def unpublished_changes(meeting: Meeting) -> list[str]:
-    """What changed on a published agenda since its latest revision, a line for each change,
-    in words fit for the public revision history (nothing of restricted papers but that they
-    exist). Empty when the agenda is unpublished or unchanged."""
-    if meeting.agenda_revision == 0:
-        return []
-    numbers = {i.id: n for i, n in meeting.numbered_items()}
-    items: dict[int, list[dict]] = {}
-    papers_added: list[int] = []
-    papers_removed: list[dict] = []
-    reordered = False
-    moved_from = None
-    for event in _since_last_publication(meeting):
-        data = event.data or {}
-        if event.verb == "meeting_rescheduled":
-            moved_from = moved_from or data.get("from_")
-            continue
-        if event.verb == "agenda_reordered":
-            reordered = True
-            continue
-        if event.verb == "document_added":
-            papers_added.append(event.entity_id)
-            continue
-        if event.verb in ("document_removed", "document_deleted"):
-            if event.entity_id in papers_added:
-                papers_added.remove(event.entity_id)
-            else:
-                papers_removed.append(data)
-            continue
-        lives = items.setdefault(event.entity_id, [])
-        # SQLite may give a new item the id of one removed a moment before.
-        if not lives or (event.verb == "agenda_item_added" and "deleted" in lives[-1]):
-            lives.append({"fields": []})
-        state = lives[-1]
-        if event.verb == "agenda_item_added":
-            state["added"] = True
-        elif event.verb == "agenda_item_deleted":
-            state["deleted"] = event.summary
-        elif event.verb == "agenda_item_moved":
-            state["moved"] = True
-        elif "changes" in data:
-            for name, (old, _new) in data["changes"].items():
-                if name == "title":
-                    state.setdefault("old_title", old)
-                elif name in _FIELD_WORDS:
-                    state["fields"].append(_FIELD_WORDS[name])
-        else:  # recorded before old values were kept: the fields sent, changed or not
-            state["fields"].extend(
-                _FIELD_WORDS[f] for f in data.get("fields", ()) if f in _FIELD_WORDS
-            )
-
-    lines: list[tuple[tuple, str]] = []
-    order = list(numbers)
-    if moved_from and (
-        datetime.fromisoformat(moved_from[0]) != meeting.starts_at or moved_from[1] != meeting.venue
-    ):
-        when = format_local_datetime(meeting.starts_at, meeting.timezone)
-        where = f", {meeting.venue}" if meeting.venue else ""
-        lines.append(((-1, 0), f"The meeting is now on {when}{where}"))
-
-    def place(item_id) -> tuple:
-        return (0, order.index(item_id)) if item_id in numbers else (1, 0)
-
-    for item_id, state in ((i, state) for i, lives in items.items() for state in lives):
-        if "deleted" in state:
-            if not state.get("added"):
-                lines.append(((2, 0), f"Removed item: {state['deleted']}"))
-            continue
-        item = db.session.get(AgendaItem, item_id)
-        if item is None or item_id not in numbers:
-            continue
-        n = numbers[item_id]
-        if state.get("added"):
-            urgent = "urgent " if item.urgent else ""
-            lines.append((place(item_id), f"Added {urgent}item {n}: {item.title}"))
-            continue
-        if "old_title" in state and state["old_title"] != item.title:
-            lines.append(
-                (
-                    place(item_id),
-                    f"Item {n} renamed from \u201c{state['old_title']}\u201d to "
-                    f"\u201c{item.title}\u201d",
-                )
-            )
-        if state["fields"]:
-            lines.append(
-                (place(item_id), f"Item {n} ({item.title}): {_words(state['fields'])} changed")
-            )
-        if state.get("moved"):
-            lines.append((place(item_id), f"{item.title} moved: now item {n}"))
-    for doc_id in papers_added:
-        doc = db.session.get(Document, doc_id)
-        if doc is None or doc.item.meeting_id != meeting.id or doc.agenda_item_id not in numbers:
-            continue
-        n = numbers[doc.agenda_item_id]
-        if doc.restricted:
-            text = f"Paper added to item {n} (not for publication)"
-        else:
-            text = f"Paper added to item {n}: {doc.title}"
-        lines.append((place(doc.agenda_item_id), text))
-    for data in papers_removed:
-        item_id = data.get("item")
-        if item_id not in numbers:
-            continue  # its item went too, and is reported as removed
-        n = numbers[item_id]
-        if data.get("public") and data.get("title"):
-            text = f"Paper removed from item {n}: {data['title']}"
-        else:
-            text = f"Paper removed from item {n}"
-        lines.append((place(item_id), text))
-    if reordered:
-        lines.append(((2, 2), "Items reordered"))
-    return [text for _, text in sorted(lines, key=lambda pair: pair[0])]
+def take_agenda_turn(meeting_id: int) -> None:
+    """Publications of one meeting take turns until the transaction ends, so that two at once
+    cannot both become revision N+1. A row lock on PostgreSQL; SQLite lets one writer in at a
+    time anyway. FOR NO KEY UPDATE, so that adding items (which share-locks the meeting's key)
+    never waits on it."""
+    db.session.execute(
+        select(Meeting.id).where(Meeting.id == meeting_id).with_for_update(key_share=True)
+    )
 
 
 def publish_agenda(
@@ -202,12 +63,14 @@ def publish_agenda(
         raise ValidationError("Add items to the agenda before publishing it.")
     now = now or utcnow()
     revision = meeting.agenda_revision + 1
+    # Read once: what the supplement lists and what it publishes are the same copy.
+    current = snapshot_of(meeting)
     deadline = publication_deadline_of(meeting)
     late = deadline.is_late(now)
     if revision > 1:
-        # A supplement says what changed, worked out from the audit trail; the clerk's own
+        # A supplement says what changed since the last snapshot; the clerk's own
         # words, if any, follow the list.
-        changes = unpublished_changes(meeting)
+        changes = unpublished_changes(meeting, current)
         if not changes:
             raise Conflict(
                 f"Nothing has changed since revision {meeting.agenda_revision}, so there is "
@@ -235,6 +98,7 @@ def publish_agenda(
         summary=summary,
     )
     db.session.add(publication)
+    keep_snapshot(publication, current)
     if meeting.agenda_published_at is None:
         meeting.agenda_published_at = now
     meeting.agenda_state = AgendaState.PUBLISHED

@@ -20,35 +20,6 @@ TRACKED_TABLES = {"agenda_items", "documents", "meetings", "committees", "member
 COLLECTIONS = {"paragraph_rows": ("exempt_paragraphs", lambda row: row.paragraph)}
 
 
-# Changes a meeting's published agenda lists in its next supplement (meetings.services).
-AGENDA_VERBS = frozenset(
-    {
-        "agenda_item_added",
-        "agenda_item_updated",
-        "agenda_item_deleted",
-        "agenda_item_moved",
-        "agenda_reordered",
-        "document_added",
-        "document_removed",
-        "document_deleted",
-        "meeting_rescheduled",  # the agenda's front sheet gives the date, time and venue
-    }
-)
-
-
-def take_agenda_turn(meeting_id: int) -> None:
-    """Changes to one meeting's agenda and its publications take turns, until the
-    transaction ends: a publication lists exactly the changes recorded before it (by event
-    id), and on PostgreSQL ids are handed out on insert, not on commit. A row lock there;
-    SQLite lets one writer in at a time anyway. FOR NO KEY UPDATE, so that adding items
-    (which share-locks the meeting's key) never waits on it."""
-    # The table, not the model: the audit sits below the meetings package.
-    meetings = db.metadata.tables["meetings"]
-    db.session.execute(
-        select(meetings.c.id).where(meetings.c.id == meeting_id).with_for_update(key_share=True)
-    )
-
-
 def record(verb: str, entity=None, summary: str | None = None, user=None, **data) -> AuditEvent:
     """Add an audit row in the caller's transaction; it commits (or not) with the change.
     `user=False` records no user even inside a request.
@@ -75,8 +46,6 @@ def record(verb: str, entity=None, summary: str | None = None, user=None, **data
                     kept[name] = _readable(entity, name, values)
             # Present even when empty: the fields sent may all have kept their values.
             data.setdefault("changes", kept)
-    if verb in AGENDA_VERBS and isinstance(data.get("meeting_id"), int):
-        take_agenda_turn(data["meeting_id"])
     event_row = AuditEvent(
         verb=verb,
         entity_type=type(entity).__tablename__ if entity is not None else None,

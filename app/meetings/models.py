@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -289,6 +290,10 @@ class AgendaPublication(db.Model):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     late_reason: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
+    # The agenda as published (agenda.revisions.snapshot_of): what the public and members read
+    # until the next revision. Never changed once written. None only for publications made
+    # before snapshots were kept; they read as the working copy.
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
 
     meeting: Mapped[Meeting] = relationship(back_populates="publications")
 
