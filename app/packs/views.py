@@ -3,7 +3,7 @@ Last-Modified and Range support."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request, send_file
+from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
 
 from app.agenda import pdfsafety
@@ -67,6 +67,29 @@ def may_fetch_pack(meeting: Meeting, user, variant: str = PUBLIC) -> bool:
         # The members' pack is not something others may know about.
         return meeting.can_see_restricted(user)
     return variant == PUBLIC
+
+
+def pack_variant_for(meeting: Meeting, user) -> str | None:
+    """The one version of the pack this reader is offered: the members' one for whoever may
+    see it (it carries the draft minutes and all the action log, exempt papers or none),
+    else the public one; None when there is no pack for them."""
+    for variant in (MEMBERS, PUBLIC):
+        if may_fetch_pack(meeting, user, variant):
+            return variant
+    return None
+
+
+@bp.app_template_global()
+def pack_link(meeting: Meeting) -> dict | None:
+    """The meeting page's "Download the pack": its address and whether it is the members'."""
+    variant = pack_variant_for(meeting, current_user)
+    if variant is None:
+        return None
+    args = {"variant": MEMBERS} if variant == MEMBERS else {}
+    return {
+        "url": url_for("packs.pack", meeting_id=meeting.id, **args),
+        "members": variant == MEMBERS,
+    }
 
 
 @bp.route("/meetings/<int:meeting_id>/pack.pdf")
