@@ -216,6 +216,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.meetings.views import bp as meetings_bp
     from app.minutes.views import bp as minutes_bp
+    from app.notifications.pages import bp as notifications_bp
     from app.notifications.views import bp as owner_update_bp
     from app.packs.views import bp as packs_bp
     from app.people.views import bp as people_bp
@@ -232,6 +233,7 @@ def _register_blueprints(app: Flask) -> None:
         packs_bp,
         owner_update_bp,
         people_bp,
+        notifications_bp,
     ):
         app.register_blueprint(bp)
     register_api(app)

@@ -21,6 +21,7 @@ from app.core.web import format_local_date
 from app.notifications.messages import render
 from app.notifications.models import Message
 from app.notifications.owner_links import make_link
+from app.notifications.preferences import preferences_url, wants
 from app.notifications.services import link, queue, sender_for
 from app.people.models import Person
 
@@ -67,8 +68,11 @@ def _queue_at(now: datetime, **message) -> bool:
 def queue_due(session: Session, now: datetime | None = None) -> int:
     """Queue every reminder, overdue notice and digest due at `now` not queued before, and
     commit them; returns how many were queued."""
+    from app.notifications.subscriptions import purge_unconfirmed
+
     now = now or utcnow()
     count = _queue_deadlines(session, now) + _queue_digests(session, now)
+    purge_unconfirmed(session, now)
     session.commit()
     return count
 
@@ -104,6 +108,8 @@ def _queue_deadlines(session: Session, now: datetime) -> int:
     for key, kind, action in wanted:
         if key in done or not (action.owner.email or "").strip():
             continue
+        if not wants(action.owner, kind):
+            continue
         overdue = kind == "action_overdue"
         due = format_local_date(action.due_date)
         subject = (
@@ -121,6 +127,7 @@ def _queue_deadlines(session: Session, now: datetime) -> int:
             overdue=overdue,
             action_url=link("actions.show", action_id=action.id),
             update_url=make_link(action, now),
+            preferences_url=preferences_url(action.owner_id),
         )
         if _queue_at(
             now,
@@ -158,6 +165,8 @@ def _queue_digests(session: Session, now: datetime) -> int:
         owner = owned[0].owner
         if keys[owner_id] in done or not (owner.email or "").strip():
             continue
+        if not wants(owner, "action_digest"):
+            continue
         committees = {a.committee.name for a in owned}
         rows = []
         for action in owned:
@@ -178,7 +187,14 @@ def _queue_digests(session: Session, now: datetime) -> int:
             f"action{'' if len(owned) == 1 else 's'}"
         )
         only = next(iter(committees)) if len(committees) == 1 else None
-        text, html = render("digest", subject=subject, owner=owner, rows=rows, committee_name=only)
+        text, html = render(
+            "digest",
+            subject=subject,
+            owner=owner,
+            rows=rows,
+            committee_name=only,
+            preferences_url=preferences_url(owner_id),
+        )
         if _queue_at(
             now,
             key=keys[owner_id],

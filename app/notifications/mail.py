@@ -49,6 +49,11 @@ def email_of(message: Message) -> EmailMultiAlternatives:
             "Auto-Submitted": "auto-generated",
         },
     )
+    if message.unsubscribe_url:
+        # RFC 2369 and RFC 8058: mail programs offer "unsubscribe", and a POST to the address
+        # with this body ends the subscription without anything more being asked.
+        email.extra_headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        email.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.attach_alternative(message.body_html, "text/html")
     return email
 

@@ -22,8 +22,9 @@ from app.meetings import signals as meeting_signals
 from app.meetings.models import AgendaPublication, Attendance, Meeting
 from app.minutes import signals as minute_signals
 from app.minutes.models import Minute
-from app.notifications import owner_links
-from app.notifications.models import Message
+from app.notifications import owner_links, subscriptions
+from app.notifications.models import Kind, Message
+from app.notifications.preferences import preferences_url, wants
 from app.notifications.services import PersonReader, link, queue, sender_for
 from app.people.models import Person
 
@@ -138,8 +139,10 @@ def agenda_view(meeting: Meeting, publication: AgendaPublication, reader) -> Age
     return view
 
 
-def agenda_message(meeting: Meeting, publication: AgendaPublication, reader) -> dict:
-    """Subject and parts of the publication message as `reader` may see it."""
+def agenda_message(meeting: Meeting, publication: AgendaPublication, reader, **links) -> dict:
+    """Subject and parts of the publication message as `reader` may see it (reader None: the
+    public, as a subscriber is sent it). `links` are the recipient's own: preferences_url, or
+    a subscriber's manage_url and unsubscribe_url."""
     committee = meeting.committee
     when = format_local_datetime(meeting.starts_at, meeting.timezone)
     day = format_local_date(meeting.starts_at, meeting.timezone)
@@ -157,6 +160,7 @@ def agenda_message(meeting: Meeting, publication: AgendaPublication, reader) -> 
         "when": when,
         "meeting_url": link("meetings.show", meeting_id=meeting.id),
         "view": agenda_view(meeting, publication, reader),
+        **links,
     }
     text, html = render("agenda", **context)
     return {"subject": subject, "body_text": text, "body_html": html}
@@ -165,7 +169,11 @@ def agenda_message(meeting: Meeting, publication: AgendaPublication, reader) -> 
 @agenda_signals.agenda_published.connect
 def _agenda_published(meeting: Meeting, *, publication: AgendaPublication, **_kw) -> None:
     sender = sender_for(meeting.committee.name)
+    told: set[str] = set()
     for r in agenda_recipients(meeting.committee):
+        if not wants(r.person_id, Kind.AGENDA):
+            continue
+        told.add(r.email.lower())
         queue(
             key=f"agenda:{meeting.id}:r{publication.revision}:p{r.person_id}",
             kind="agenda_published",
@@ -173,7 +181,34 @@ def _agenda_published(meeting: Meeting, *, publication: AgendaPublication, **_kw
             recipient_name=r.name,
             person_id=r.person_id,
             sender=sender,
-            **agenda_message(meeting, publication, PersonReader(r.person_id)),
+            **agenda_message(
+                meeting,
+                publication,
+                PersonReader(r.person_id),
+                preferences_url=preferences_url(r.person_id),
+            ),
+        )
+    # Subscribers are sent what the public may see, however else they are known: the
+    # address alone is all that was confirmed. A member already sent their own is not sent
+    # the public one too.
+    for subscription in subscriptions.confirmed_subscriptions(meeting.committee):
+        if not wants(subscription, Kind.AGENDA) or subscription.email in told:
+            continue
+        unsubscribe = subscriptions.unsubscribe_url(subscription)
+        queue(
+            key=f"agenda:{meeting.id}:r{publication.revision}:s{subscription.id}",
+            kind="agenda_published",
+            recipient=subscription.email,
+            subscription_id=subscription.id,
+            unsubscribe_url=unsubscribe,
+            sender=sender,
+            **agenda_message(
+                meeting,
+                publication,
+                None,
+                manage_url=subscriptions.manage_url(subscription),
+                unsubscribe_url=unsubscribe,
+            ),
         )
 
 
@@ -201,6 +236,8 @@ def _apologies_sent(meeting: Meeting, *, attendance: Attendance, user=None, **_k
     for r in clerk_recipients(committee):
         if own and r.email.lower() == own.lower():
             continue  # the acknowledgement below tells them
+        if not wants(r.person_id, "apologies_received"):
+            continue
         queue(
             key=f"apologies:{attendance.id}:{stamp}:to:{r.email.lower()}",
             kind="apologies_received",
@@ -212,7 +249,7 @@ def _apologies_sent(meeting: Meeting, *, attendance: Attendance, user=None, **_k
             body_text=text,
             body_html=html,
         )
-    if own:
+    if own and wants(person, "apologies_acknowledged"):
         subject = f"Your apologies are received: {meeting.display_title}, {day}"
         text, html = render("apologies_ack", subject=subject, **context)
         queue(
@@ -239,7 +276,7 @@ def _action_assigned(action: Action, *, user=None, **_kw) -> None:
         owner_links.revoke_links(action, user, keep_person_id=owner.id)
     if owner is None or not owner.email or action.status.closed:
         return
-    if not action.can_view(PersonReader(owner.id)):
+    if not action.can_view(PersonReader(owner.id)) or not wants(owner, "action_assigned"):
         return
     key = f"action:{action.id}:v{action.version}:owner:{owner.id}"
     if db.session.scalar(select(Message.id).where(Message.key == key)) is not None:
@@ -254,6 +291,7 @@ def _action_assigned(action: Action, *, user=None, **_kw) -> None:
         due=format_local_date(action.due_date) if action.due_date else None,
         action_url=link("actions.show", action_id=action.id),
         update_url=owner_links.make_link(action),
+        preferences_url=preferences_url(owner.id),
     )
     queue(
         key=key,
@@ -295,7 +333,7 @@ def minutes_rows(meeting: Meeting, reader) -> list[dict]:
     return rows
 
 
-def minutes_message(meeting: Meeting, reader) -> dict:
+def minutes_message(meeting: Meeting, reader, **links) -> dict:
     day = format_local_date(meeting.starts_at, meeting.timezone)
     subject = f"Draft minutes circulated: {meeting.display_title}, {day}"
     text, html = render(
@@ -306,6 +344,7 @@ def minutes_message(meeting: Meeting, reader) -> dict:
         when=format_local_datetime(meeting.starts_at, meeting.timezone),
         meeting_url=link("meetings.show", meeting_id=meeting.id),
         rows=minutes_rows(meeting, reader),
+        **links,
     )
     return {"subject": subject, "body_text": text, "body_html": html}
 
@@ -315,6 +354,8 @@ def _minutes_published(meeting: Meeting, **_kw) -> None:
     sender = sender_for(meeting.committee.name)
     stamp = meeting.minutes_published_at.strftime("%Y%m%dT%H%M%S%f")
     for r in agenda_recipients(meeting.committee):
+        if not wants(r.person_id, Kind.MINUTES):
+            continue
         queue(
             key=f"minutes:{meeting.id}:{stamp}:p{r.person_id}",
             kind="minutes_published",
@@ -322,5 +363,7 @@ def _minutes_published(meeting: Meeting, **_kw) -> None:
             recipient_name=r.name,
             person_id=r.person_id,
             sender=sender,
-            **minutes_message(meeting, PersonReader(r.person_id)),
+            **minutes_message(
+                meeting, PersonReader(r.person_id), preferences_url=preferences_url(r.person_id)
+            ),
         )

@@ -92,6 +92,8 @@ def queue(
     sender: str,
     recipient_name: str | None = None,
     person_id: int | None = None,
+    subscription_id: int | None = None,
+    unsubscribe_url: str | None = None,
     session: Session | None = None,
 ) -> Message | None:
     """Queue a message in the current transaction, unless one with this key exists already
@@ -109,6 +111,8 @@ def queue(
         recipient=recipient,
         recipient_name=recipient_name,
         person_id=person_id,
+        subscription_id=subscription_id,
+        unsubscribe_url=unsubscribe_url,
         sender=sender,
         subject=" ".join(subject.split())[:300],
         body_text=body_text,

@@ -23,6 +23,8 @@ from app.auth.services import invitation_serializer, issue_token
 from app.core.db import utcnow
 from app.minutes import services as minutes
 from app.models import AttendanceStatus, MembershipRole, Minute
+from app.notifications import preferences, subscriptions
+from app.notifications.models import Subscription
 from app.notifications.owner_links import make_link
 from tests.pdfs import make_pdf
 from tests.security.test_access_matrix import world  # noqa: F401  (a fixture)
@@ -57,9 +59,22 @@ PUBLIC = {
     "actions.show",
     "owner_update.update",  # an owner's personal link works without signing in
     "auth.accept_invitation",  # reached by the link in the invitation, before any account
+    # E-mail subscriptions, and the links in messages: none needs an account.
+    "notifications.subscribe",
+    "notifications.subscribe_sent",
+    "notifications.confirm",
+    "notifications.manage",
+    "notifications.unsubscribe",
+    "notifications.preferences_by_link",
 }
 # And the pages of anyone signed in, whatever their role.
-SIGNED_IN = {"main.my_meetings", "actions.mine", "auth.change_password", "ical.account"}
+SIGNED_IN = {
+    "main.my_meetings",
+    "actions.mine",
+    "auth.change_password",
+    "ical.account",
+    "notifications.preferences",
+}
 # The pages of admins alone (a clerk gets a 404 for them).
 ADMIN_ONLY = {"auth.users", "auth.user"}
 
@@ -121,6 +136,17 @@ def _cases(w) -> dict[str, list[str]]:
         "auth.users": ["/admin/users"],
         "auth.user": [f"/admin/users/{u}" for u in w["account_ids"]],
         "auth.accept_invitation": [f"/invitation/{w['invitation_token']}"],
+        "notifications.subscribe": [f"/committees/{slug}/subscribe"],
+        "notifications.subscribe_sent": [f"/committees/{slug}/subscribe/sent"],
+        "notifications.confirm": [f"/subscriptions/confirm/{w['subscription_confirm']}"],
+        "notifications.manage": [f"/subscriptions/{t}" for t in w["subscription_tokens"]],
+        "notifications.unsubscribe": [
+            f"/subscriptions/{t}/unsubscribe" for t in w["subscription_tokens"]
+        ],
+        "notifications.preferences": ["/notifications/preferences"],
+        "notifications.preferences_by_link": [
+            f"/notifications/preferences/{w['preferences_token']}"
+        ],
     }
 
 
@@ -181,9 +207,16 @@ def pages_world(db, f, world):  # noqa: F811
             expires_at=utcnow() + timedelta(days=7),
         )
     )
+    subscriptions.subscribe(committee, "pending@example.org")
+    subscriptions.subscribe(committee, "confirmed@example.org")
+    pending, confirmed = db.session.scalars(select(Subscription).order_by(Subscription.id)).all()
+    subscriptions.confirm(confirmed)
     db.session.commit()
     return {
         **world,
+        "subscription_confirm": subscriptions.confirm_token(pending),
+        "subscription_tokens": [subscriptions.manage_token(s) for s in (pending, confirmed)],
+        "preferences_token": preferences.person_token(people[0].id),
         "later_items": [report.id, sub.id],
         "later_doc": report.documents[0].id,
         "drafting_minute": minute.id,
