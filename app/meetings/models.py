@@ -92,6 +92,9 @@ class Meeting(db.Model):
         ),
         # Calendar feeds ask "what changed last?" on every poll (app/ical/cache.py).
         Index("ix_meetings_updated_at", "updated_at"),
+        # A committee's meetings in time order, for the lists of one committee (the decisions
+        # register, the API's meetings) read newest or oldest first a page at a time.
+        Index("ix_meetings_committee_id_starts_at", "committee_id", "starts_at"),
     )
 
     id: Mapped[intpk]
