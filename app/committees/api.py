@@ -23,9 +23,10 @@ from app.api.schemas import (
     page_of,
     paginate,
 )
+from app.auth import services as auth_services
 from app.committees import services as committee_services
 from app.committees.models import Committee, Membership, MembershipRole, Regime
-from app.core.permissions import is_staff
+from app.core.permissions import Role, is_staff
 from app.extensions import db
 from app.people.models import Person
 
@@ -93,6 +94,9 @@ class PersonSchema(Schema):
         fields.String(allow_none=True, metadata={"description": "Only for staff tokens"}),
         email_shown,
     )
+    version = fields.Integer(
+        metadata={"description": "Send it back with a PATCH to be told of another's edit (409)"}
+    )
 
 
 class MembershipSchema(Schema):
@@ -146,6 +150,34 @@ class PersonIn(Schema):
     job_title = fields.String(allow_none=True)
     organisation = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
+
+
+class PersonPatch(PatchSchema):
+    """Send only what is to change; `version` (from GET) to be told of another's edit."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    honorific = fields.String(allow_none=True)
+    job_title = fields.String(allow_none=True)
+    organisation = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    version = fields.Integer(validate=validate.Range(min=0, max=MAX_ID))
+
+
+class InvitationIn(Schema):
+    role = fields.String(
+        load_default=Role.MEMBER.value,
+        validate=one_of(Role),
+        metadata={"description": "Clerks invite members and viewers; admins anyone"},
+    )
+
+
+class InvitationSent(Schema):
+    """The same whether or not the address has an account: someone who has one is sent a
+    reminder of how to sign in instead of a link."""
+
+    person = derived(fields.Nested(PersonRef), lambda sent: sent["person"])
+    email = fields.String()
+    role = fields.String(validate=one_of(Role))
 
 
 class MembershipIn(Schema):
@@ -257,3 +289,30 @@ def create_person(body):
 def get_person(person_id):
     """One person."""
     return found_or_404(Person, person_id, "person")
+
+
+@people_bp.route("/people/<int:person_id>", methods=["PATCH"])
+@people_bp.arguments(PersonPatch)
+@people_bp.response(200, PersonSchema)
+def update_person(body, person_id):
+    """Correct a person's record (clerks and admins), as the People pages do; audited. With
+    `version`, an edit made since that version is a 409 rather than overwritten."""
+    require_staff()
+    person = found_or_404(Person, person_id, "person")
+    version = body.pop("version", None)
+    committee_services.update_person(person, version, **body)
+    db.session.flush()
+    return person
+
+
+@people_bp.route("/people/<int:person_id>/invitations", methods=["POST"])
+@people_bp.arguments(InvitationIn)
+@people_bp.response(202, InvitationSent)
+def invite_person(body, person_id):
+    """Invite the person to make an account, by e-mail to the address on their record (clerks
+    and admins). The answer never says whether that address has an account; the message is
+    sent after the request succeeds."""
+    user = require_staff()
+    person = found_or_404(Person, person_id, "person")
+    auth_services.invite(person, body["role"], by=user)
+    return {"person": person, "email": person.email, "role": body["role"]}
