@@ -35,14 +35,11 @@ def home():
     later = [m for m in upcoming if m.starts_at >= month_end]
     from flask_login import current_user
 
-    from app.minutes.queries import decisions_query
+    from app.minutes.queries import decisions_page
 
-    # Filtered in SQL: a run of decisions the reader may not see cannot hide the rest.
-    decisions = [
-        r
-        for r in db.session.scalars(decisions_query(user=current_user, for_reader=True).limit(5))
-        if r.can_view(current_user)
-    ]
+    # Filtered in SQL: a run of decisions the reader may not see cannot hide the rest. The
+    # register's first page of five: read newest first by index, so it stays cheap.
+    decisions = decisions_page(current_user, per_page=5).rows
     return render_template(
         "main/home.html",
         this_week=this_week,

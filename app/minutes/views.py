@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.actions import services as action_services
 from app.agenda.models import SCHEDULE_12A
@@ -15,6 +15,7 @@ from app.committees.models import Committee
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
 from app.core.forms import apply_service_errors, expected_version, picker_choices
+from app.core.keyset import BadCursor
 from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings.models import Meeting
@@ -29,7 +30,7 @@ from app.minutes.forms import (
 )
 from app.minutes.markdown import render as render_markdown
 from app.minutes.models import Minute, Resolution, ResolutionKind
-from app.minutes.queries import decisions_query
+from app.minutes.queries import decisions_page
 from app.people.models import Person
 
 bp = Blueprint("minutes", __name__)
@@ -459,7 +460,8 @@ def correct(minute_id: int):
 
 @bp.route("/decisions/")
 def decisions():
-    """Every resolution the reader may see, searchable."""
+    """Every resolution the reader may see, searchable, newest first, a page at a time by
+    cursor (Previous and Next links; no count of every resolution)."""
     args = request.args
     committees = db.session.scalars(select(Committee).order_by(Committee.name)).all()
     committee = next((c for c in committees if c.slug == args.get("committee")), None)
@@ -471,27 +473,30 @@ def decisions():
             return None
 
     kind = args.get("kind") if args.get("kind") in {k.value for k in ResolutionKind} else None
-    stmt = decisions_query(
-        args.get("q"),
-        committee.id if committee else None,
-        parse(args.get("from")),
-        parse(args.get("to")),
-        kind,
-        current_user,
-        for_reader=True,
+    filters = dict(
+        text=args.get("q"),
+        committee_id=committee.id if committee else None,
+        date_from=parse(args.get("from")),
+        date_to=parse(args.get("to")),
+        kind=kind,
     )
-    page = max(1, args.get("page", 1, type=int) or 1)
-    # Visibility is filtered in SQL, so counting and paging are exact however many
-    # resolutions the reader may not see; the predicate is checked again on the page shown.
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    page_rows = db.session.scalars(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE))
-    shown = [r for r in page_rows if r.can_view(current_user)]
+    try:
+        page = decisions_page(
+            current_user, args.get("after"), args.get("before"), PER_PAGE, **filters
+        )
+    except BadCursor:
+        # An old or mistyped link: the first page, as the tracker does.
+        page = decisions_page(current_user, per_page=PER_PAGE, **filters)
+    kept = {k: v for k, v in args.items() if k not in ("after", "before", "page")}
     return render_template(
         "minutes/decisions.html",
-        resolutions=shown,
-        total=total,
-        page=page,
-        per_page=PER_PAGE,
+        resolutions=page.rows,
+        next_url=url_for("minutes.decisions", after=page.next_cursor, **kept)
+        if page.next_cursor
+        else None,
+        previous_url=url_for("minutes.decisions", before=page.previous_cursor, **kept)
+        if page.previous_cursor
+        else None,
         committees=committees,
         args=args,
         bad_dates=[n for n in ("from", "to") if args.get(n) and parse(args.get(n)) is None],
