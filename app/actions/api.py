@@ -1,11 +1,14 @@
 """Actions through the API: raising them, the tracker, one action with its history,
-corrections and progress updates."""
+corrections and progress updates, and importing a committee's action plan."""
 
 from __future__ import annotations
 
-from flask_smorest import abort
-from marshmallow import Schema, fields
+import json
 
+from flask_smorest import abort
+from marshmallow import Schema, fields, validate
+
+from app.actions import plan as action_plan
 from app.actions import services as action_services
 from app.actions.models import Action, ActionStatus, Rag
 from app.api import api_blueprint
@@ -23,7 +26,7 @@ from app.api.schemas import (
     paginate,
 )
 from app.committees.api import committee_or_404
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, ValidationError
 from app.extensions import db
 from app.minutes.models import Resolution
 
@@ -219,3 +222,128 @@ def post_update(body, action_id):
         abort(403, message=exc.detail)
     db.session.flush()
     return update
+
+
+# --- action plans -----------------------------------------------------------------------------
+
+
+class PlanUploadIn(Schema):
+    """An action plan, sent as multipart/form-data."""
+
+    file = fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "CSV (UTF-8) or XLSX"},
+    )
+    dry_run = QueryBoolean(
+        load_default=True,
+        metadata={"description": "`true` (the default): only say what the import would do"},
+    )
+    columns = fields.String(
+        metadata={
+            "description": "JSON object: the file's heading -> field ("
+            + ", ".join(action_plan.FIELDS)
+            + f", or `{action_plan.IGNORE}`), for headings not recognised or read wrongly"
+        }
+    )
+
+
+def _id_of(record) -> int | None:
+    return record.id if record is not None else None
+
+
+class PlanColumnSchema(Schema):
+    heading = fields.String()
+    field = fields.String(allow_none=True, metadata={"description": "None: left out"})
+    recognised = fields.Boolean(metadata={"description": "Found from the heading itself"})
+
+
+class PlanLeadSchema(Schema):
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    person_id = derived(fields.Integer(allow_none=True), lambda lead: _id_of(lead.person))
+    found = derived(
+        fields.String(
+            metadata={"description": "How: `e-mail`, `name`, `new` (to be added), `ambiguous`"}
+        ),
+        lambda lead: lead.how,
+    )
+
+
+class PlanRowSchema(Schema):
+    line = fields.Integer(metadata={"description": "The row as the spreadsheet numbers it"})
+    outcome = fields.String(validate=validate.OneOf(["create", "update", "leave", "error"]))
+    action_id = derived(fields.Integer(allow_none=True), lambda r: _id_of(r.action))
+    reference = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    theme = fields.String(allow_none=True)
+    objective = fields.String(allow_none=True)
+    target = fields.String(allow_none=True)
+    owner = derived(fields.String(allow_none=True), lambda r: r.owner.name if r.owner else None)
+    co_owners = derived(fields.List(fields.String()), lambda r: [x.name for x in r.co_owners])
+    due_date = fields.Date(allow_none=True)
+    review_date = fields.Date(allow_none=True)
+    rag = fields.String(allow_none=True, validate=one_of(Rag))
+    status = fields.String(allow_none=True, validate=one_of(ActionStatus))
+    changes = fields.List(fields.String())
+    notes = fields.List(fields.String(), metadata={"description": "How the row was read"})
+    errors = fields.List(fields.String())
+
+
+class PlanCountsSchema(Schema):
+    create = fields.Integer()
+    update = fields.Integer()
+    leave = fields.Integer()
+    error = fields.Integer()
+
+
+class PlanPreviewSchema(Schema):
+    imported = fields.Boolean(metadata={"description": "False for a dry run"})
+    filename = fields.String()
+    columns = fields.List(fields.Nested(PlanColumnSchema))
+    leads = fields.List(fields.Nested(PlanLeadSchema))
+    rows = fields.List(fields.Nested(PlanRowSchema))
+    counts = fields.Nested(PlanCountsSchema)
+    notes = fields.List(fields.String())
+    errors = fields.List(fields.String(), metadata={"description": "About the file as a whole"})
+
+
+@actions_bp.route("/committees/<slug>/action-plan", methods=["POST"])
+@actions_bp.arguments(PlanUploadIn, location="files", unknown="raise")
+@actions_bp.response(200, PlanPreviewSchema)
+def post_action_plan(body, slug):
+    """Preview (`dry_run`, the default) or import an action plan as the council keeps it:
+    its own headings, theme lines, RAG letters or words, several leads in a cell, dates as
+    written. Re-importing the same plan updates its actions by reference and never duplicates
+    them. A plan with any row in error imports nothing (422)."""
+    user = require_staff()
+    committee = committee_or_404(slug)
+    columns = None
+    if body.get("columns"):
+        try:
+            columns = json.loads(body["columns"])
+        except ValueError:
+            raise ValidationError(
+                "Columns is not JSON.", {"columns": ["Send a JSON object of heading: field."]}
+            ) from None
+    try:
+        upload = action_plan.upload_from(body["file"])
+    except action_plan.PlanFileError as exc:
+        raise ValidationError(str(exc), {"file": [str(exc)]}) from None
+    if not body["dry_run"]:
+        result = action_plan.import_plan(committee, upload, user, columns)
+        db.session.flush()
+        preview, imported = result.preview, True
+    else:
+        preview, imported = action_plan.preview_plan(committee, upload, columns), False
+        if preview.errors:
+            raise ValidationError(preview.errors[0], {"file": preview.errors})
+    return {
+        "imported": imported,
+        "filename": preview.filename,
+        "columns": preview.columns,
+        "leads": preview.leads,
+        "rows": preview.rows,
+        "counts": preview.counts,
+        "notes": preview.notes,
+        "errors": preview.errors,
+    }

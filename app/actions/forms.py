@@ -75,14 +75,17 @@ class ActionForm(FlaskForm):
 
 class PlanImportForm(FlaskForm):
     file = FileField(
-        "CSV file",
+        "CSV or XLSX file",
         widget=GovFileInput(),
-        description="Columns: action (required); theme, objective, reference, "
-        "lead, review_date, end_date, target, rag",
+        description="The plan as you keep it: your own headings (they are matched, and you "
+        "can say what the others are), a theme line above each group of rows, RAG as letters "
+        "or words, several leads in one cell.",
     )
-    csv_text = TextAreaField(widget=GovTextArea())
+    # Names the file previewed, kept under the instance's storage (app/actions/plan.py).
+    upload_token = HiddenField()
     preview = SubmitField("Preview", widget=GovSubmitInput())
-    confirm = SubmitField("Import these actions", widget=GovSubmitInput())
+    remap = SubmitField("Preview again with these columns", widget=GovSubmitInput())
+    confirm = SubmitField("Import the plan", widget=GovSubmitInput())
 
 
 class CorrectionForm(ActionForm):

@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at, utcnow
@@ -77,6 +77,15 @@ class Action(db.Model):
     updates: Mapped[list[ActionUpdate]] = relationship(
         back_populates="action", cascade="all, delete-orphan", order_by="ActionUpdate.created_at"
     )
+    # A plan's row may name several leads ("Geoff Gurney, Rebecca Ransley"): the first is the
+    # owner, who updates it; the others are kept here, in the plan's order.
+    co_owner_links: Mapped[list[ActionCoOwner]] = relationship(
+        cascade="all, delete-orphan", order_by="ActionCoOwner.position"
+    )
+
+    @property
+    def co_owners(self) -> list[Person]:
+        return [link.person for link in self.co_owner_links]
 
     @property
     def source_minute(self) -> Minute | None:
@@ -132,3 +141,17 @@ class ActionUpdate(db.Model):
     @property
     def record_meeting_id(self) -> int | None:
         return self.action.record_meeting_id if self.action is not None else None
+
+
+class ActionCoOwner(db.Model):
+    """A lead an action plan names beside the action's owner."""
+
+    __tablename__ = "action_co_owners"
+    __table_args__ = (UniqueConstraint("action_id", "person_id"),)
+
+    id: Mapped[intpk]
+    action_id: Mapped[int] = fk("actions.id", ondelete="CASCADE")
+    person_id: Mapped[int] = fk("people.id", ondelete="CASCADE")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    person: Mapped[Person] = relationship()

@@ -1,8 +1,9 @@
-"""Actions: created from resolutions, standalone or from an action-plan CSV; progress updates
-with status and RAG; the tracker's filters."""
+"""Actions: created from resolutions or standalone (action plans: app/actions/plan.py); progress
+updates with status and RAG; the tracker's filters."""
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,10 +17,7 @@ from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.auth.models import User
 from app.committees.models import Committee, Membership, active_on
-from app.committees.services import find_person
 from app.core import text as rules
-from app.core.csvfile import CsvFileError, CsvPreview, CsvRow, parse_csv
-from app.core.dates import parse_date
 from app.core.db import utcnow
 from app.core.errors import Forbidden, ValidationError
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
@@ -488,6 +486,18 @@ TRACKER_PAGE = 100
 class TrackerPage:
     actions: list[Action]
     next_after: str | None  # the cursor of the page after this one, if there is one
+    by_theme: bool = False  # one committee's plan: grouped by theme, in due order within each
+
+    @property
+    def groups(self) -> list[tuple[str | None, list[Action]]]:
+        """The page's actions in runs of one theme (the rows come in theme order)."""
+        out: list[tuple[str | None, list[Action]]] = []
+        for action in self.actions:
+            theme = action.theme if self.by_theme else None
+            if not out or out[-1][0] != theme:
+                out.append((theme, []))
+            out[-1][1].append(action)
+        return out
 
 
 def _minute_options(path):
@@ -499,6 +509,20 @@ def _minute_options(path):
     )
 
 
+def has_themes(committee_id: int | None) -> bool:
+    """Whether one committee's actions are a plan in themes, to be shown grouped by them."""
+    if not committee_id:
+        return False
+    return (
+        db.session.scalar(
+            select(Action.id)
+            .where(Action.committee_id == committee_id, Action.theme.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def tracker_page(
     user, after: str | None = None, per_page: int | None = None, **filters
 ) -> TrackerPage:
@@ -506,20 +530,34 @@ def tracker_page(
     given (keyset paging: a page costs the same however far into ten years of actions it
     is, and an action added meanwhile never shifts or repeats a row). What a row shows
     (committee, minute, meeting, owner, latest update) is loaded with the page, not row by
-    row. A cursor that cannot be read starts from the beginning."""
+    row. A cursor that cannot be read starts from the beginning. One committee's actions
+    that have themes (an action plan's) come in theme order first, due order within each
+    theme, and the cursor carries the theme."""
     per_page = per_page or TRACKER_PAGE
+    by_theme = has_themes(filters.get("committee_id"))
     stmt = tracker_query(**filters, user=user, for_reader=True)
-    cursor = _read_cursor(after)
+    if by_theme:
+        stmt = stmt.order_by(None).order_by(
+            Action.theme.is_(None),
+            Action.theme,
+            Action.due_date.is_(None),
+            Action.due_date,
+            Action.id,
+        )
+    cursor = _read_cursor(after, by_theme)
     if cursor is not None:
-        due, last_id = cursor
-        if due is None:  # into the actions without a due date, which come last
-            stmt = stmt.where(Action.due_date.is_(None), Action.id > last_id)
+        theme, due, last_id = cursor
+        after_due = _after_due(due, last_id)
+        if not by_theme:
+            stmt = stmt.where(after_due)
+        elif theme is None:  # into the actions without a theme, which come last
+            stmt = stmt.where(Action.theme.is_(None), after_due)
         else:
             stmt = stmt.where(
                 or_(
-                    Action.due_date.is_(None),
-                    Action.due_date > due,
-                    and_(Action.due_date == due, Action.id > last_id),
+                    Action.theme.is_(None),
+                    Action.theme > theme,
+                    and_(Action.theme == theme, after_due),
                 )
             )
     stmt = stmt.options(
@@ -533,21 +571,50 @@ def tracker_page(
     more = len(found) > per_page
     rows = found[:per_page]
     shown = [a for a in rows if a.can_view(user)]  # the SQL rule, checked again
-    return TrackerPage(shown, _cursor(rows[-1]) if more and rows else None)
+    next_after = _cursor(rows[-1], by_theme) if more and rows else None
+    return TrackerPage(shown, next_after, by_theme)
 
 
-def _cursor(action: Action) -> str:
-    return f"{action.due_date.isoformat() if action.due_date else 'none'}.{action.id}"
+def _after_due(due: date | None, last_id: int) -> ColumnElement[bool]:
+    if due is None:  # into the actions without a due date, which come last
+        return and_(Action.due_date.is_(None), Action.id > last_id)
+    return or_(
+        Action.due_date.is_(None),
+        Action.due_date > due,
+        and_(Action.due_date == due, Action.id > last_id),
+    )
 
 
-def _read_cursor(raw: str | None) -> tuple[date | None, int] | None:
-    due, _, last_id = (raw or "").partition(".")
+def _cursor(action: Action, by_theme: bool = False) -> str:
+    cursor = f"{action.due_date.isoformat() if action.due_date else 'none'}.{action.id}"
+    if by_theme:
+        theme = action.theme.encode() if action.theme is not None else None
+        theme_part = base64.urlsafe_b64encode(theme).decode().rstrip("=") if theme else "-"
+        cursor = f"t{theme_part}~{cursor}"
+    return cursor
+
+
+def _read_cursor(
+    raw: str | None, by_theme: bool = False
+) -> tuple[str | None, date | None, int] | None:
+    raw = raw or ""
+    theme = None
+    if by_theme:
+        if not raw.startswith("t") or "~" not in raw:
+            return None
+        theme_part, _, raw = raw[1:].partition("~")
+        if theme_part != "-":
+            try:
+                theme = base64.urlsafe_b64decode(theme_part + "=" * (-len(theme_part) % 4)).decode()
+            except (ValueError, UnicodeDecodeError):
+                return None
+    due, _, last_id = raw.partition(".")
     if not last_id.isdigit() or len(last_id) > 18:
         return None
     if due == "none":
-        return None, int(last_id)
+        return theme, None, int(last_id)
     try:
-        return date.fromisoformat(due), int(last_id)
+        return theme, date.fromisoformat(due), int(last_id)
     except ValueError:
         return None
 
@@ -583,98 +650,6 @@ def count_by_rag(committee: Committee) -> dict[str | None, int]:
         .group_by(Action.rag)
     )
     return {(rag.value if rag else None): n for rag, n in rows}
-
-
-# --- action plan import --------------------------------------------------------------------
-
-PLAN_COLUMNS = (
-    "theme",
-    "objective",
-    "reference",
-    "action",
-    "lead",
-    "review_date",
-    "end_date",
-    "target",
-    "rag",
-)
-
-
-@dataclass
-class PlanRow(CsvRow):
-    owner: Person | None = None
-
-
-def preview_plan(committee: Committee, data: bytes | str) -> CsvPreview:
-    try:
-        parsed = parse_csv(data, PLAN_COLUMNS, ("action",))
-    except CsvFileError as exc:
-        return CsvPreview([], [str(exc)])
-    rows: list[PlanRow] = []
-    seen: dict[str, int] = {}
-    for line, values in parsed:
-        row = PlanRow(line, values)
-        if not values.get("action"):
-            row.errors.append("The action is empty.")
-        ref = values.get("reference")
-        if ref and not REFERENCE_RE.match(ref):
-            row.errors.append(f"Reference {ref!r} should look like 1.2.3.")
-        if ref and ref in seen:
-            row.errors.append(f"Reference {ref} is also on line {seen[ref]}.")
-        if ref:
-            seen.setdefault(ref, line)
-        if values.get("lead"):
-            row.owner = find_person(values["lead"], None)
-            if row.owner is None:
-                row.errors.append(f"No person called {values['lead']!r}; add them first.")
-        else:
-            row.errors.append("The lead is empty: every action needs an owner.")
-        values["review_date"] = parse_date(values.get("review_date"), "Review date", row.errors)
-        values["end_date"] = parse_date(values.get("end_date"), "End date", row.errors)
-        for key, label in (("review_date", "The review date"), ("end_date", "The end date")):
-            try:
-                rules.check_year(values[key], label)
-            except ValueError as exc:
-                row.errors.append(str(exc))
-        rag = values.get("rag", "").lower()
-        if rag and rag not in {r.value for r in Rag}:
-            row.errors.append(f"RAG {values['rag']!r} should be red, amber, green or grey.")
-        values["rag"] = rag or None
-        # Shown in the preview: grey (complete and evidenced) rows are imported as complete.
-        values["status"] = ActionStatus.COMPLETE if rag == Rag.GREY else ActionStatus.OPEN
-        rows.append(row)
-    return CsvPreview(rows)
-
-
-def import_plan(committee: Committee, data: bytes | str, user=None) -> list[Action]:
-    preview = preview_plan(committee, data)
-    if not preview.ok:
-        raise preview.refusal()
-    created = []
-    savepoint = db.session.begin_nested()
-    try:
-        for row in preview.rows:
-            v = row.values
-            created.append(
-                create_action(
-                    committee,
-                    v["action"],
-                    row.owner.id if row.owner else None,
-                    v["end_date"],
-                    reference=v.get("reference"),
-                    theme=v.get("theme"),
-                    objective=v.get("objective"),
-                    target_measure=v.get("target"),
-                    review_date=v["review_date"],
-                    rag=v["rag"],
-                    user=user,
-                )
-            )
-    except Exception:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    return created
 
 
 @minute_signals.removal_blockers.connect

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.actions import services
+from app.actions import plan, services
 from app.actions.forms import (
     RAG_CHOICES,
     STATUS_CHOICES,
@@ -57,6 +57,8 @@ def _list(title: str, filters: dict, mine: bool = False, row_errors: dict | None
         title=title,
         actions=page.actions,
         next_after=page.next_after,
+        by_theme=page.by_theme,
+        groups=page.groups,
         committees=committees,
         owners=owners,
         args=request.args,
@@ -294,36 +296,61 @@ def _owner_choices(form: CorrectionForm, action: Action) -> None:
     form.owner_id.choices = picker_choices(groups, "Choose the owner")
 
 
+def _posted_columns(form) -> dict[str, str] | None:
+    """The preview's mapping form: heading-N (the file's heading) and column-N (its field)."""
+    columns = {}
+    for key, heading in form.items():
+        if key.startswith("heading-") and key[8:].isdigit():
+            columns[heading] = form.get(f"column-{key[8:]}", plan.IGNORE)
+    return columns or None
+
+
 @bp.route("/import/<slug>", methods=["GET", "POST"])
 @staff_required
 def import_plan(slug: str):
+    """Preview an action plan (CSV or XLSX), say what its other headings are, and import it."""
     committee = db.session.scalar(select(Committee).where(Committee.slug == slug)) or abort(404)
     form = PlanImportForm()
-    preview, messages = None, []
+    preview, messages, token = None, [], None
     if form.validate_on_submit():
-        if form.confirm.data and form.csv_text.data:
-            try:
-                created = services.import_plan(committee, form.csv_text.data, current_user)
-            except ValidationError as exc:
-                db.session.rollback()
-                messages = [exc.detail]
-                preview = services.preview_plan(committee, form.csv_text.data)
+        upload, columns = None, None
+        try:
+            if request.files.get("file") or not form.upload_token.data:
+                upload = plan.upload_from(request.files.get("file"))
             else:
+                upload = plan.kept_upload(form.upload_token.data, committee)
+                columns = _posted_columns(request.form)
+            if form.confirm.data and form.upload_token.data:
+                result = plan.import_plan(committee, upload, current_user, columns)
                 db.session.flush()
-                flash(f"Imported {len(created)} actions", "success")
+                flash(
+                    f"Imported the plan: {len(result.created)} actions added, "
+                    f"{len(result.updated)} updated, {len(result.left)} left as they were; "
+                    f"{len(result.people_added)} people added",
+                    "success",
+                )
                 return redirect(url_for("actions.index", committee=slug))
-        else:
-            upload = request.files.get("file")
-            data = upload.read(2 * 1024 * 1024 + 1) if upload else b""
-            if not data:
-                form.file.errors = ["Choose a CSV file"]
-            elif len(data) > 2 * 1024 * 1024:
-                form.file.errors = ["The file is larger than 2 MB"]
-            else:
-                preview = services.preview_plan(committee, data)
-                if preview.ok:
-                    form.csv_text.data = data.decode("utf-8-sig")
-    status = 400 if (form.file.errors or messages or (preview and not preview.ok)) else 200
+            preview = plan.preview_plan(committee, upload, columns)
+            token = plan.keep_upload(upload, committee)
+        except plan.PlanFileError as exc:
+            form.file.errors = [str(exc)]
+        except ValidationError as exc:
+            db.session.rollback()
+            messages = [exc.detail]
+            if upload is not None:
+                try:
+                    preview = plan.preview_plan(committee, upload, columns)
+                except ValidationError:
+                    preview = plan.preview_plan(committee, upload)
+                token = plan.keep_upload(upload, committee)
+    failed = form.errors or messages or (preview and not preview.ok)
     return render_template(
-        "actions/import.html", committee=committee, form=form, preview=preview, messages=messages
-    ), status
+        "actions/import.html",
+        committee=committee,
+        form=form,
+        preview=preview,
+        messages=messages,
+        token=token,
+        fields=plan.FIELDS,
+        ignore=plan.IGNORE,
+    ), (400 if failed else 200)

@@ -1,11 +1,11 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.actions import services
 from app.core.errors import Conflict, Forbidden, ValidationError
-from app.models import Action, ActionStatus, Rag, Role
+from app.models import ActionStatus, Rag, Role
 
 
 @pytest.fixture
@@ -74,44 +74,8 @@ def test_tracker_filters_and_open_actions(db, f, ctx):
     assert {a.title for a in services.open_actions(c)} == {"Late", "Later"}
 
 
-PLAN = "\n".join(
-    [
-        "theme,objective,reference,action,lead,review_date,end_date,target,rag",
-        "Keeping safe,Reduce exploitation,1.2.3,Publish the CSE strategy,Sue Wilson,01/09/2013,"
-        "2014-03-31,Strategy published,green",
-        "Healthy lives,Reduce conceptions,2.1.1,Commission EHC services,Sue Wilson,,2013-12-31,,"
-        "amber",
-        "",
-    ]
-)
-
-
-def test_action_plan_import(db, f, ctx):
-    c = ctx[0]
-    f.person("Sue Wilson")
-    created = services.import_plan(c, PLAN)
-    assert [(a.reference, a.rag, a.due_date) for a in created] == [
-        ("1.2.3", Rag.GREEN, date(2014, 3, 31)),
-        ("2.1.1", Rag.AMBER, date(2013, 12, 31)),
-    ]
-    assert created[0].owner.name == "Sue Wilson" and created[0].review_date == date(2013, 9, 1)
-    assert created[0].theme == "Keeping safe" and created[0].target_measure == "Strategy published"
-
-
-def test_action_plan_with_a_bad_row_imports_nothing(db, f, ctx):
-    c = ctx[0]
-    bad = PLAN + "x,y,1.2.3,Duplicate reference,Nobody Known,32/01/2013,,,purple\n"
-    preview = services.preview_plan(c, bad)
-    errors = " ".join(preview.rows[-1].errors)
-    for expected in ("also on line 2", "No person called", "not a date", "RAG"):
-        assert expected in errors
-    with pytest.raises(ValidationError):
-        services.import_plan(c, bad)
-    assert db.session.scalar(select(func.count()).select_from(Action)) == 0
-
-
 def test_grey_only_ever_means_complete(db, f, ctx):
-    c, owner, resolution = ctx
+    _c, owner, resolution = ctx
     clerk = f.user(Role.CLERK)
     action = services.create_from_resolution(resolution, "Send the plan", owner.person_id)
     services.post_update(action, clerk, "Evidence filed", "complete", "grey")
@@ -123,18 +87,7 @@ def test_grey_only_ever_means_complete(db, f, ctx):
     assert (action.status, action.rag, len(action.updates)) == (ActionStatus.COMPLETE, Rag.GREY, 1)
     services.post_update(action, clerk, "Evidence was incomplete", "open", "amber")
     assert (action.status, action.rag, action.closed_at) == (ActionStatus.OPEN, Rag.AMBER, None)
-    # A grey row in an action plan is imported as complete, as the preview says.
-    f.person("Sue Wilson")
-    plan = PLAN + "Keeping safe,,1.2.4,Train staff,Sue Wilson,,2013-06-30,,Grey\n"
-    preview = services.preview_plan(c, plan)
-    assert preview.ok and preview.rows[-1].values["status"] == ActionStatus.COMPLETE
-    created = services.import_plan(c, plan)
-    assert [(a.status, a.rag) for a in created] == [
-        (ActionStatus.OPEN, Rag.GREEN),
-        (ActionStatus.OPEN, Rag.AMBER),
-        (ActionStatus.COMPLETE, Rag.GREY),
-    ]
-    assert created[-1].closed_at is not None and created[-1] not in services.open_actions(c)
+    # (A grey row in an action plan is imported as complete: tests/actions/test_plan_import.py.)
 
 
 # --- corrections ---------------------------------------------------------------------------

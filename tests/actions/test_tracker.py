@@ -1,17 +1,16 @@
 """The action tracker through the pages and the API: every filter, the action page's
-history, adding an action and importing an action plan."""
+history, adding an action (importing an action plan: test_plan_import.py)."""
 
 import html as htmllib
 import re
 from datetime import date, timedelta
-from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select
 
 from app.actions import services
 from app.auth.services import issue_token
-from app.models import Action, ActionStatus, Rag, Role
+from app.models import Action, Role
 
 TODAY = date.today()
 
@@ -137,49 +136,6 @@ def test_add_an_action_through_the_page(client, db, f, t, sign_in):
     client.post("/sign-out")
     sign_in(f.user(Role.MEMBER, person=t["sue"]))
     assert client.get("/actions/new").status_code in (403, 404)
-
-
-PLAN = (
-    "theme,objective,reference,action,lead,review_date,end_date,target,rag\n"
-    "Keeping safe,Reduce exploitation,1.2.3,Publish the CSE strategy,Sue Wilson,01/09/2026,"
-    "2027-03-31,Strategy published,green\n"
-    "Healthy lives,,2.1.1,Train staff,Raj Patel,,2026-06-30,,grey\n"
-)
-
-
-def test_import_an_action_plan_through_the_page(client, db, t, sign_in):
-    sign_in(t["clerk"])
-    url = f"/actions/import/{t['health'].slug}"
-    assert client.get(url).status_code == 200
-    bad = PLAN + "x,,9.9,Unknown lead,Nobody Known,,31/02/2026,,\n"
-    r = client.post(
-        url,
-        data={"file": (BytesIO(bad.encode()), "plan.csv")},
-        content_type="multipart/form-data",
-    )
-    html = r.get_data(as_text=True)
-    assert r.status_code == 400
-    assert "No person called &#39;Nobody Known&#39;" in html and "Import these actions" not in html
-    r = client.post(
-        url, data={"file": (BytesIO(PLAN.encode()), "plan.csv")}, content_type="multipart/form-data"
-    )
-    html = r.get_data(as_text=True)
-    assert r.status_code == 200 and "Import these actions" in html
-    assert "Complete, grey (grey means complete and evidenced)" in html
-    assert db.session.scalar(select(func.count()).select_from(Action)) == 4  # preview only
-    text = re.search(r'name="csv_text" value="([^"]*)"', html).group(1)
-    r = client.post(
-        url, data={"csv_text": htmllib.unescape(text), "confirm": "Import these actions"}
-    )
-    assert r.status_code == 302
-    imported = {
-        a.reference: a
-        for a in db.session.scalars(select(Action).where(Action.committee == t["health"]))
-        if a.reference
-    }
-    assert set(imported) == {"1.2.3", "2.1.1"}
-    assert imported["1.2.3"].owner == t["sue"] and imported["1.2.3"].rag == Rag.GREEN
-    assert imported["2.1.1"].status == ActionStatus.COMPLETE
 
 
 def test_visible_actions_in_sql_agree_with_the_predicate(db, f):
