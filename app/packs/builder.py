@@ -31,7 +31,7 @@ from app.core import storage
 from app.meetings.models import AttendanceStatus, Meeting
 from app.minutes.markdown import render as render_markdown
 from app.packs import inputs as gather
-from app.packs import merge, store
+from app.packs import merge, store, tagging
 from app.packs.inputs import MEMBERS, PUBLIC, SHOWN_KINDS, VARIANTS, PackInputs, reader_for
 
 __all__ = ["MEMBERS", "PUBLIC", "SHOWN_KINDS", "VARIANTS", "reader_for"]
@@ -117,10 +117,15 @@ def _render(template: str, tagged: bool = True, **context) -> bytes:
     inline), so parts are cached by its hash and an unchanged part is never rendered twice."""
     html = render_template(template, **context)
     options = {"pdf_variant": "pdf/ua-1", "pdf_tags": True} if tagged else {}
+
+    def render() -> bytes:
+        pdf = HTML(string=html, base_url=".").write_pdf(custom_metadata=True, **options)
+        return tagging.finish(pdf) if tagged else pdf
+
     return store.rendered_part(
         template,
-        [weasyprint.__version__, sorted(options.items()), html],
-        lambda: HTML(string=html, base_url=".").write_pdf(custom_metadata=True, **options),
+        [weasyprint.__version__, tagging.VERSION if tagged else 0, sorted(options.items()), html],
+        render,
     )
 
 
@@ -264,6 +269,9 @@ def _assemble(
     opened = []
     paper_pages = sum(p.pages for p in papers)
     outline_entries = []
+    # PDF/UA is claimed only if every page is generated (tagged by WeasyPrint) or comes from
+    # an upload that is tagged and whose tree joined the pack's.
+    conforms = True
     try:
         stamps = _stamps(variant, papers, paper_pages, opened)
         tree = merge.StructureTree(out)
@@ -273,7 +281,8 @@ def _assemble(
             start_index = len(out.pages)
             out.pages.extend(src.pages)
             pages = list(out.pages[start_index:])
-            tree.add(src, pages, _paper_label(paper, variant))
+            merged = tree.add(src, pages, _paper_label(paper, variant))
+            conforms = conforms and merged and _marked(src)
             crowded = (
                 check.results(_blob(paper.source), paper.pages)
                 if paper.kind == "document"
@@ -287,7 +296,7 @@ def _assemble(
         tree.finish()
         _outline(out, inputs, variant, outline_entries)
         _labels(out, agenda_pages)
-        _metadata(out, title)
+        _metadata(out, title, conforms)
         buffer = io.BytesIO()
         out.save(
             buffer,
@@ -357,6 +366,11 @@ def _open_paper(paper: Paper) -> pikepdf.Pdf:
     return src
 
 
+def _marked(src: pikepdf.Pdf) -> bool:
+    mark_info = src.Root.get("/MarkInfo")
+    return isinstance(mark_info, pikepdf.Dictionary) and bool(mark_info.get("/Marked", False))
+
+
 def _paper_label(paper: Paper, variant: str) -> str:
     """A paper's name in the bookmarks and the structure tree. In the members' version an
     exempt paper says so there too: its pages' NOT FOR PUBLICATION mark is part of the page
@@ -366,14 +380,35 @@ def _paper_label(paper: Paper, variant: str) -> str:
     return paper.title
 
 
+def _agenda_rows(out) -> dict[str, pikepdf.Array]:
+    """Where each agenda row is printed: the front sheet's named destinations (WeasyPrint
+    writes one for every id), read before _metadata drops them."""
+    names = out.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return {}
+    found = {}
+    for name, dest in pikepdf.NameTree(names.Dests).items():
+        if isinstance(dest, pikepdf.Dictionary):
+            dest = dest.get("/D")
+        if isinstance(dest, pikepdf.Array) and name.startswith("item-"):
+            found[name] = dest
+    return found
+
+
 def _outline(out, inputs: PackInputs, variant: str, entries) -> None:
+    """One "Agenda" entry, then each item: at its first paper, or, with none, at its row of
+    the agenda. WeasyPrint's bookmarks of the front sheet's headings are replaced."""
     first_paper = {}
     for paper, index in entries:
         first_paper.setdefault(paper.item.id, index)
+    printed = _agenda_rows(out)
     with out.open_outline() as outline:
+        outline.root.clear()
         outline.root.append(pikepdf.OutlineItem("Agenda", 0))
         for row in inputs.rows:
-            target = first_paper.get(row.id, 0)
+            target = first_paper.get(row.id)
+            if target is None:
+                target = printed.get(f"item-{row.id}", 0)
             node = pikepdf.OutlineItem(f"{row.number}. {row.title}", target)
             for paper, index in entries:
                 if paper.item.id == row.id:
@@ -388,15 +423,18 @@ def _labels(out, agenda_pages: int) -> None:
     out.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
 
 
-def _metadata(out, title: str) -> None:
-    # Uploaded papers bring their own metadata; the pack keeps only its own.
+def _metadata(out, title: str, conforms: bool) -> None:
+    # Uploaded papers bring their own metadata; the pack keeps only its own. A fresh packet,
+    # so not even the namespace of the front sheet's PDF/UA claim is left behind.
+    if "/Metadata" in out.Root:
+        del out.Root.Metadata
     with out.open_metadata(set_pikepdf_as_editor=False) as meta:
-        for key in list(meta.keys()):
-            del meta[key]
         meta["dc:title"] = title
         meta["dc:language"] = ["en-GB"]
         meta["pdf:Producer"] = "Minutebook"
         meta["dc:creator"] = ["Minutebook"]
+        if conforms:
+            meta["pdfuaid:part"] = "1"
     out.docinfo = out.make_indirect(
         pikepdf.Dictionary(Title=title, Creator="Minutebook", Producer="Minutebook")
     )
