@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -27,7 +29,7 @@ from app.committees.services import create_person
 from app.core import text as rules
 from app.core.dates import read_written_date
 from app.core.errors import ValidationError
-from app.core.storage import storage_root
+from app.core.storage import disk_space, storage_root
 from app.extensions import db
 from app.people.models import Person
 
@@ -221,11 +223,21 @@ def _kept_path(sha256: str) -> Path:
 def keep_upload(upload: PlanUpload, committee: Committee) -> str:
     """Store the file for the confirmation; the token names it, for this committee only."""
     path = _kept_path(upload.sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(upload.data)
-        tmp.replace(path)
+    with disk_space():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Written whole under a name of its own, then renamed: another process previewing
+            # the same file at once never reads half of it.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(upload.data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        else:
+            path.touch()  # kept for another day from this preview
     _forget_old(path.parent)
     return _signer().dumps([committee.id, upload.sha256, upload.filename])
 

@@ -662,3 +662,30 @@ def test_the_tracker_pages_a_themed_plan_by_theme_every_action_once(db, f, s):
     assert [a.due_date for a in seen[:2]] == sorted(a.due_date for a in seen[:2])
     # Without one committee, the tracker stays in due order.
     assert not tracker_page(s["clerk"]).by_theme
+
+
+def test_the_preview_the_themed_tracker_and_the_action_page_are_valid_html(
+    client, db, s, sign_in, tmp_path
+):
+    from tests.web.test_html_validity import _checker, vnu_messages
+
+    _checker()  # skip (or, in CI, fail) before building anything when there is no checker
+    sign_in(s["clerk"])
+    url = f"/actions/import/{s['c'].slug}"
+    bad = srp_plan([*SRP_ROWS, ["", "1.1", "Again", "Sue Wilson", "", "", "purple"]])
+    pages = {}
+    for name, upload in (("preview", hwb_plan()), ("errors", bad)):
+        pages[name] = client.post(
+            url,
+            data={"file": (BytesIO(upload.data), upload.filename), "preview": "Preview"},
+            content_type="multipart/form-data",
+        ).get_data(as_text=True)
+    result = plan.import_plan(s["c"], srp_plan(), s["clerk"])
+    db.session.commit()
+    pages["tracker"] = client.get(f"/actions/?committee={s['c'].slug}").get_data(as_text=True)
+    pages["action"] = client.get(f"/actions/{result.created[0].id}").get_data(as_text=True)
+    assert "Actions by theme" in pages["tracker"] and "Also leading" in pages["action"]
+    for name, html in pages.items():
+        (tmp_path / f"{name}.html").write_text(html)
+    messages = vnu_messages(tmp_path.glob("*.html"))
+    assert not [m for m in messages if m.get("type") == "error"], messages
