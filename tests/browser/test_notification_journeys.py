@@ -14,8 +14,8 @@ from sqlalchemy import select
 from app.actions import services as actions
 from app.actions.models import Action, ActionStatus, Rag
 from app.models import MembershipRole, Role
-from app.notifications import services
-from app.notifications.models import Subscription
+from app.notifications import preferences, services
+from app.notifications.models import Kind, Subscription
 from tests.factories import PASSWORD
 from tests.notifications.conftest import mail_settings, smtp, smtp_server  # noqa: F401
 
@@ -91,6 +91,7 @@ def test_a_clerk_invites_a_member_who_makes_an_account_and_signs_in(
 def test_an_owner_reports_progress_by_the_link_without_signing_in(
     live_server,
     page,
+    axe,
     db,
     f,
     smtp,  # noqa: F811
@@ -123,10 +124,21 @@ def test_an_owner_reports_progress_by_the_link_without_signing_in(
     assert (action.status, action.rag) == (ActionStatus.IN_PROGRESS, Rag.AMBER)
     assert action.updates[-1].author_person_id == olive.id
 
+    # The same message links the owner's choices, which need no account either.
+    page.goto(base + _path(message, r"/notifications/preferences/[^\s]+"))
+    assert "Choose which messages you receive" in page.content()
+    assert axe(page) == []
+    page.get_by_label("A weekly list of your open actions").uncheck()
+    click(page, "Save my choices")
+    assert "Your choices are saved" in page.content()
+    assert not page.get_by_label("A weekly list of your open actions").is_checked()
+    assert preferences.chosen(olive.id) == set(Kind) - {Kind.DIGEST}
+
 
 def test_a_visitor_subscribes_confirms_and_unsubscribes(
     live_server,
     page,
+    axe,
     db,
     f,
     smtp,  # noqa: F811
@@ -136,14 +148,22 @@ def test_a_visitor_subscribes_confirms_and_unsubscribes(
     db.session.commit()
 
     page.goto(f"{base}/committees/{committee.slug}/")
+    assert axe(page) == []
+    page.get_by_label("Email address").fill("not an address")
+    click(page, "Subscribe")
+    assert "There is a problem" in page.content()
+    assert axe(page) == []
     page.get_by_label("Email address").fill("pat@example.org")
     click(page, "Subscribe")
     assert "Check your e-mail" in page.content()
+    assert axe(page) == []
     _sent(db)
     [confirmation] = smtp.to("pat@example.org")
     page.goto(base + _path(confirmation, r"/subscriptions/confirm/[^\s]+"))
+    assert axe(page) == []
     click(page, "Confirm my subscription")
     assert "You are subscribed to Health Board" in page.content()
+    assert axe(page) == []
     db.session.expire_all()
     assert db.session.scalar(select(Subscription)).confirmed_at is not None
 
