@@ -232,12 +232,17 @@ def _apologies_sent(meeting: Meeting, *, attendance: Attendance, user=None, **_k
     sender = sender_for(committee.name)
     own = (person.email or getattr(user, "email", None) or "").strip()
     subject = f"Apologies from {person.display_name}: {meeting.display_title}, {day}"
-    text, html = render("apologies_clerk", subject=subject, **context)
     for r in clerk_recipients(committee):
         if own and r.email.lower() == own.lower():
             continue  # the acknowledgement below tells them
         if not wants(r.person_id, "apologies_received"):
             continue
+        text, html = render(
+            "apologies_clerk",
+            subject=subject,
+            preferences_url=preferences_url(r.person_id),
+            **context,
+        )
         queue(
             key=f"apologies:{attendance.id}:{stamp}:to:{r.email.lower()}",
             kind="apologies_received",
@@ -251,7 +256,9 @@ def _apologies_sent(meeting: Meeting, *, attendance: Attendance, user=None, **_k
         )
     if own and wants(person, "apologies_acknowledged"):
         subject = f"Your apologies are received: {meeting.display_title}, {day}"
-        text, html = render("apologies_ack", subject=subject, **context)
+        text, html = render(
+            "apologies_ack", subject=subject, preferences_url=preferences_url(person.id), **context
+        )
         queue(
             key=f"apologies:{attendance.id}:{stamp}:ack",
             kind="apologies_acknowledged",

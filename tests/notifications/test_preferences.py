@@ -162,6 +162,14 @@ def test_every_kind_goes_once_to_the_right_people_and_no_one_else(db, f, smtp):
         services.send_due(db.session, now=moment)
 
     kinds = {m.message_id: m.kind for m in db.session.scalars(select(Message))}
+    # Each message to someone in the register links their choices; a subscriber's, its own.
+    for row in db.session.scalars(select(Message)):
+        text = row.body_text
+        if row.person_id is not None and row.kind != "invitation":
+            assert "Choose which messages you receive: " in text, row.kind
+            assert "/notifications/preferences/" in row.body_html, row.kind
+        if row.kind == "agenda_published" and row.subscription_id is not None:
+            assert "Manage your subscription: " in text and "Unsubscribe: " in text
     sent = Counter(
         (kinds[m["Message-ID"]], rcpt)
         for m, envelope in zip(smtp.messages, smtp.envelopes, strict=True)
