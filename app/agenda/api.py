@@ -6,6 +6,7 @@ from flask import request, url_for
 from flask_smorest import abort
 from marshmallow import Schema, fields, missing, validate
 
+from app.agenda import revisions
 from app.agenda import services as agenda_services
 from app.agenda.documents import add_document, remove_document
 from app.agenda.models import AgendaItem, Document, ItemKind, Visibility
@@ -26,7 +27,17 @@ def item_or_404(item_id: int) -> AgendaItem:
 
 
 def file_url(d: Document) -> str:
-    return url_for("agenda.document", document_id=d.id, filename=d.filename, _external=True)
+    # A paper as an earlier revision published it is fetched as that revision has it.
+    earlier = getattr(d, "revision", None)
+    if earlier is not None and earlier == d.item.meeting.agenda_revision:
+        earlier = None
+    return url_for(
+        "agenda.document",
+        document_id=d.id,
+        filename=d.filename,
+        revision=earlier,
+        _external=True,
+    )
 
 
 class PaperFields(Schema):
@@ -90,7 +101,28 @@ class AgendaItemSchema(Schema):
 
 
 class AgendaItemList(Schema):
+    revision = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The published revision read; null for the working copy"},
+    )
     items = fields.List(fields.Nested(AgendaItemSchema))
+
+
+class RevisionQuery(Schema):
+    revision = fields.String(
+        metadata={
+            "description": "A published revision's number, or `draft` (the working copy, for "
+            "those who edit it). By default the public and members read the latest revision "
+            "and clerks the working copy."
+        }
+    )
+
+
+def agenda_or_404(meeting, revision):
+    try:
+        return revisions.agenda_for(meeting, api_user(), revisions.parse_revision(revision))
+    except revisions.NoSuchRevision:
+        abort(404, message="This meeting has no such revision of its agenda.")
 
 
 # --- what is received -------------------------------------------------------------------------
@@ -143,14 +175,19 @@ class Numbered:
 
 
 @agenda_bp.route("/meetings/<int:meeting_id>/agenda-items")
+@agenda_bp.arguments(RevisionQuery, location="query")
 @agenda_bp.response(200, AgendaItemList)
-def list_agenda_items(meeting_id):
-    """The agenda in order with computed numbers. A draft agenda is 404 to those who may not
-    see it, as if it did not exist."""
+def list_agenda_items(query, meeting_id):
+    """The agenda in order with computed numbers, as published (`?revision=N` for an earlier
+    revision). A draft agenda is 404 to those who may not see it, as if it did not exist."""
     meeting = meeting_or_404(meeting_id)
     if not meeting.can_see_agenda(api_user()):
         abort(404, message="This meeting has no published agenda.")
-    return {"items": [Numbered(item, number) for item, number in meeting.numbered_items()]}
+    agenda = agenda_or_404(meeting, query.get("revision"))
+    return {
+        "revision": agenda.revision,
+        "items": [Numbered(item, number) for item, number in agenda.numbered_items()],
+    }
 
 
 def _item_fields(body: dict) -> dict:
@@ -245,10 +282,19 @@ def upload_document(body, item_id):
 
 
 @agenda_bp.route("/documents/<int:document_id>")
+@agenda_bp.arguments(RevisionQuery, location="query")
 @agenda_bp.response(200, DocumentOut)
-def get_document(document_id):
-    """One paper's details and its file; 404 for one the reader may not see."""
-    return found_or_404(Document, document_id, "paper", visible=True)
+def get_document(query, document_id):
+    """One paper's details and its file, as published (`?revision=N`: as revision N published
+    it); 404 for one the reader may not see."""
+    try:
+        revision = revisions.parse_revision(query.get("revision"))
+    except revisions.NoSuchRevision:
+        revision = -1
+    paper = None if revision == -1 else revisions.published_paper(document_id, api_user(), revision)
+    if paper is None or not paper.can_view(api_user()):
+        abort(404, message="There is no such paper.")
+    return paper
 
 
 @agenda_bp.route("/documents/<int:document_id>", methods=["DELETE"])

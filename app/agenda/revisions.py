@@ -120,6 +120,7 @@ class PublishedPaper(PaperRules):
 
     def __init__(self, item: PublishedItem, facts: dict, live: Document | None):
         self.item = item
+        self.agenda_item_id = item.id
         self.id: int = facts["id"]
         self.position: int = facts["position"]
         self.title: str = facts["title"]
@@ -188,7 +189,7 @@ class Agenda:
         self.meeting = meeting
         self.revision = revision
         self.publication = publication
-        if revision is None or publication is None or publication.snapshot is None:
+        if self.reads_live:
             self._numbered = meeting.numbered_items()
         else:
             self._numbered = self._read(publication.snapshot)
@@ -197,6 +198,14 @@ class Agenda:
     def is_working_copy(self) -> bool:
         return self.revision is None
 
+    @property
+    def reads_live(self) -> bool:
+        """Whether this copy is the working copy's rows themselves (the working copy, or a
+        revision published before snapshots were kept)."""
+        return (
+            self.revision is None or self.publication is None or self.publication.snapshot is None
+        )
+
     def _read(self, snapshot: dict) -> list[tuple[PublishedItem, str]]:
         live = {i.id: i for i in self.meeting.items}
         made: dict[int, PublishedItem] = {}
@@ -204,6 +213,9 @@ class Agenda:
         for facts in snapshot["items"]:
             parent = made.get(facts["parent_id"]) if facts["parent_id"] else None
             item = PublishedItem(self.meeting, facts, live.get(facts["id"]), parent)
+            item.revision = self.revision
+            for paper in item.documents:
+                paper.revision = self.revision
             if parent is not None:
                 parent.children.append(item)
             made[item.id] = item
@@ -219,6 +231,9 @@ class Agenda:
 
     def papers(self):
         return [d for item in self.items for d in item.documents]
+
+    def item(self, item_id: int):
+        return next((i for i in self.items if i.id == item_id), None)
 
     def paper(self, document_id: int):
         return next((d for d in self.papers() if d.id == document_id), None)
@@ -279,32 +294,33 @@ def agenda_for(meeting: Meeting, user, revision=None) -> Agenda:
 
 
 def published_paper(document_id: int, user, revision=None):
-    """A paper as this reader may have it: from the working copy for staff (or any revision
-    that carried it, once gone from there), from the latest revision (or the one asked for)
-    for everyone else. None when there is no such paper for this reader."""
+    """A paper as this reader may have it, in the agenda they read (agenda_for): the working
+    copy for staff, the latest revision (or the one asked for) for everyone else. Staff also
+    get a paper gone from the working copy, as the last revision that carried it published
+    it. None when there is no such paper for this reader."""
     live = db.session.get(Document, document_id)
-    if revision in (None, DRAFT) and reads_working_copy(user) and live is not None:
-        return live
-    rows = db.session.execute(
-        select(RevisionPaper.meeting_id, RevisionPaper.revision)
-        .where(RevisionPaper.document_id == document_id)
-        .order_by(RevisionPaper.revision.desc())
+    carried = db.session.execute(
+        select(RevisionPaper.meeting_id, RevisionPaper.revision).where(
+            RevisionPaper.document_id == document_id
+        )
     ).all()
-    if not rows:
+    if live is not None:
+        meeting = live.item.meeting
+    elif carried:
+        meeting = db.session.get(Meeting, carried[0].meeting_id)
+    else:
         return None
-    meeting = db.session.get(Meeting, rows[0].meeting_id)
     if meeting is None:
         return None
-    carried = {r.revision for r in rows if r.meeting_id == meeting.id}
-    if isinstance(revision, int):
-        wanted = revision
-    elif reads_working_copy(user):
-        wanted = max(carried)  # gone from the working copy: its last published form
-    else:
-        wanted = meeting.agenda_revision
-    if wanted not in carried or wanted > meeting.agenda_revision:
+    try:
+        paper = agenda_for(meeting, user, revision).paper(document_id)
+    except NoSuchRevision:
         return None
-    return published(meeting, wanted).paper(document_id)
+    if paper is None and revision is None and reads_working_copy(user):
+        last = max((r.revision for r in carried if r.meeting_id == meeting.id), default=None)
+        if last is not None:
+            paper = published(meeting, last).paper(document_id)
+    return paper
 
 
 # --- what changed ----------------------------------------------------------------------------

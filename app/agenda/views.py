@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from app.agenda import documents, pdfsafety, services
+from app.agenda import documents, pdfsafety, revisions, services
 from app.agenda.documents import add_document
 from app.agenda.forms import DocumentForm, ItemForm
 from app.agenda.models import AgendaItem, Document, Visibility
@@ -33,7 +33,13 @@ bp = Blueprint("agenda", __name__)
 def document(document_id: int, filename: str):
     """One paper. Anyone who may not see it gets the same 404 as for a paper that does not
     exist, so its existence is not revealed."""
-    doc = db.session.get(Document, document_id)
+    try:
+        revision = revisions.parse_revision(request.args.get("revision"))
+    except revisions.NoSuchRevision:
+        abort(404)
+    # As published, for all but staff: a paper added since is not out yet, and one removed
+    # since is still part of the agenda the public reads.
+    doc = revisions.published_paper(document_id, current_user, revision)
     if doc is None or not doc.can_view(current_user):
         abort(404)
     # The checked copy (active content removed), made now for a paper stored before those.

@@ -295,6 +295,14 @@ def load_demo() -> bool:
 
     july = _july_meeting(committee, people)
     _july_reports(july)
+    # Their agendas as published: what the public reads until a supplement.
+    from app.agenda.revisions import keep_snapshot, snapshot_of
+
+    for meeting in (may, july):
+        db.session.flush()
+        db.session.refresh(meeting)
+        for publication in meeting.publications:
+            keep_snapshot(publication, snapshot_of(meeting))
     for day in FUTURE_DATES:
         db.session.add(
             Meeting(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from app.actions.services import actions_by_minute, as_minuted, open_actions
 from app.agenda import publication as agenda_publication
+from app.agenda import revisions
 from app.agenda import services as agenda_services
 from app.agenda.models import SCHEDULE_12A, AgendaItem
 from app.audit.services import meeting_trail
@@ -86,10 +87,11 @@ def schema_org_event(meeting: Meeting) -> dict:
     return data
 
 
-def agenda_rows(meeting: Meeting):
-    """The agenda as rows with a section heading wherever the section changes."""
+def agenda_rows(agenda):
+    """The agenda (a revision or the working copy: agenda.revisions.Agenda) as rows with a
+    section heading wherever the section changes."""
     rows, section = [], None
-    for item, number in meeting.numbered_items():
+    for item, number in agenda.numbered_items():
         heading = None
         if item.parent_id is None and item.section != section:
             section = item.section
@@ -128,6 +130,12 @@ def show(meeting_id: int):
     if meeting is None or not meeting.can_view(current_user):
         abort(404)
     show_agenda = meeting.can_see_agenda(current_user)
+    try:
+        agenda = revisions.agenda_for(
+            meeting, current_user, revisions.parse_revision(request.args.get("revision"))
+        )
+    except revisions.NoSuchRevision:
+        abort(404)
     show_minutes = meeting.can_see_minutes(current_user)
     minutes, actions = [], {}
     withheld: set[int] = set()
@@ -161,7 +169,13 @@ def show(meeting_id: int):
         meeting=meeting,
         committee=meeting.committee,
         show_agenda=show_agenda,
-        agenda=agenda_rows(meeting) if show_agenda else [],
+        agenda=agenda_rows(agenda) if show_agenda else [],
+        revision=agenda.revision,
+        unpublished=(
+            agenda_publication.unpublished_changes(meeting)
+            if agenda.is_working_copy and meeting.agenda_revision
+            else []
+        ),
         show_minutes=show_minutes,
         minutes=minutes,
         withheld=withheld,

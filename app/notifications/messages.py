@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.actions import signals as action_signals
 from app.actions.models import Action
+from app.agenda import revisions
 from app.agenda import signals as agenda_signals
 from app.auth.models import User
 from app.committees.models import Committee, MembershipRole
@@ -103,7 +104,8 @@ class AgendaView:
 def agenda_view(meeting: Meeting, publication: AgendaPublication, reader) -> AgendaView:
     view = AgendaView()
     restricted_words: list[str] = []
-    for item, number in meeting.numbered_items():
+    # The revision this message announces, as published (not the working copy since).
+    for item, number in revisions.published(meeting, publication.revision).numbered_items():
         may_see = item.can_see_papers(reader)
         if item.restricted and not may_see:
             # A message travels further than the page: business not for publication is
@@ -121,13 +123,11 @@ def agenda_view(meeting: Meeting, publication: AgendaPublication, reader) -> Age
         view.rows.append(
             {"number": number, "title": item.title, "restricted": item.restricted, "papers": papers}
         )
-    view.members_pack = meeting.can_see_restricted(reader) and any(
-        i.restricted for i in meeting.items
-    )
-    if view.members_pack:
-        view.pack_url = link("packs.pack", meeting_id=meeting.id, variant="members")
-    else:
-        view.pack_url = link("packs.pack", meeting_id=meeting.id)
+    # Whoever may see the members' pack gets it (packs.views.pack_variant_for), and the pack
+    # of the revision announced.
+    view.members_pack = meeting.can_see_restricted(reader)
+    args = {"variant": "members"} if view.members_pack else {}
+    view.pack_url = link("packs.pack", meeting_id=meeting.id, revision=publication.revision, **args)
     if publication.revision > 1 and publication.summary:
         for line in publication.summary.splitlines():
             if not line.strip():

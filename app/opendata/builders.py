@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from app.agenda import revisions
 from app.agenda.models import AgendaItem
 from app.committees.models import Committee
 from app.meetings.models import AttendanceStatus, Meeting, MeetingStatus
@@ -59,10 +60,10 @@ def _date(value) -> dict:
     return {"date": value.date().isoformat()} if value else {}
 
 
-def _dotted_orders(meeting: Meeting) -> dict[int, str]:
+def _dotted_orders(agenda) -> dict[int, str]:
     orders: dict[int, str] = {}
     top = 0
-    for item, _number in meeting.numbered_items():
+    for item, _number in agenda.numbered_items():
         if item.parent_id is None:
             top += 1
             orders[item.id] = str(top)
@@ -154,10 +155,12 @@ def meeting_to_ocd_event(meeting: Meeting, user, base_url: str) -> dict:
         },
     }
     if meeting.can_see_agenda(user):
-        orders = _dotted_orders(meeting)
+        # The agenda this reader reads: the last published revision, or staff's working copy.
+        agenda = revisions.agenda_for(meeting, user)
+        orders = _dotted_orders(agenda)
         event["agenda"] = [
             _agenda_entry(item, orders[item.id], user, base_url)
-            for item, _n in meeting.numbered_items()
+            for item, _n in agenda.numbered_items()
         ]
         event["documents"].append(
             {

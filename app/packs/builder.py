@@ -102,6 +102,15 @@ class Paper:
     def last_page(self) -> int:
         return self.first_page + self.pages - 1
 
+    @property
+    def identity(self) -> str:
+        """What keeps its page numbers from one revision's pack to the next: the same upload
+        (by paper and file), or the same generated part of the same item."""
+        source = self.source
+        if source.kind == "document":
+            return f"document:{source.document_id}:{source.sha256}"
+        return f"{source.kind}:{source.item_id}"
+
 
 @dataclass
 class Pack:
@@ -110,6 +119,33 @@ class Pack:
     agenda_pages: int
     papers: list[Paper] = field(default_factory=list)
     inputs: PackInputs | None = None
+    # The page numbers this pack gave (see number_pages), for the next revision to keep.
+    layout: dict | None = None
+
+
+def number_pages(papers: list[Paper], previous: dict | None) -> dict:
+    """Give each part its page numbers. The first revision numbers its parts from 1 in agenda
+    order. A later one keeps the numbers of every part the previous revision's pack had
+    (`previous`, its layout) with the same pages, and numbers the rest after the highest
+    number ever published, so a member who printed an earlier revision keeps every page
+    reference. Returns this pack's layout: {"parts": {identity: [first, pages]}, "last": n,
+    "new": [identities numbered here]}."""
+    kept = (previous or {}).get("parts", {})
+    following = (previous or {}).get("last", 0) + 1
+    new = []
+    for paper in papers:
+        was = kept.get(paper.identity)
+        if previous is not None and was is not None and was[1] == paper.pages:
+            paper.first_page = was[0]
+            continue
+        paper.first_page = following
+        following += paper.pages
+        new.append(paper.identity)
+    return {
+        "parts": {p.identity: [p.first_page, p.pages] for p in papers},
+        "last": following - 1,
+        "new": new if previous is not None else [],
+    }
 
 
 def _render(template: str, tagged: bool = True, **context) -> bytes:
@@ -222,19 +258,34 @@ def shown(meeting: Meeting, variant: str) -> dict[str, list[int]]:
 
 
 def _page_range(papers: list[Paper]) -> dict[int, str]:
-    """Item id -> "(Pages 11 - 16)" or "(Page 17)" over all its papers."""
-    spans: dict[int, list[int]] = {}
+    """Item id -> "(Pages 11 - 16)" or "(Page 17)" over all its papers; a supplement's pages,
+    numbered after the earlier revisions', make a second span: "(Pages 11 - 16, 41 - 43)"."""
+    spans: dict[int, list[list[int]]] = {}
     for p in papers:
-        spans.setdefault(p.item.id, []).extend([p.first_page, p.last_page])
+        runs = spans.setdefault(p.item.id, [])
+        if runs and runs[-1][1] + 1 == p.first_page:
+            runs[-1][1] = p.last_page
+        else:
+            runs.append([p.first_page, p.last_page])
     out = {}
-    for item_id, pages in spans.items():
-        first, last = min(pages), max(pages)
-        out[item_id] = f"(Page {first})" if first == last else f"(Pages {first} - {last})"
+    for item_id, runs in spans.items():
+        words = [f"{a}" if a == b else f"{a} - {b}" for a, b in runs]
+        single = len(runs) == 1 and runs[0][0] == runs[0][1]
+        out[item_id] = f"(Page {words[0]})" if single else f"(Pages {', '.join(words)})"
     return out
 
 
-def build_pack(meeting: Meeting, variant: str = PUBLIC, inputs: PackInputs | None = None) -> Pack:
-    """The pack, from its inputs (gathered now unless given)."""
+def build_pack(
+    meeting: Meeting,
+    variant: str = PUBLIC,
+    inputs: PackInputs | None = None,
+    previous: dict | None = None,
+    supplement_only: bool = False,
+) -> Pack:
+    """The pack, from its inputs (gathered now unless given), numbered to keep the page
+    numbers of the previous revision's pack (`previous`, its layout). `supplement_only`: just
+    the agenda and the parts this revision numbers anew, for members who printed the earlier
+    revision."""
     if inputs is None:
         inputs = gather.pack_inputs(meeting, variant)
     # Each upload's bottom strips were looked at when it was uploaded; a file from before
@@ -247,14 +298,20 @@ def build_pack(meeting: Meeting, variant: str = PUBLIC, inputs: PackInputs | Non
     except BaseException:
         check.close()
         raise
+    layout = number_pages(papers, previous)
     ranges = _page_range(papers)
+    fresh = [p for p in papers if p.identity in layout["new"]]
     front = _render(
         "packs/pdf/agenda.html",
         front=inputs.front,
         rows=[(row, ranges.get(row.id, "")) for row in inputs.rows],
         variant=inputs.variant,
+        new_parts=[(p, _page_range([p])[p.item.id]) for p in fresh],
+        supplement_only=supplement_only,
     )
-    return _assemble(inputs, front, papers, check)
+    pack = _assemble(inputs, front, fresh if supplement_only else papers, check)
+    pack.layout = layout
+    return pack
 
 
 def _assemble(
@@ -268,12 +325,13 @@ def _assemble(
         title += " (members' version)"
     opened = []
     paper_pages = sum(p.pages for p in papers)
+    highest = max((p.last_page for p in papers), default=0)
     outline_entries = []
     # PDF/UA is claimed only if every page is generated (tagged by WeasyPrint) or comes from
     # an upload that is tagged and whose tree joined the pack's.
     conforms = True
     try:
-        stamps = _stamps(variant, papers, paper_pages, opened)
+        stamps = _stamps(variant, papers, highest, opened)
         tree = merge.StructureTree(out)
         for paper in papers:
             src = _open_paper(paper)
@@ -295,7 +353,7 @@ def _assemble(
             outline_entries.append((paper, start_index))
         tree.finish()
         _outline(out, inputs, variant, outline_entries)
-        _labels(out, agenda_pages)
+        _labels(out, agenda_pages, papers)
         _metadata(out, title, conforms)
         buffer = io.BytesIO()
         out.save(
@@ -416,10 +474,16 @@ def _outline(out, inputs: PackInputs, variant: str, entries) -> None:
             outline.root.append(node)
 
 
-def _labels(out, agenda_pages: int) -> None:
+def _labels(out, agenda_pages: int, papers: list[Paper]) -> None:
+    """Page labels: the agenda in roman numerals, then each run of parts by the numbers
+    stamped on them (which skip, after a supplement, where earlier revisions' numbers are)."""
     nums = [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
-    if len(out.pages) > agenda_pages:
-        nums += [agenda_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
+    index, expected = agenda_pages, None
+    for paper in papers:
+        if paper.first_page != expected:
+            nums += [index, pikepdf.Dictionary(S=pikepdf.Name.D, St=paper.first_page)]
+        index += paper.pages
+        expected = paper.last_page + 1
     out.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
 
 

@@ -20,9 +20,11 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.agenda import revisions
 from app.agenda import signals as agenda_signals
 from app.audit.services import record
 from app.core import storage
+from app.core.db import on_commit
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.packs import builder
@@ -153,20 +155,157 @@ def _record_failure(meeting: Meeting, variant: str, key: str, reason: str) -> No
         current_app.logger.exception("could not record the failed pack build")
 
 
-def pack_file(meeting: Meeting, variant: str) -> Path:
-    """The pack for the meeting's current content; when that cannot be built, the last good
-    one. Raises PackUnavailable when there is none."""
-    inputs = pack_inputs(meeting, variant)
+def _kept_path(meeting: Meeting, revision: int, variant: str, supplement_only=False) -> Path:
+    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    part = "-supplement" if supplement_only else ""
+    return _dir() / f"revision-{safe}-{revision}-{variant}{part}.pdf"
+
+
+def _layout_path(pack: Path) -> Path:
+    return pack.with_suffix(".layout.json")
+
+
+def kept_pack(
+    meeting: Meeting, revision: int, variant: str, supplement_only: bool = False
+) -> Path | None:
+    """The pack of a published revision as first built, if it has been: served byte for byte
+    ever after, found without reading the database (a cheap validator at any age)."""
+    path = _kept_path(meeting, revision, variant, supplement_only)
+    return path if path.exists() else None
+
+
+def _keeps(agenda) -> bool:
+    """Whether this copy's packs are kept for good once superseded: a revision published with
+    a snapshot (the draft, and revisions published before snapshots, follow their content)."""
+    return not agenda.reads_live
+
+
+def _superseded(meeting: Meeting, agenda) -> bool:
+    return _keeps(agenda) and agenda.revision < meeting.agenda_revision
+
+
+def _current_path(meeting: Meeting, revision: int, variant: str, supplement_only=False) -> Path:
+    """Names the pack last built for a revision while it was the latest: the one kept when
+    the next revision is published."""
+    kept = _kept_path(meeting, revision, variant, supplement_only)
+    return kept.with_name(kept.name.replace("revision-", "current-", 1)).with_suffix(".txt")
+
+
+def _keep(meeting: Meeting, revision: int, variant: str, path: Path, supplement_only) -> None:
+    """Keep a revision's pack for good: a link to the content-keyed file, with its layout."""
+    kept = _kept_path(meeting, revision, variant, supplement_only)
+    if kept.exists() or not path.exists():
+        return
+    for beside in (_layout_path, _manifest_path):
+        if beside(path).exists():
+            write_atomic(beside(kept), beside(path).read_bytes())
+    staging = kept.with_name(f".{kept.name}.{os.getpid()}")
+    try:
+        os.link(path, staging)  # the content-keyed file may be shared with other revisions
+    except OSError:
+        staging.write_bytes(path.read_bytes())
+    os.replace(staging, kept)
+
+
+@agenda_signals.agenda_published.connect
+def keep_superseded(meeting: Meeting, publication=None, **_kw) -> None:
+    """When a supplement is published, the packs of the revision it supersedes are kept as
+    they were last served, byte for byte (after the commit: a publication rolled back
+    supersedes nothing)."""
+    if publication is None or publication.revision < 2:
+        return
+    revision = publication.revision - 1
+    targets = []
+    for variant in builder.VARIANTS:
+        for supplement_only in (False, True):
+            pointer = _current_path(meeting, revision, variant, supplement_only)
+            targets.append((variant, supplement_only, pointer))
+
+    def keep() -> None:
+        for variant, supplement_only, pointer in targets:
+            try:
+                built = _dir() / pointer.read_text().strip()
+            except FileNotFoundError:
+                continue
+            _keep(meeting, revision, variant, built, supplement_only)
+
+    on_commit(db.session(), keep, key=("packs", "keep", meeting.id, revision))
+
+
+def _fits_kept(meeting: Meeting, variant: str, agenda, kept: Path) -> bool:
+    """A kept pack is served only while everything it shows is still shown to its audience
+    (see _still_fit): a paper withdrawn or made exempt since does not live on in it."""
+    manifest = canonical(pack_inputs(meeting, variant, agenda))
+    return _still_fit(manifest, kept)
+
+
+def _previous_layout(meeting: Meeting, agenda, variant: str) -> dict | None:
+    """The page numbers of the previous revision's pack, which this revision's keeps (built
+    first if it has not been). None for the first revision, the draft, or after a revision
+    published before snapshots were kept."""
+    if not _keeps(agenda) or agenda.revision < 2:
+        return None
+    before = revisions.published(meeting, agenda.revision - 1)
+    if not _keeps(before):
+        return None
+    try:
+        return json.loads(_layout_path(pack_file(meeting, variant, before.revision)).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def agenda_of(meeting: Meeting, revision=None):
+    """The copy of the agenda a pack prints: revision N, the draft (revisions.DRAFT), or by
+    default the latest revision (the draft before the first)."""
+    if revision == revisions.DRAFT:
+        return revisions.working_copy(meeting)
+    if revision is None:
+        if not meeting.agenda_revision:
+            return revisions.working_copy(meeting)
+        revision = meeting.agenda_revision
+    if revision > meeting.agenda_revision:
+        raise revisions.NoSuchRevision(revision)
+    return revisions.published(meeting, revision)
+
+
+def _pack_key(meeting: Meeting, variant: str, agenda, supplement_only: bool = False):
+    """A pack's inputs, their canonical form, the page numbers it keeps and its content key."""
+    previous = _previous_layout(meeting, agenda, variant)
+    inputs = pack_inputs(meeting, variant, agenda)
     manifest = canonical(inputs)
-    key = builder.content_key(meeting, variant, manifest)
+    serialised = manifest
+    if previous is not None or supplement_only:  # numbered after an earlier revision
+        numbering = canonical({"previous": previous, "supplement_only": supplement_only})
+        serialised += b"\0" + numbering
+    key = builder.content_key(meeting, variant, serialised)
+    return inputs, manifest, previous, key
+
+
+def pack_file(meeting: Meeting, variant: str, revision=None, supplement_only=False) -> Path:
+    """The pack of a revision (see agenda_of), or just its supplement's new pages. A
+    published revision's pack, once built, is kept and served as it is (kept_pack).
+    Otherwise the pack for the current content; when that cannot be built, the last good
+    one. Raises PackUnavailable when there is none, and revisions.NoSuchRevision for a
+    supplement-only pack of a revision that is not a kept supplement."""
+    agenda = agenda_of(meeting, revision)
+    if supplement_only and not (_keeps(agenda) and agenda.revision > 1):
+        raise revisions.NoSuchRevision(revision)
+    if _superseded(meeting, agenda):
+        kept = kept_pack(meeting, agenda.revision, variant, supplement_only)
+        if kept is not None and _fits_kept(meeting, variant, agenda, kept):
+            return kept
+    inputs, manifest, previous, key = _pack_key(meeting, variant, agenda, supplement_only)
 
     def build() -> bytes:
         failure = _failure(key)
         if failure and (datetime.now(UTC) - failure.at).total_seconds() < RETRY_AFTER:
             raise _KnownFailure(failure.reason)
-        pack = builder.build_pack(meeting, variant, inputs)
-        # The pack's inputs, kept beside it: what it shows (see _still_fit).
-        write_atomic(_manifest_path(_dir() / f"pack-{key}.pdf"), manifest)
+        pack = builder.build_pack(meeting, variant, inputs, previous, supplement_only)
+        # The pack's inputs, kept beside it: what it shows (see _still_fit); and the page
+        # numbers it gave, for the next revision to keep.
+        built = _dir() / f"pack-{key}.pdf"
+        write_atomic(_manifest_path(built), manifest)
+        write_atomic(_layout_path(built), canonical(pack.layout))
         return pack.pdf
 
     try:
@@ -194,8 +333,18 @@ def pack_file(meeting: Meeting, variant: str) -> Path:
             current = pointer.read_text()
         except FileNotFoundError:
             current = None
-        if current != path.name:  # most requests find it unchanged: no write at all
+        # Most requests find it unchanged: no write at all. A supplement's new pages alone
+        # are never what is served in place of a whole pack.
+        if current != path.name and not supplement_only:
             write_atomic(pointer, path.name.encode())
+        if _keeps(agenda):
+            if _superseded(meeting, agenda):
+                # First asked for after it was superseded (or after a withdrawal): kept now.
+                if not kept_pack(meeting, agenda.revision, variant, supplement_only):
+                    _keep(meeting, agenda.revision, variant, path, supplement_only)
+            else:
+                current_path = _current_path(meeting, agenda.revision, variant, supplement_only)
+                write_atomic(current_path, path.name.encode())
         return path
     last = last_good_pack(meeting, variant)
     if last is None:
@@ -241,8 +390,11 @@ def pack_problems(meeting: Meeting) -> list[dict]:
     """For staff: each variant whose current content failed to build, why, and when the pack
     served meanwhile (if any) was built."""
     problems = []
+    agenda = agenda_of(meeting)
     for variant in builder.VARIANTS:
-        key = builder.content_key(meeting, variant)
+        if _keeps(agenda) and kept_pack(meeting, agenda.revision, variant):
+            continue
+        key = _pack_key(meeting, variant, agenda)[3]
         if (_dir() / f"pack-{key}.pdf").exists():
             continue
         failure = _failure(key)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.actions.models import Action
 from app.actions.services import OPEN_STATUSES, actions_by_minute, as_minuted, tracker_query
-from app.agenda import pdfsafety
+from app.agenda import pdfsafety, revisions
 from app.agenda.models import SCHEDULE_12A, AgendaItem, Document, ItemKind
 from app.committees.models import Membership, MembershipRole
 from app.core.permissions import CommitteeReader
@@ -230,6 +230,8 @@ class Front:
     clerk_email: str | None
     clerk_phone: str | None
     membership: tuple[str, ...]  # as printed: "Councillor Lakin (Chair)"
+    # What the supplement printed changed, in the public words of its publication.
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -463,7 +465,7 @@ def _action_log(meeting: Meeting, reader) -> ActionLog:
     return ActionLog(as_at, tuple(rows))
 
 
-def _front(meeting: Meeting) -> Front:
+def _front(meeting: Meeting, revision: int | None = None) -> Front:
     committee = meeting.committee
     db.session.scalars(
         select(Membership)
@@ -475,7 +477,8 @@ def _front(meeting: Meeting) -> Front:
         m.person.display_name + (f" ({m.role.label})" if m.role in named else "")
         for m in committee.current_memberships(meeting.local_start.date())
     )
-    publications = meeting.publications
+    # As of the revision printed: a later supplement is not part of an earlier pack.
+    publications = [p for p in meeting.publications if revision is None or p.revision <= revision]
     return Front(
         committee_name=committee.name,
         long_date=long_date(meeting),
@@ -485,23 +488,33 @@ def _front(meeting: Meeting) -> Front:
         status=meeting.status.value,
         status_reason=meeting.status_reason,
         published_at=meeting.agenda_published_at,
-        revision=meeting.agenda_revision,
+        revision=meeting.agenda_revision if revision is None else revision,
         revised_at=publications[-1].published_at if publications else None,
         late=tuple((p.revision, p.late_reason or "") for p in publications if p.late),
         clerk_name=committee.clerk_name,
         clerk_email=committee.clerk_email,
         clerk_phone=committee.clerk_phone,
         membership=membership,
+        changes=tuple(
+            line
+            for line in (publications[-1].summary or "").splitlines()
+            if publications and publications[-1].revision > 1 and line.strip()
+        ),
     )
 
 
-def pack_inputs(meeting: Meeting, variant: str) -> PackInputs:
-    """Everything the pack shows this audience, in agenda order."""
+def pack_inputs(meeting: Meeting, variant: str, agenda=None) -> PackInputs:
+    """Everything the pack shows this audience, in agenda order: of `agenda` (a published
+    revision or the working copy, agenda.revisions.Agenda), by default the latest revision."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
     members = variant == MEMBERS
     reader = reader_for(meeting, variant)
-    numbered = _load_items(meeting)
+    _load_items(meeting)
+    if agenda is None:  # before the first publication, the draft (for staff)
+        agenda = revisions.published(meeting) if meeting.agenda_revision else None
+        agenda = agenda or revisions.working_copy(meeting)
+    numbered = agenda.numbered_items()
     previous = previous_meeting(meeting)
     previous_minutes = None
     log = None
@@ -584,7 +597,7 @@ def pack_inputs(meeting: Meeting, variant: str) -> PackInputs:
     return PackInputs(
         variant=variant,
         meeting_id=meeting.id,
-        front=_front(meeting),
+        front=_front(meeting, agenda.revision),
         rows=tuple(rows),
         papers=tuple(papers),
         previous=previous_minutes,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
 
-from app.agenda import pdfsafety
+from app.agenda import pdfsafety, revisions
 from app.api.auth import bearer_reader
 from app.committees.services import slugify
 from app.core.errors import ServiceError
@@ -80,12 +80,14 @@ def pack_variant_for(meeting: Meeting, user) -> str | None:
 
 
 @bp.app_template_global()
-def pack_link(meeting: Meeting) -> dict | None:
-    """The meeting page's "Download the pack": its address and whether it is the members'."""
+def pack_link(meeting: Meeting, **extra) -> dict | None:
+    """The meeting page's "Download the pack": its address and whether it is the members'.
+    `extra`: more of the pack's arguments (a revision, the supplement's new pages only)."""
     variant = pack_variant_for(meeting, current_user)
     if variant is None:
         return None
     args = {"variant": MEMBERS} if variant == MEMBERS else {}
+    args.update(extra)
     return {
         "url": url_for("packs.pack", meeting_id=meeting.id, **args),
         "members": variant == MEMBERS,
@@ -97,10 +99,17 @@ def pack_link(meeting: Meeting) -> dict | None:
 def pack(meeting_id: int):
     meeting = _meeting(meeting_id)
     variant = request.args.get("variant", PUBLIC)
-    if not may_fetch_pack(meeting, current_user, variant):
+    part = request.args.get("part", "whole")
+    if not may_fetch_pack(meeting, current_user, variant) or part not in ("whole", "supplement"):
         abort(404)
     try:
-        path = cache.pack_file(meeting, variant)  # the last good pack if a rebuild fails
+        revision = revisions.parse_revision(request.args.get("revision"))
+        if revision == revisions.DRAFT and not revisions.reads_working_copy(current_user):
+            raise revisions.NoSuchRevision(revision)
+        # The last good pack if a rebuild fails.
+        path = cache.pack_file(meeting, variant, revision, supplement_only=part == "supplement")
+    except revisions.NoSuchRevision:
+        abort(404)
     except cache.PackUnavailable as exc:
         message = (
             f"The agenda pack could not be built: {exc.reason}"
@@ -109,6 +118,10 @@ def pack(meeting_id: int):
         )
         raise ServiceUnavailable(message) from None
     name = f"{slugify(meeting.committee.name)}-{meeting.local_start:%Y-%m-%d}-agenda"
+    if isinstance(revision, int):
+        name += f"-revision-{revision}"
+    if part == "supplement":
+        name += "-new-pages"
     if variant == MEMBERS:
         name += "-members"
     return _send(path, f"{name}.pdf", variant == MEMBERS)

@@ -11,6 +11,7 @@ from app.extensions import db
 # The one definition of what PostgreSQL indexes and searches (see app/search/services.py).
 FULLTEXT_EXPRESSION = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(body, ''))"
 FULLTEXT_INDEX = "ix_search_entries_fulltext"
+RECORD, WORKING, PUBLISHED = "record", "working", "published"
 
 
 class SearchEntry(db.Model):
@@ -21,7 +22,7 @@ class SearchEntry(db.Model):
 
     __tablename__ = "search_entries"
     __table_args__ = (
-        UniqueConstraint("kind", "ref_id"),
+        UniqueConstraint("kind", "ref_id", "copy"),
         # PostgreSQL full-text search; SQLite uses the FTS5 table created below instead.
         Index(
             FULLTEXT_INDEX,
@@ -37,6 +38,10 @@ class SearchEntry(db.Model):
     committee_id: Mapped[int] = fk("committees.id", ondelete="CASCADE")
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    # Which copy of the meeting the text is from: an agenda's items and papers are indexed as
+    # the working copy (read by staff) and as the latest published revision (read by everyone
+    # else); minutes and resolutions have one copy, the record.
+    copy: Mapped[str] = mapped_column(String(10), default=RECORD, server_default=RECORD)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

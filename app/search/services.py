@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from sqlalchemy import delete, event, inspect, select, text
 from sqlalchemy.orm import Session, object_session
 
+from app.agenda import revisions
+from app.agenda import signals as agenda_signals
 from app.agenda.models import AgendaItem, Document
 from app.core.db import before_commit, meeting_id_of
+from app.core.permissions import is_staff
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.minutes.models import Minute, Resolution
-from app.search.models import FULLTEXT_EXPRESSION, SearchEntry
+from app.search.models import FULLTEXT_EXPRESSION, PUBLISHED, RECORD, WORKING, SearchEntry
 
 MAX_CANDIDATES = 400  # matches read per batch
 # A query matching mostly what the reader may not see is read no further than this many
@@ -75,7 +78,7 @@ def _record_key(obj) -> tuple[str, int]:
     return (type(obj).__tablename__, obj.id)
 
 
-def _entries_of(obj, meeting: Meeting) -> list[SearchEntry]:
+def _entries_of(obj, meeting: Meeting, copy: str) -> list[SearchEntry]:
     def entry(kind, title, body=""):
         return SearchEntry(
             kind=kind,
@@ -84,30 +87,50 @@ def _entries_of(obj, meeting: Meeting) -> list[SearchEntry]:
             committee_id=meeting.committee_id,
             title=title or "",
             body=body or "",
+            copy=copy,
         )
 
-    if isinstance(obj, AgendaItem):
+    if isinstance(obj, AgendaItem | revisions.PublishedItem):
         # The purpose is kept apart from the title: an exempt item's title is public, its
         # purpose not.
         purpose = [entry("purpose", "", obj.purpose)] if obj.purpose else []
         return [entry("item", obj.title), *purpose]
-    if isinstance(obj, Document):
+    if isinstance(obj, Document | revisions.PublishedPaper):
         return [entry("document", obj.title, obj.text_content)]
     if isinstance(obj, Minute):
         return [entry("minute", f"{obj.display_number} {obj.title}", obj.text)]
     return [entry("resolution", "", obj.text)]
 
 
+def _copy_of(obj) -> str:
+    return WORKING if isinstance(obj, AgendaItem | Document) else RECORD
+
+
+def _published_reads_live(meeting: Meeting) -> bool:
+    """Whether the published agenda is the working copy itself: a publication made before
+    snapshots were kept. Its items and papers are then indexed as published as they change."""
+    if not meeting.agenda_revision:
+        return False
+    publication = revisions.publication_of(meeting, meeting.agenda_revision)
+    return publication is None or publication.snapshot is None
+
+
 def _reindex_record(obj, session: Session) -> None:
-    session.execute(
-        delete(SearchEntry).where(
-            SearchEntry.kind.in_(_KINDS[type(obj)]), SearchEntry.ref_id == obj.id
-        )
-    )
+    copies = [_copy_of(obj)]
     meeting_id = meeting_id_of(obj)
     meeting = session.get(Meeting, meeting_id) if meeting_id else None
+    if meeting is not None and copies == [WORKING] and _published_reads_live(meeting):
+        copies.append(PUBLISHED)
+    session.execute(
+        delete(SearchEntry).where(
+            SearchEntry.kind.in_(_KINDS[type(obj)]),
+            SearchEntry.ref_id == obj.id,
+            SearchEntry.copy.in_(copies),
+        )
+    )
     if meeting is not None and _kept(obj):
-        session.add_all(_entries_of(obj, meeting))
+        for copy in copies:
+            session.add_all(_entries_of(obj, meeting, copy))
 
 
 def _kept(obj) -> bool:
@@ -116,18 +139,49 @@ def _kept(obj) -> bool:
     return not (state.deleted or state.was_deleted)
 
 
-def entries_for(meeting: Meeting) -> list[SearchEntry]:
+def _agenda_entries(agenda, meeting: Meeting, copy: str) -> list[SearchEntry]:
     out = []
-    for item in filter(_kept, meeting.items):
-        out += _entries_of(item, meeting)
-        for doc in filter(_kept, item.documents):
-            out += _entries_of(doc, meeting)
+    for item in filter(_kept_or_published, agenda.items):
+        out += _entries_of(item, meeting, copy)
+        for doc in filter(_kept_or_published, item.documents):
+            out += _entries_of(doc, meeting, copy)
+    return out
+
+
+def _kept_or_published(obj) -> bool:
+    return _kept(obj) if isinstance(obj, AgendaItem | Document) else True
+
+
+def entries_for(meeting: Meeting) -> list[SearchEntry]:
+    out = _agenda_entries(revisions.working_copy(meeting), meeting, WORKING)
+    if meeting.agenda_revision:
+        out += _agenda_entries(revisions.published(meeting), meeting, PUBLISHED)
     minutes = db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)).all()
     for minute in filter(_kept, minutes):
-        out += _entries_of(minute, meeting)
+        out += _entries_of(minute, meeting, RECORD)
         for resolution in filter(_kept, minute.resolutions):
-            out += _entries_of(resolution, meeting)
+            out += _entries_of(resolution, meeting, RECORD)
     return out
+
+
+def _reindex_published(meeting: Meeting, session: Session) -> None:
+    session.execute(
+        delete(SearchEntry).where(
+            SearchEntry.meeting_id == meeting.id, SearchEntry.copy == PUBLISHED
+        )
+    )
+    session.add_all(_agenda_entries(revisions.published(meeting), meeting, PUBLISHED))
+
+
+@agenda_signals.agenda_published.connect
+def _published(meeting: Meeting, **_kw) -> None:
+    """A new revision replaces the published copy in the index, with the publication."""
+    session = db.session()
+    before_commit(
+        session,
+        lambda: _reindex_published(meeting, session),
+        key=("search", "published", meeting.id),
+    )
 
 
 def reindex_meeting(meeting_id: int, meeting: Meeting | None, session: Session) -> None:
@@ -226,6 +280,10 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
         return []
     hits: list[Hit] = []
     offset = 0
+    # The copy of each agenda this reader reads (revisions.agenda_for): staff the working
+    # copy, everyone else the latest published revision.
+    copies = (WORKING, RECORD) if is_staff(user) else (PUBLISHED, RECORD)
+    agendas: dict[int, revisions.Agenda] = {}
     # Matches are read in batches until enough visible ones are found, so matches the
     # reader may not see (up to MAX_BATCHES of them) never push visible ones out.
     for _ in range(MAX_BATCHES):
@@ -240,12 +298,12 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
         }
         for entry_id in ids:
             entry = entries.get(entry_id)
-            if entry is None:
-                continue
-            obj = db.session.get(_LOADERS[entry.kind], entry.ref_id)
-            if obj is None or not _visible(entry.kind, obj, user):
+            if entry is None or entry.copy not in copies:
                 continue
             meeting = db.session.get(Meeting, entry.meeting_id)
+            obj = _source(entry, meeting, agendas)
+            if obj is None or not _visible(entry.kind, obj, user):
+                continue
             hits.append(
                 Hit(
                     entry.kind,
@@ -260,6 +318,20 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
         if len(ids) < MAX_CANDIDATES:
             break
     return hits
+
+
+def _source(entry: SearchEntry, meeting: Meeting | None, agendas: dict):
+    """What an entry was made from, as this reader's copy of the agenda has it."""
+    if meeting is None:
+        return None
+    if entry.copy != PUBLISHED:
+        return db.session.get(_LOADERS[entry.kind], entry.ref_id)
+    agenda = agendas.get(meeting.id)
+    if agenda is None:
+        agenda = agendas[meeting.id] = revisions.published(meeting)
+    if entry.kind == "document":
+        return agenda.paper(entry.ref_id)
+    return agenda.item(entry.ref_id)
 
 
 def _title_of(kind: str, obj) -> str:
