@@ -4,31 +4,37 @@ corrections and progress updates, and importing a committee's action plan."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import selectinload
 
 from app.actions import plan as action_plan
 from app.actions import services as action_services
 from app.actions.models import Action, ActionStatus, Rag
+from app.agenda.models import AgendaItem
 from app.api import api_blueprint
 from app.api.auth import api_user, require_staff, require_user
 from app.api.schemas import (
+    LINK_HEADER,
+    CursorPageQuery,
     Id,
-    PageQuery,
     PatchSchema,
     PersonRef,
     QueryBoolean,
+    cursor_page_of,
     derived,
     found_or_404,
+    next_link_header,
     one_of,
-    page_of,
-    paginate,
+    paginate_by_cursor,
 )
 from app.committees.api import committee_or_404
 from app.core.errors import Forbidden, ValidationError
+from app.core.keyset import Key, Keyset
 from app.extensions import db
-from app.minutes.models import Resolution
+from app.minutes.models import Minute, Resolution
 
 actions_bp = api_blueprint(__name__, "api_actions", "Actions and their updates")
 
@@ -57,7 +63,7 @@ class ActionSchema(Schema):
     version = fields.Integer()
 
 
-ActionPage = page_of(ActionSchema, "ActionPage")
+ActionPage = cursor_page_of(ActionSchema, "ActionPage")
 
 
 class HistoryEntrySchema(Schema):
@@ -103,7 +109,7 @@ class ActionIn(Schema):
     committee = fields.String(metadata={"description": "Slug; needed for standalone actions"})
 
 
-class ActionQuery(PageQuery):
+class ActionQuery(CursorPageQuery):
     owner = Id()
     status = fields.String(validate=one_of(ActionStatus))
     rag = fields.String(validate=one_of(Rag))
@@ -166,11 +172,28 @@ def post_action(body):
     return action
 
 
+def _minute_loads():
+    # What an action's predicate asks of the minute it arises from: its meeting and whether
+    # its item (or the item's parent) is restricted.
+    return (
+        selectinload(Minute.meeting),
+        selectinload(Minute.item).selectinload(AgendaItem.parent),
+    )
+
+
+# The tracker's order (tracker_query): by due date, those without one last, then id.
+ACTIONS_ORDER = Keyset(
+    (Key(Action.due_date, date, nulls_last=True), Key(Action.id)),
+    lambda a: (a.due_date, a.id),
+)
+
+
 @actions_bp.route("/actions")
 @actions_bp.arguments(ActionQuery, location="query")
-@actions_bp.response(200, ActionPage)
+@actions_bp.response(200, ActionPage, headers=LINK_HEADER)
 def list_actions(args):
-    """Actions the caller may see; filter by owner, status, rag, committee, overdue."""
+    """Actions the caller may see, by due date (none last); filter by owner, status, rag,
+    committee, overdue. Page by `cursor` for pages that cost the same however far on."""
     user = api_user()
     committee = committee_or_404(args["committee"]) if args.get("committee") else None
     stmt = action_services.tracker_query(
@@ -182,8 +205,18 @@ def list_actions(args):
         user=user,
         for_reader=True,
     )
+    # What each row shows and its predicate asks, loaded with the page, not row by row.
+    stmt = stmt.options(
+        selectinload(Action.committee),
+        selectinload(Action.owner),
+        selectinload(Action.minute).options(*_minute_loads()),
+        selectinload(Action.resolution)
+        .selectinload(Resolution.minute)
+        .options(*_minute_loads(), selectinload(Minute.resolutions)),
+    )
     # Filtered in SQL, so the total and the pages are exact.
-    return paginate(stmt, args, keep=lambda a: a.can_view(user))
+    page = paginate_by_cursor(stmt, args, ACTIONS_ORDER, keep=lambda a: a.can_view(user))
+    return page, next_link_header(page)
 
 
 @actions_bp.route("/actions/<int:action_id>")

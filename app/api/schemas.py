@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, missing, validate, vali
 from sqlalchemy import func, select
 
 from app.agenda.models import ItemKind
+from app.core.keyset import MAX_CURSOR_LENGTH, BadCursor, Keyset, fetch
 from app.extensions import db
 
 MAX_PER_PAGE = 200
@@ -89,6 +90,42 @@ class PageMeta(Schema):
     total = fields.Integer()
 
 
+class CursorPageQuery(PageQuery):
+    """A big list's query: `page` as before, or `cursor`, the `next_cursor` of the page before
+    (keyset paging: the hundredth page costs what the first does)."""
+
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH),
+        metadata={
+            "description": "Opaque: the `next_cursor` of the page before (or the `Link` "
+            "header's rel=next). Start without one; `page` is ignored with it, and a cursor "
+            "the list did not give is a 404."
+        },
+    )
+
+
+class CursorPageMeta(PageMeta):
+    page = fields.Integer(metadata={"description": "With `page` paging only"})
+    total = fields.Integer(
+        metadata={
+            "description": "With `page` paging only: counting every row is what a cursor saves"
+        }
+    )
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "The `cursor` of the next page; null on the last page"},
+    )
+
+
+# The Link header of a cursor-paged list, for the document.
+LINK_HEADER = {
+    "Link": {
+        "description": 'The next page, as `<url>; rel="next"` (RFC 8288), when there is one',
+        "schema": {"type": "string"},
+    }
+}
+
+
 # What a standard item (or an item added through the API) may be: the exclusion item is
 # inserted by itself in front of Part 2. The committees service reads the same kinds from
 # templates (its TEMPLATE_KINDS); tests/api/test_schemas.py checks that they agree.
@@ -143,3 +180,52 @@ def paginate(stmt, args, keep=None) -> dict:
 def page_of(schema: type[Schema], name: str) -> type[Schema]:
     """A page of a list: the resource's own schema for its items."""
     return type(name, (PageMeta,), {"items": fields.List(fields.Nested(schema))})
+
+
+def cursor_page_of(schema: type[Schema], name: str) -> type[Schema]:
+    """A page of a big list (CursorPageQuery): with `next_cursor`."""
+    return type(name, (CursorPageMeta,), {"items": fields.List(fields.Nested(schema))})
+
+
+def paginate_by_cursor(stmt, args, keyset: Keyset, keep=None) -> dict:
+    """One page of a big list. With `cursor`: the rows after it in the keyset's order, no
+    count and no offset, so every page costs the same. Without: `page` and `total` as
+    documented for every list. Either way `next_cursor` (and a Link header, by
+    next_link_header) leads on by keyset; `keep` drops rows the reader may not see after the
+    page is read (the statement filters them in SQL already)."""
+    from flask_smorest import abort
+
+    per_page, cursor = args["per_page"], args.get("cursor")
+    if cursor is not None:
+        # Any string is a cursor to the document (it is opaque), so one this list did not
+        # give names a page that is not there: a 404, as an unknown slug in a query is.
+        try:
+            page = fetch(db.session, keyset, stmt, per_page, after=cursor)
+        except BadCursor as exc:
+            abort(404, message=f"No such page: {str(exc).lower()}")
+        rows, next_cursor, out = page.rows, page.next_cursor, {}
+    else:
+        number = args["page"]
+        stmt = keyset.page(stmt, None)
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+        more = (number - 1) * per_page + len(rows) < total
+        next_cursor = keyset.encode(rows[-1]) if more and rows else None
+        out = {"page": number, "total": total}
+    if keep is not None:
+        rows = [row for row in rows if keep(row)]
+    return {"items": rows, "per_page": per_page, "next_cursor": next_cursor, **out}
+
+
+def next_link_header(page: dict) -> dict:
+    """The Link header for a page from paginate_by_cursor: this request's URL with the next
+    cursor instead of its page or cursor, the filters kept."""
+    from urllib.parse import urlencode
+
+    from flask import request
+
+    if not page.get("next_cursor"):
+        return {}
+    query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "cursor")]
+    query.append(("cursor", page["next_cursor"]))
+    return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}

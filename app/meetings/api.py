@@ -10,24 +10,28 @@ from flask import url_for
 from flask_smorest import abort
 from marshmallow import Schema, fields, post_dump, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.agenda import publication as agenda_publication
 from app.api import api_blueprint
 from app.api.auth import api_user, require_staff, require_user
 from app.api.schemas import (
+    LINK_HEADER,
     Boolean,
+    CursorPageQuery,
     Id,
-    PageQuery,
     PatchSchema,
     PersonRef,
+    cursor_page_of,
     derived,
     found_or_404,
     iso,
+    next_link_header,
     one_of,
-    page_of,
-    paginate,
+    paginate_by_cursor,
 )
 from app.committees.api import committee_or_404
+from app.core.keyset import Key, Keyset
 from app.core.permissions import is_staff, person_id_of
 from app.extensions import db
 from app.meetings import attendance as attendance_services
@@ -132,7 +136,7 @@ class MeetingSchema(MeetingRef):
         return {**data, **file_links(meeting)}
 
 
-MeetingPage = page_of(MeetingSchema, "MeetingPage")
+MeetingPage = cursor_page_of(MeetingSchema, "MeetingPage")
 
 
 class AttendanceRow(Schema):
@@ -229,7 +233,7 @@ DATE_OR_TIME = [{"format": "date"}, {"format": "date-time"}]
 NOT_EMPTY = "Give a date or a time, or leave the parameter out."
 
 
-class MeetingQuery(PageQuery):
+class MeetingQuery(CursorPageQuery):
     committee = fields.String(metadata={"description": "A committee's slug"})
     from_ = fields.String(
         data_key="from",
@@ -316,12 +320,21 @@ def parse_when(value: str | None, field: str, tz: ZoneInfo, end: bool = False):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
+# Oldest first, the id between meetings at the same time: the list's order and its cursor.
+MEETINGS_ORDER = Keyset(
+    (Key(Meeting.starts_at, datetime), Key(Meeting.id)), lambda m: (m.starts_at, m.id)
+)
+
+
 @meetings_bp.route("/meetings")
 @meetings_bp.arguments(MeetingQuery, location="query")
-@meetings_bp.response(200, MeetingPage)
+@meetings_bp.response(200, MeetingPage, headers=LINK_HEADER)
 def list_meetings(args):
-    """Meetings in time order; filter by committee slug and a from/to window."""
-    stmt = select(Meeting).order_by(Meeting.starts_at, Meeting.id)
+    """Meetings in time order; filter by committee slug and a from/to window. Page by
+    `cursor` (`next_cursor`, or the Link header) for pages that cost the same however far on."""
+    # What each row shows and its file links ask (committee, whether it has items), loaded
+    # with the page rather than meeting by meeting.
+    stmt = select(Meeting).options(selectinload(Meeting.committee), selectinload(Meeting.items))
     tz = ZoneInfo("Europe/London")
     if args.get("committee"):
         committee = committee_or_404(args["committee"])
@@ -333,7 +346,8 @@ def list_meetings(args):
         stmt = stmt.where(Meeting.starts_at >= start)
     if end:
         stmt = stmt.where(Meeting.starts_at <= end)
-    return paginate(stmt, args)
+    page = paginate_by_cursor(stmt, args, MEETINGS_ORDER)
+    return page, next_link_header(page)
 
 
 @meetings_bp.route("/meetings", methods=["POST"])

@@ -23,14 +23,25 @@ from app.agenda.api import item_or_404
 from app.agenda.models import Visibility
 from app.api import api_blueprint
 from app.api.auth import api_user, require_staff
-from app.api.schemas import Id, PageQuery, derived, found_or_404, iso, one_of, page_of, paginate
+from app.api.schemas import (
+    LINK_HEADER,
+    CursorPageQuery,
+    Id,
+    cursor_page_of,
+    derived,
+    found_or_404,
+    iso,
+    next_link_header,
+    one_of,
+    paginate_by_cursor,
+)
 from app.committees.api import committee_or_404
 from app.extensions import db
 from app.meetings.api import MeetingRef, MeetingSchema, meeting_or_404, record_or_404
 from app.meetings.models import Meeting, MinutesState
 from app.minutes import services as minute_services
 from app.minutes.models import Minute, Resolution, ResolutionKind, ResolutionVote, VoteChoice
-from app.minutes.queries import decisions_query
+from app.minutes.queries import DECISIONS_ORDER, decisions_query
 
 minutes_bp = api_blueprint(__name__, "api_minutes", "Minutes, resolutions and approval")
 
@@ -205,7 +216,7 @@ class DecisionOut(ResolutionOut):
     meeting = derived(fields.Nested(MeetingRef), lambda r: r.minute.meeting)
 
 
-DecisionPage = page_of(DecisionOut, "DecisionPage")
+DecisionPage = cursor_page_of(DecisionOut, "DecisionPage")
 
 
 # --- what is received -------------------------------------------------------------------------
@@ -250,7 +261,7 @@ class ApproveIn(Schema):
     signed_on = fields.Date(allow_none=True)
 
 
-class DecisionQuery(PageQuery):
+class DecisionQuery(CursorPageQuery):
     q = fields.String(validate=validate.Length(max=200))
     committee = fields.String(metadata={"description": "A committee's slug"})
     from_ = fields.Date(data_key="from", metadata={"description": "ISO 8601 date"})
@@ -359,10 +370,11 @@ def get_resolution(resolution_id):
 
 @minutes_bp.route("/decisions")
 @minutes_bp.arguments(DecisionQuery, location="query")
-@minutes_bp.response(200, DecisionPage)
+@minutes_bp.response(200, DecisionPage, headers=LINK_HEADER)
 def list_decisions(args):
     """The decisions register: resolutions the reader may see, newest meeting first; filter by
-    words (q), committee slug, kind and a from/to date."""
+    words (q), committee slug, kind and a from/to date. Page by `cursor` for pages that cost
+    the same however far on."""
     user = api_user()
     committee = committee_or_404(args["committee"]) if args.get("committee") else None
     stmt = decisions_query(
@@ -374,6 +386,12 @@ def list_decisions(args):
         user,
         for_reader=True,
     )
+    # Named votes and the actions arising, loaded with the page rather than row by row.
+    stmt = stmt.options(
+        selectinload(Resolution.votes).selectinload(ResolutionVote.person),
+        selectinload(Resolution.actions),
+    )
     # Visibility is filtered in SQL, as for the register's page, so the total is exact; the
     # predicate is asked again of each resolution shown.
-    return paginate(stmt, args, keep=lambda r: r.can_view(user))
+    page = paginate_by_cursor(stmt, args, DECISIONS_ORDER, keep=lambda r: r.can_view(user))
+    return page, next_link_header(page)
