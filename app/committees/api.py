@@ -6,6 +6,7 @@ from flask import url_for
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint
 from app.api.auth import api_user, require_staff
@@ -238,6 +239,7 @@ def list_memberships(args, slug):
     stmt = (
         select(Membership)
         .where(Membership.committee_id == committee.id)
+        .options(selectinload(Membership.person))  # with the page, not person by person
         .order_by(Membership.start_date, Membership.id)
     )
     return paginate(stmt, args)

@@ -4,6 +4,7 @@ import enum
 from datetime import date, time
 from fractions import Fraction
 
+from flask import has_request_context, request
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -14,10 +15,11 @@ from sqlalchemy import (
     Text,
     Time,
     and_,
+    event,
     or_,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.core.db import created_at, fk, intpk, str_enum, updated_at
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
@@ -146,12 +148,7 @@ class Committee(db.Model):
         pid = person_id_of(user)
         if pid is None:
             return False
-        stmt = select(Membership.id).where(
-            Membership.committee_id == self.id,
-            Membership.person_id == pid,
-            active_on(date.today()),
-        )
-        return db.session.scalar(stmt.limit(1)) is not None
+        return self.id in committees_served(pid)
 
     def can_see_restricted(self, user) -> bool:
         """Exempt and confidential papers: clerks, admins and this committee's members."""
@@ -199,6 +196,36 @@ class Membership(db.Model):
         return (self.start_date is None or self.start_date <= on) and (
             self.end_date is None or self.end_date >= on
         )
+
+
+_SERVED = "minutebook.committees_served"
+
+
+def committees_served(person_id: int) -> frozenset[int]:
+    """The ids of the committees a person serves on today. Every row of a list asks it (a
+    member's decisions register, tracker or API list), so a request reads it once, in one
+    query, not once a row; a membership written in the session forgets it (after_flush
+    below). Outside a request (CLI, workers) it is read each time."""
+    today = date.today()
+    memo = request.environ.setdefault(_SERVED, {}) if has_request_context() else {}
+    key = (person_id, today)
+    if key not in memo:
+        memo[key] = frozenset(
+            db.session.scalars(
+                select(Membership.committee_id).where(
+                    Membership.person_id == person_id, active_on(today)
+                )
+            )
+        )
+    return memo[key]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_committees_served(session, _flush_context) -> None:
+    if has_request_context() and any(
+        isinstance(obj, Membership) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        request.environ.pop(_SERVED, None)
 
 
 def active_on(on: date):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
 from itertools import groupby
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.committees import services
 from app.committees.forms import (
@@ -18,6 +20,7 @@ from app.core.access import staff_required
 from app.core.db import utcnow
 from app.core.errors import ValidationError
 from app.core.forms import apply_service_errors
+from app.core.keyset import BadCursor, Key, Keyset, fetch
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.people.models import Person
@@ -41,17 +44,45 @@ def index():
 @bp.route("/<slug>/")
 def show(slug: str):
     committee = committee_or_404(slug)
+    # The memberships with their people in one go (current_memberships reads the collection).
+    db.session.scalars(
+        select(Committee)
+        .where(Committee.id == committee.id)
+        .options(selectinload(Committee.memberships).selectinload(Membership.person))
+    ).one()
     memberships = committee.current_memberships()
     by_role = [(role, list(rows)) for role, rows in groupby(memberships, key=lambda m: m.role)]
     now = utcnow()
-    meetings = db.session.scalars(
-        select(Meeting).where(Meeting.committee_id == committee.id).order_by(Meeting.starts_at)
+    upcoming = db.session.scalars(
+        select(Meeting)
+        .where(Meeting.committee_id == committee.id, Meeting.starts_at >= now)
+        .order_by(Meeting.starts_at, Meeting.id)
     ).all()
-    upcoming = [m for m in meetings if m.starts_at >= now]
-    past = [m for m in reversed(meetings) if m.starts_at < now]
+    # Past meetings a page at a time, newest first (ten years of them would be one long
+    # page): "Earlier meetings" follows a cursor, read by ix_meetings_committee_id_starts_at.
+    past_stmt = select(Meeting).where(Meeting.committee_id == committee.id, Meeting.starts_at < now)
+    try:
+        past = fetch(
+            db.session, PAST_ORDER, past_stmt, PAST_MEETINGS, after=request.args.get("past")
+        )
+    except BadCursor:
+        past = fetch(db.session, PAST_ORDER, past_stmt, PAST_MEETINGS)
     return render_template(
-        "committees/show.html", committee=committee, by_role=by_role, upcoming=upcoming, past=past
+        "committees/show.html",
+        committee=committee,
+        by_role=by_role,
+        upcoming=upcoming,
+        past=past.rows,
+        earlier=past.next_cursor,
+        paged=request.args.get("past") is not None,
     )
+
+
+PAST_MEETINGS = 12
+PAST_ORDER = Keyset(
+    (Key(Meeting.starts_at, datetime, descending=True), Key(Meeting.id, descending=True)),
+    lambda m: (m.starts_at, m.id),
+)
 
 
 # --- clerks: committees, memberships, imports ---------------------------------------------
