@@ -497,8 +497,12 @@ def _front(meeting: Meeting, revision: int | None = None) -> Front:
         membership=membership,
         changes=tuple(
             line
-            for line in (publications[-1].summary or "").splitlines()
-            if publications and publications[-1].revision > 1 and line.strip()
+            for line in (
+                publications[-1].summary or ""
+                if publications and publications[-1].revision > 1
+                else ""
+            ).splitlines()
+            if line.strip()
         ),
     )
 
