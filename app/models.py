@@ -16,6 +16,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, User
 from app.committees.models import Committee, Membership, MembershipRole, Regime
 from app.core.permissions import Role
+from app.core.stamp import ChangeStamp
 from app.ical.models import IcalEventCache
 from app.meetings.models import (
     AgendaPublication,
@@ -54,6 +55,7 @@ __all__ = [
     "Attendance",
     "AttendanceStatus",
     "AuditEvent",
+    "ChangeStamp",
     "Committee",
     "Declaration",
     "DeclarationKind",

@@ -17,6 +17,7 @@ import difflib
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.agenda.models import (
     AgendaItem,
@@ -207,7 +208,16 @@ class Agenda:
         )
 
     def _read(self, snapshot: dict) -> list[tuple[PublishedItem, str]]:
-        live = {i.id: i for i in self.meeting.items}
+        # The working copy's rows, in one go: their visibility may be stricter by now.
+        rows = db.session.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.meeting_id == self.meeting.id)
+            .options(
+                selectinload(AgendaItem.paragraph_rows),
+                selectinload(AgendaItem.documents).selectinload(Document.paragraph_rows),
+            )
+        ).all()
+        live = {i.id: i for i in rows}
         made: dict[int, PublishedItem] = {}
         out = []
         for facts in snapshot["items"]:

@@ -23,7 +23,7 @@ from flask import current_app
 from app.agenda import revisions
 from app.agenda import signals as agenda_signals
 from app.audit.services import record
-from app.core import storage
+from app.core import stamp, storage
 from app.core.db import on_commit
 from app.extensions import db
 from app.meetings.models import Meeting
@@ -281,19 +281,60 @@ def _pack_key(meeting: Meeting, variant: str, agenda, supplement_only: bool = Fa
     return inputs, manifest, previous, key
 
 
+def _memo_path(meeting: Meeting, revision, variant: str, supplement_only: bool) -> Path:
+    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    label = "latest" if revision is None else str(revision)
+    part = "-supplement" if supplement_only else ""
+    return _dir() / f"memo-{safe}-{label}-{variant}{part}.json"
+
+
+def _remembered(memo: Path, now: int | None) -> Path | None:
+    """The pack worked out for this request's arguments when the change stamp stood where it
+    stands now: still the right one, found without reading the pack's inputs."""
+    if now is None:
+        return None
+    try:
+        seen = json.loads(memo.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if seen.get("stamp") != now or seen.get("salt") != list(builder._salt()):
+        return None
+    path = _dir() / str(seen.get("pack", ""))
+    return path if path.name.startswith(("pack-", "revision-")) and path.exists() else None
+
+
 def pack_file(meeting: Meeting, variant: str, revision=None, supplement_only=False) -> Path:
     """The pack of a revision (see agenda_of), or just its supplement's new pages. A
-    published revision's pack, once built, is kept and served as it is (kept_pack).
+    published revision's pack is kept and served as it was once superseded (kept_pack).
     Otherwise the pack for the current content; when that cannot be built, the last good
     one. Raises PackUnavailable when there is none, and revisions.NoSuchRevision for a
-    supplement-only pack of a revision that is not a kept supplement."""
+    supplement-only pack of a revision that is not a kept supplement.
+
+    While nothing changes (core.stamp), the answer is remembered: a request costs a query
+    for the stamp, not the work of the pack's content key, however large the record."""
+    memo = _memo_path(meeting, revision, variant, supplement_only)
+    now = stamp.current()
+    remembered = _remembered(memo, now)
+    if remembered is not None:
+        return remembered
+    path, settled = _pack_file(meeting, variant, revision, supplement_only)
+    if settled and now is not None:
+        data = {"stamp": now, "salt": list(builder._salt()), "pack": path.name}
+        write_atomic(memo, json.dumps(data).encode())
+    return path
+
+
+def _pack_file(meeting: Meeting, variant: str, revision, supplement_only) -> tuple[Path, bool]:
+    """pack_file's work, and whether its answer is settled (to be remembered): not a last
+    good pack served in place of a failed build, nor one with placeholder pages for a paper
+    whose checked copy was not ready."""
     agenda = agenda_of(meeting, revision)
     if supplement_only and not (_keeps(agenda) and agenda.revision > 1):
         raise revisions.NoSuchRevision(revision)
     if _superseded(meeting, agenda):
         kept = kept_pack(meeting, agenda.revision, variant, supplement_only)
         if kept is not None and _fits_kept(meeting, variant, agenda, kept):
-            return kept
+            return kept, True
     inputs, manifest, previous, key = _pack_key(meeting, variant, agenda, supplement_only)
 
     def build() -> bytes:
@@ -344,8 +385,9 @@ def pack_file(meeting: Meeting, variant: str, revision=None, supplement_only=Fal
                     _keep(meeting, agenda.revision, variant, path, supplement_only)
             else:
                 current_path = _current_path(meeting, agenda.revision, variant, supplement_only)
-                write_atomic(current_path, path.name.encode())
-        return path
+                if not current_path.exists() or current_path.read_text() != path.name:
+                    write_atomic(current_path, path.name.encode())
+        return path, all(p.checked for p in inputs.papers if p.kind == "document")
     last = last_good_pack(meeting, variant)
     if last is None:
         raise PackUnavailable(reason)
@@ -354,7 +396,7 @@ def pack_file(meeting: Meeting, variant: str, revision=None, supplement_only=Fal
             f"{reason}; the last pack built shows papers or items that have since been "
             "removed or withdrawn from this version, so it is not served either"
         )
-    return last
+    return last, False
 
 
 def _manifest_path(pack: Path) -> Path:

@@ -15,6 +15,9 @@ constraint takes the copy in. On SQLite the batch operation rebuilds search_entr
 drops its FTS5 triggers with the old table; they are created again straight after (the ids, and
 so the FTS5 rows, are kept).
 
+change_stamps (app/core/stamp.py) holds the one number every write moves, with its row
+inserted here: moving it is always an UPDATE.
+
 Revision ID: b15a0c0revs01
 Revises: b17a0c0scale1
 Create Date: 2026-12-02 02:20:00
@@ -38,6 +41,13 @@ AGENDA_KINDS = "('item', 'purpose', 'document')"
 
 
 def upgrade():
+    op.create_table('change_stamps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_change_stamps'))
+    )
+    op.execute("INSERT INTO change_stamps (id, value) VALUES (1, 0)")
+
     with op.batch_alter_table('search_entries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('copy', sa.String(length=10), server_default='record', nullable=False))
         batch_op.drop_constraint('uq_search_entries_kind_ref_id', type_='unique')
@@ -70,6 +80,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('change_stamps')
     with op.batch_alter_table('revision_papers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_revision_papers_publication_id'))
         batch_op.drop_index(batch_op.f('ix_revision_papers_meeting_id'))
