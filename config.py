@@ -119,10 +119,16 @@ class Config:
     # collector's way. Pack builds allocate heavily, and each full collection otherwise walks
     # all of it again: measured with scripts/bench_pack.py, about 10% of a cold build.
     GC_FREEZE_AT_START = True
+    # A pack not built yet is built on a worker or a thread, and the reader is told to come
+    # back after PACK_RETRY_AFTER seconds (503), rather than a web worker being held for it.
+    PACK_BUILDS_OFF_REQUEST = os.environ.get("PACK_BUILDS_OFF_REQUEST", "1") == "1"
+    PACK_RETRY_AFTER = os.environ.get("PACK_RETRY_AFTER") or 10
 
 
 class DevelopmentConfig(Config):
     DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
+    # One developer at a time: the pack is built while they wait.
+    PACK_BUILDS_OFF_REQUEST = os.environ.get("PACK_BUILDS_OFF_REQUEST", "0") == "1"
 
 
 class TestingConfig(Config):
@@ -134,6 +140,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     GC_FREEZE_AT_START = False  # the suite makes many apps; frozen ones would never be freed
     CELERY_BROKER_URL = None
+    PACK_BUILDS_OFF_REQUEST = False  # tests/packs/test_background.py turns it on
     MAIL_SERVER = None  # tests send to their own server on loopback, or to the outbox
 
 

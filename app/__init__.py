@@ -125,6 +125,7 @@ NUMBERS = [
     ("PDF_CHECK_SECONDS", int, 1, 3600),
     ("MAIL_PORT", int, 1, 65535),
     ("MAIL_TIMEOUT", float, 1, 3600),
+    ("PACK_RETRY_AFTER", int, 1, 3600),
 ]
 
 

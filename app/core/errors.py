@@ -13,10 +13,16 @@ class ServiceError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        detail: str,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}
+        self.headers = headers or {}  # sent with the answer (e.g. Retry-After)
 
 
 class ValidationError(ServiceError):

@@ -199,10 +199,18 @@ def init_web(app: Flask) -> None:
     def service_error(exc: ServiceError):
         db.session.rollback()
         if wants_problem_json():
-            return problem_response(exc.status, exc.title, exc.detail, exc.errors)
-        return render_template(
-            "error.html", code=exc.status, title=exc.title, message=exc.detail
-        ), exc.status
+            response = problem_response(exc.status, exc.title, exc.detail, exc.errors)
+        else:
+            response = app.make_response(
+                (
+                    render_template(
+                        "error.html", code=exc.status, title=exc.title, message=exc.detail
+                    ),
+                    exc.status,
+                )
+            )
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(IntegrityError)
     def integrity_error(exc: IntegrityError):

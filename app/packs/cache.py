@@ -27,7 +27,7 @@ from app.core import stamp, storage
 from app.core.db import on_commit
 from app.extensions import db
 from app.meetings.models import Meeting
-from app.packs import builder
+from app.packs import background, builder
 from app.packs.inputs import SHOWN_KINDS, canonical, identities, minutes_inputs, pack_inputs
 from app.packs.store import packs_dir as _dir
 
@@ -50,6 +50,14 @@ class PackUnavailable(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class PackBeingPrepared(Exception):
+    """The pack asked for is being built off the request: ask again after `retry_after`."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 class _KnownFailure(Exception):
@@ -349,6 +357,11 @@ def _pack_file(meeting: Meeting, variant: str, revision, supplement_only) -> tup
         write_atomic(_layout_path(built), canonical(pack.layout))
         return pack.pdf
 
+    if background.off_request() and not (_dir() / f"pack-{key}.pdf").exists():
+        failure = _failure(key)
+        if not failure or (datetime.now(UTC) - failure.at).total_seconds() >= RETRY_AFTER:
+            background.start(key, meeting.id, variant, revision, supplement_only)
+            raise PackBeingPrepared(background.retry_after())
     try:
         path = _cached(f"pack-{key}", build)
     except _KnownFailure as exc:

@@ -47,7 +47,9 @@ def init_celery(app: Flask) -> Celery:
 
 
 @celery.task(name="minutebook.build_pack")
-def build_pack_task(meeting_id: int, variant: str) -> str | None:
+def build_pack_task(
+    meeting_id: int, variant: str, revision=None, supplement_only: bool = False
+) -> str | None:
     from app.extensions import db
     from app.meetings.models import Meeting
     from app.packs import cache
@@ -57,8 +59,8 @@ def build_pack_task(meeting_id: int, variant: str) -> str | None:
         return None
     try:
         # A failure is recorded (once) by the cache and the last good pack kept.
-        path = cache.pack_file(meeting, variant)
-    except cache.PackUnavailable:
+        path = cache.pack_file(meeting, variant, revision, supplement_only)
+    except (cache.PackUnavailable, LookupError):
         return None
     finally:
         db.session.remove()

@@ -110,6 +110,11 @@ def pack(meeting_id: int):
         path = cache.pack_file(meeting, variant, revision, supplement_only=part == "supplement")
     except revisions.NoSuchRevision:
         abort(404)
+    except cache.PackBeingPrepared as exc:
+        raise ServiceUnavailable(
+            "The agenda pack is being prepared. Please try again in a few seconds.",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
     except cache.PackUnavailable as exc:
         message = (
             f"The agenda pack could not be built: {exc.reason}"
