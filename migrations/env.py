@@ -47,8 +47,10 @@ def include_object(obj, name, type_, reflected, compare_to):
     """SQLite's FTS5 tables for search are made by hand in a migration, not by the models."""
     if type_ == "table" and name and name.startswith("search_fts"):
         return False
-    # The GIN expression index is also hand-made; PostgreSQL reflects its expression in a
-    # normalised spelling that autogenerate cannot compare with the model's.
+    # PostgreSQL's stored tsvector column and its GIN index are also hand-made
+    # (app/search/models.py, POSTGRES_FTS_DDL): the models do not map them.
+    if type_ == "column" and name == "fulltext" and getattr(obj, "table", None) is not None:
+        return obj.table.name != "search_entries"
     return not (type_ == "index" and name == "ix_search_entries_fulltext")
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy import DDL, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, fk, intpk, utcnow
@@ -23,12 +23,8 @@ class SearchEntry(db.Model):
     __tablename__ = "search_entries"
     __table_args__ = (
         UniqueConstraint("kind", "ref_id", "copy"),
-        # PostgreSQL full-text search; SQLite uses the FTS5 table created below instead.
-        Index(
-            FULLTEXT_INDEX,
-            text(FULLTEXT_EXPRESSION),
-            postgresql_using="gin",
-        ).ddl_if(dialect="postgresql"),
+        # PostgreSQL full-text search is over the stored `fulltext` column made below (not
+        # mapped: SQLite uses the FTS5 table made below instead).
     )
 
     id: Mapped[intpk]
@@ -68,6 +64,19 @@ SQLITE_FTS_DROP = [
     "DROP TABLE IF EXISTS search_fts",
 ]
 
+# PostgreSQL: the text as a tsvector, worked out once when the entry is written (not again for
+# every match ranked), with the GIN index over it. The migration makes the same objects.
+FULLTEXT_COLUMN = "fulltext"
+POSTGRES_FTS_DDL = [
+    f"ALTER TABLE search_entries ADD COLUMN IF NOT EXISTS {FULLTEXT_COLUMN} tsvector "
+    f"GENERATED ALWAYS AS ({FULLTEXT_EXPRESSION}) STORED",
+    f"CREATE INDEX IF NOT EXISTS {FULLTEXT_INDEX} ON search_entries USING gin ({FULLTEXT_COLUMN})",
+]
+
+for _statement in POSTGRES_FTS_DDL:
+    event.listen(
+        SearchEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
 for _statement in SQLITE_FTS_DDL:
     event.listen(
         SearchEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")

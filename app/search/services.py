@@ -21,12 +21,13 @@ from app.core.permissions import is_staff
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.minutes.models import Minute, Resolution
-from app.search.models import FULLTEXT_EXPRESSION, PUBLISHED, RECORD, WORKING, SearchEntry
+from app.search.models import FULLTEXT_COLUMN, PUBLISHED, RECORD, WORKING, SearchEntry
 
 MAX_CANDIDATES = 400  # matches read per batch
 # A query matching mostly what the reader may not see is read no further than this many
 # batches, so one search cannot walk the whole index.
 MAX_BATCHES = 10
+RANKED = MAX_CANDIDATES * MAX_BATCHES  # PostgreSQL ranks at most this many matches
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -237,13 +238,17 @@ def _candidate_ids(query: str, offset: int = 0) -> list[int]:
             {"q": match, "n": MAX_CANDIDATES, "o": offset},
         )
     else:
+        # Only a bounded set of matches is ranked (the index finds them all at once; ranking
+        # a common word's every match was what cost seconds), each by its stored tsvector.
         rows = db.session.execute(
             text(
-                f"SELECT id FROM search_entries, websearch_to_tsquery('english', :q) AS q "
-                f"WHERE {FULLTEXT_EXPRESSION} @@ q "
-                f"ORDER BY ts_rank({FULLTEXT_EXPRESSION}, q) DESC, id LIMIT :n OFFSET :o"
+                f"SELECT c.id FROM ("
+                f"  SELECT id, {FULLTEXT_COLUMN} AS v FROM search_entries "
+                f"  WHERE {FULLTEXT_COLUMN} @@ websearch_to_tsquery('english', :q) LIMIT :cap"
+                f") AS c ORDER BY ts_rank(c.v, websearch_to_tsquery('english', :q)) DESC, c.id "
+                f"LIMIT :n OFFSET :o"
             ),
-            {"q": query, "n": MAX_CANDIDATES, "o": offset},
+            {"q": query, "cap": RANKED, "n": MAX_CANDIDATES, "o": offset},
         )
     return [r[0] for r in rows]
 

@@ -15,6 +15,9 @@ constraint takes the copy in. On SQLite the batch operation rebuilds search_entr
 drops its FTS5 triggers with the old table; they are created again straight after (the ids, and
 so the FTS5 rows, are kept).
 
+On PostgreSQL the text is also stored as a tsvector (a generated column) and the GIN index is
+made over it instead of the expression, so ranking a match reads the stored vector.
+
 change_stamps (app/core/stamp.py) holds the one number every write moves, with its row
 inserted here: moving it is always an UPDATE.
 
@@ -27,7 +30,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.core.db  # noqa: F401  (project column types, e.g. UTCDateTime)
-from app.search.models import SQLITE_FTS_DDL
+from app.search.models import FULLTEXT_EXPRESSION, POSTGRES_FTS_DDL, SQLITE_FTS_DDL
 
 
 # revision identifiers, used by Alembic.
@@ -53,6 +56,7 @@ def upgrade():
         batch_op.drop_constraint('uq_search_entries_kind_ref_id', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_search_entries_kind_ref_id_copy'), ['kind', 'ref_id', 'copy'])
     _fts_triggers()
+    _postgres_fulltext(stored=True)
     op.execute(f"UPDATE search_entries SET copy = 'working' WHERE kind IN {AGENDA_KINDS}")
     op.execute(
         "INSERT INTO search_entries (kind, ref_id, meeting_id, committee_id, title, body, updated_at, copy) "
@@ -81,6 +85,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('change_stamps')
+    _postgres_fulltext(stored=False)
     with op.batch_alter_table('revision_papers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_revision_papers_publication_id'))
         batch_op.drop_index(batch_op.f('ix_revision_papers_meeting_id'))
@@ -95,6 +100,21 @@ def downgrade():
     _fts_triggers()
     with op.batch_alter_table('agenda_publications', schema=None) as batch_op:
         batch_op.drop_column('snapshot')
+
+
+def _postgres_fulltext(stored: bool):
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP INDEX IF EXISTS ix_search_entries_fulltext")
+    if stored:
+        for statement in POSTGRES_FTS_DDL:
+            op.execute(statement)
+    else:
+        op.execute("ALTER TABLE search_entries DROP COLUMN IF EXISTS fulltext")
+        op.execute(
+            f"CREATE INDEX ix_search_entries_fulltext ON search_entries USING gin "
+            f"({FULLTEXT_EXPRESSION})"
+        )
 
 
 def _fts_triggers():

@@ -25,6 +25,8 @@ def include_object(obj, name, type_, reflected, compare_to):
     # The same filter as migrations/env.py: the search index objects are made by a migration.
     if type_ == "index" and name == "ix_search_entries_fulltext":
         return False
+    if type_ == "column" and name == "fulltext" and getattr(obj, "table", None) is not None:
+        return obj.table.name != "search_entries"
     return not (type_ == "table" and name and name.startswith("search_fts"))
 
 
