@@ -301,6 +301,7 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
         entries = {
             e.id: e for e in db.session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))
         }
+        _prefetch([e for e in entries.values() if e.copy in copies])
         for entry_id in ids:
             entry = entries.get(entry_id)
             if entry is None or entry.copy not in copies:
@@ -323,6 +324,20 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
         if len(ids) < MAX_CANDIDATES:
             break
     return hits
+
+
+def _prefetch(entries: list[SearchEntry]) -> None:
+    """Load a batch's meetings and records in a query per kind, not one per hit: the lookups
+    that follow find them in the session."""
+    meeting_ids = {e.meeting_id for e in entries}
+    if meeting_ids:
+        db.session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))).all()
+    wanted: dict[type, set[int]] = {}
+    for e in entries:
+        if e.copy != PUBLISHED:
+            wanted.setdefault(_LOADERS[e.kind], set()).add(e.ref_id)
+    for model, ids in wanted.items():
+        db.session.scalars(select(model).where(model.id.in_(ids))).all()
 
 
 def _source(entry: SearchEntry, meeting: Meeting | None, agendas: dict):
