@@ -166,12 +166,31 @@ def entries_for(meeting: Meeting) -> list[SearchEntry]:
 
 
 def _reindex_published(meeting: Meeting, session: Session) -> None:
-    session.execute(
-        delete(SearchEntry).where(
-            SearchEntry.meeting_id == meeting.id, SearchEntry.copy == PUBLISHED
+    """The published copy's entries after a new revision. A paper already indexed under the
+    same title keeps its entry: its text is the same file's, so a supplement does not index
+    every paper's text again, only the papers it brings."""
+    wanted = _agenda_entries(revisions.published(meeting), meeting, PUBLISHED)
+    have = {
+        (kind, ref_id): (entry_id, title)
+        for entry_id, kind, ref_id, title in session.execute(
+            select(SearchEntry.id, SearchEntry.kind, SearchEntry.ref_id, SearchEntry.title).where(
+                SearchEntry.meeting_id == meeting.id, SearchEntry.copy == PUBLISHED
+            )
         )
+    }
+    keep = {
+        have[(e.kind, e.ref_id)][0]
+        for e in wanted
+        if e.kind == "document" and have.get((e.kind, e.ref_id), (None, None))[1] == e.title
+    }
+    stale = [entry_id for entry_id, _title in have.values() if entry_id not in keep]
+    if stale:
+        session.execute(delete(SearchEntry).where(SearchEntry.id.in_(stale)))
+    session.add_all(
+        e
+        for e in wanted
+        if not (e.kind == "document" and have.get((e.kind, e.ref_id), (None, None))[0] in keep)
     )
-    session.add_all(_agenda_entries(revisions.published(meeting), meeting, PUBLISHED))
 
 
 @agenda_signals.agenda_published.connect

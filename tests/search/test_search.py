@@ -182,3 +182,32 @@ def test_saving_one_record_reindexes_that_record_only(meeting, db, f):
     assert paper_ids and not {("document", i) for i in paper_ids} & set(left)
     assert ("item", late.id) not in left
     assert set(left) == set(after) - {("item", late.id)} - {("document", i) for i in paper_ids}
+
+
+def test_a_supplement_indexes_only_the_papers_it_brings(db, f):
+    """The published copy is indexed again with each revision, but a paper already indexed
+    keeps its entry: its text is not tokenised again."""
+    from app.agenda import publication as agenda_publication
+    from app.models import Regime, SearchEntry
+
+    m = f.meeting(f.committee(regime=Regime.NONE))
+    item = agenda.add_item(m, title="Budget")
+    first = add_document(item, io.BytesIO(make_pdf(1, "Wombat figures")), "a.pdf", "Budget")
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
+
+    def published(ref_id):
+        return db.session.query(SearchEntry).filter_by(
+            kind="document", ref_id=ref_id, copy="published"
+        )
+
+    kept = published(first.id).one().id
+    second = add_document(item, io.BytesIO(make_pdf(1, "Platypus figures")), "b.pdf", "Annex")
+    db.session.commit()
+    assert published(second.id).count() == 0  # not published yet: the public cannot find it
+    assert search("platypus", ANON) == []
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
+    assert published(first.id).one().id == kept
+    assert published(second.id).count() == 1
+    assert [h.obj.id for h in search("platypus", ANON)] == [second.id]
