@@ -449,7 +449,16 @@ def pack_problems(meeting: Meeting) -> list[dict]:
     for variant in builder.VARIANTS:
         if _keeps(agenda) and kept_pack(meeting, agenda.revision, variant):
             continue
-        key = _pack_key(meeting, variant, agenda)[3]
+        label = "members' agenda pack" if variant == builder.MEMBERS else "agenda pack"
+        try:
+            key = _pack_key(meeting, variant, agenda)[3]
+        except PackBeingPrepared:
+            continue  # the previous revision's pack, whose numbers it keeps: nothing failed
+        except PackUnavailable as exc:
+            # The previous revision's pack cannot be had either, so neither can this one: a
+            # problem to tell staff, not an error on their meeting page.
+            problems.append({"label": label, "reason": exc.reason, "served_since": None})
+            continue
         if (_dir() / f"pack-{key}.pdf").exists():
             continue
         failure = _failure(key)
@@ -458,7 +467,7 @@ def pack_problems(meeting: Meeting) -> list[dict]:
         last = last_good_pack(meeting, variant)
         problems.append(
             {
-                "label": "members' agenda pack" if variant == builder.MEMBERS else "agenda pack",
+                "label": label,
                 "reason": failure.reason,
                 "served_since": (
                     datetime.fromtimestamp(last.stat().st_mtime, UTC) if last else None

@@ -519,6 +519,47 @@ def test_a_lost_stored_paper_keeps_the_last_good_pack_and_tells_staff(
     assert db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count() == audits + 2
 
 
+def test_staff_are_told_when_the_revision_a_supplement_keeps_the_numbers_of_cannot_be_built(
+    app, client, db, f, meeting, sign_in
+):
+    """A supplement's pack is numbered after the previous revision's, which it builds first
+    if it must. That one failing (or still being prepared) is told on the clerk's meeting
+    page, which must not fail itself."""
+    from app.packs import background
+
+    m = meeting["meeting"]
+    url = f"/meetings/{m.id}/pack.pdf"
+    assert client.get(url).status_code == 200
+    (odd,) = meeting["odd"].documents
+    document_path(odd).unlink()
+    agenda.update_item(meeting["odd"], title="Odd pages (revised)")
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
+    # Made exempt at once: revision 1's kept pack no longer fits, and cannot be rebuilt.
+    agenda.update_item(
+        meeting["report"], visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
+    )
+    clerk = f.user(Role.CLERK)
+    db.session.commit()
+    assert client.get(url).status_code == 503
+    sign_in(clerk)
+    page = client.get(f"/meetings/{m.id}/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "could not be rebuilt" in text and "is missing" in text
+    # Built off the request, a previous revision's pack not built yet is no failure.
+    agenda.update_item(meeting["odd"], title="Odd pages (revised again)")
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
+    app.config["PACK_BUILDS_OFF_REQUEST"] = True
+    try:
+        page = client.get(f"/meetings/{m.id}/")
+    finally:
+        background.wait_for_builds()
+        app.config["PACK_BUILDS_OFF_REQUEST"] = False
+    assert page.status_code == 200
+
+
 def test_a_stale_pack_is_not_served_once_what_it_shows_is_withdrawn(client, db, meeting, caplog):
     """A paper made exempt (or removed) while another paper breaks the rebuild: the public
     must not keep getting the old pack with the now-exempt paper in it."""
