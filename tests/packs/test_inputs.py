@@ -1,6 +1,11 @@
 """A pack's inputs: its content key is their hash, so it moves with anything the pack shows
 and with nothing else; the manifest beside a built pack is those inputs, and an older pack is
-served while a rebuild fails only if nothing it shows has been withdrawn since."""
+served while a rebuild fails only if nothing it shows has been withdrawn since.
+
+The published pack prints the last published revision of the agenda: an edit of the working
+copy reaches it only through a supplement, while the draft pack (the working copy's) shows it
+at once. Live data (previous minutes, the action log, membership, a visibility made stricter)
+reaches the published pack at once."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import pytest
 from app.actions import services as actions
 from app.actions.models import ActionStatus, Rag
 from app.agenda import publication as agenda_publication
+from app.agenda import revisions
 from app.agenda import services as agenda
 from app.agenda.documents import add_document, document_path, remove_document
 from app.agenda.models import Visibility
@@ -82,10 +88,24 @@ def s(db, f):
     }
 
 
-def _keys(db, m) -> dict[str, str]:
+def _keys(db, m, draft: bool = False) -> dict[str, str]:
+    """The published packs' keys (the latest revision), or the draft packs' (the working
+    copy)."""
     db.session.commit()
     db.session.expire_all()
-    return {v: builder.content_key(m, v) for v in VARIANTS}
+    if not draft:
+        return {v: builder.content_key(m, v) for v in VARIANTS}
+    copy = revisions.working_copy(m)
+    return {
+        v: builder.content_key(m, v, inputs.canonical(inputs.pack_inputs(m, v, copy)))
+        for v in VARIANTS
+    }
+
+
+def _supplement(db, m) -> None:
+    """Publish the working copy's changes (the meeting is weeks away: not late)."""
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
 
 
 # What each change is, and which packs show it.
@@ -195,17 +215,47 @@ CHANGES = {
     ),
 }
 
+# Edits of the agenda's working copy: a published pack shows them only once a supplement
+# publishes them. (A visibility made stricter is not among them: it applies at once.)
+AGENDA_EDITS = {
+    "item title",
+    "item purpose",
+    "exempt item's purpose",
+    "exempt item's paragraphs",
+    "urgent item",
+    "paper replaced",
+    "paper title",
+    "paper added",
+}
+# No door renames a paper, and a supplement lists (so publishes) papers added or removed, not
+# renamed: a rename alone leaves nothing to publish, so only the draft pack is checked.
+UNPUBLISHABLE = {"paper title"}
+
 
 @pytest.mark.parametrize("change", CHANGES)
 def test_changing_anything_a_pack_shows_changes_its_key(db, s, change):
+    m = s["meeting"]
     mutate, variants, *prepare = CHANGES[change]
     for step in prepare:
         step(s)
-    before = _keys(db, s["meeting"])
+    before, draft_before = _keys(db, m), _keys(db, m, draft=True)
     mutate(s)
-    after = _keys(db, s["meeting"])
-    moved = {v for v in VARIANTS if after[v] != before[v]}
-    assert moved == set(variants), change
+    after, draft = _keys(db, m), _keys(db, m, draft=True)
+    if change not in AGENDA_EDITS:
+        moved = {v for v in VARIANTS if after[v] != before[v]}
+        assert moved == set(variants), change
+        return
+    # The draft pack shows the edit to those who may see it, and only to them...
+    assert {v for v in VARIANTS if draft[v] != draft_before[v]} == set(variants), change
+    # ...the published pack not before a supplement publishes it...
+    assert after == before, change
+    if change in UNPUBLISHABLE:
+        return
+    _supplement(db, m)
+    published = _keys(db, m)
+    assert all(published[v] != before[v] for v in VARIANTS), change
+    # ...which then shows just what the draft did.
+    assert published == _keys(db, m, draft=True), change
 
 
 def test_changing_nothing_changes_no_key_not_even_forty_days_later(db, s, monkeypatch):
@@ -244,17 +294,30 @@ def test_the_minutes_key_follows_the_minutes_and_nothing_else(db, s, monkeypatch
 
 
 def test_the_public_inputs_carry_nothing_of_what_the_public_may_not_see(db, s):
-    data = inputs.canonical(inputs.pack_inputs(s["meeting"], builder.PUBLIC)).decode()
+    m = s["meeting"]
+    data = inputs.canonical(inputs.pack_inputs(m, builder.PUBLIC)).decode()
     assert "Land values" not in data  # the exempt paper's title
     agenda.update_item(s["exempt"], purpose="Sell the depot")
     agenda.update_item(
         s["minute"].item, visibility="exempt", exempt_paragraphs=[3], public_interest_reason=REASON
     )
     db.session.commit()
-    data = inputs.canonical(inputs.pack_inputs(s["meeting"], builder.PUBLIC)).decode()
-    for secret in ("Sell the depot", "The budget was presented.", "budget be approved", "Trustee"):
-        assert secret not in data, secret
-    members = inputs.canonical(inputs.pack_inputs(s["meeting"], builder.MEMBERS)).decode()
+    # The exempt purpose is not published yet; the previous minute is exempt at once.
+    members = inputs.canonical(inputs.pack_inputs(m, builder.MEMBERS)).decode()
+    assert "Sell the depot" not in members and "The budget was presented." in members
+    # The supplement's list of changes goes on the public front sheet too.
+    _supplement(db, m)
+    for copy in (None, revisions.working_copy(m)):
+        data = inputs.canonical(inputs.pack_inputs(m, builder.PUBLIC, copy)).decode()
+        for secret in (
+            "Sell the depot",
+            "The budget was presented.",
+            "budget be approved",
+            "Trustee",
+            "Land values",
+        ):
+            assert secret not in data, secret
+    members = inputs.canonical(inputs.pack_inputs(m, builder.MEMBERS)).decode()
     assert "Sell the depot" in members and "The budget was presented." in members
 
 
@@ -270,7 +333,7 @@ def _stale_with_a_broken_rebuild(db, s, variant):
     assert manifest == json.loads(inputs.canonical(inputs.pack_inputs(m, variant)))
     document_path(s["broken"]).unlink()
     agenda.update_item(s["odd"], title="Odd (revised)")
-    db.session.commit()
+    _supplement(db, m)
     assert cache.pack_file(m, variant) == good
     return good
 
@@ -303,12 +366,20 @@ WITHDRAWALS = {
 }
 
 
+# Withdrawn from the published agenda only by a supplement: until then the revision being
+# served still carries it.
+WITHDRAWN_BY_SUPPLEMENT = {"paper removed"}
+
+
 @pytest.mark.parametrize("withdrawal", WITHDRAWALS)
 def test_the_fallback_refuses_a_pack_showing_anything_withdrawn_since(db, s, withdrawal):
     m = s["meeting"]
-    _stale_with_a_broken_rebuild(db, s, builder.PUBLIC)
+    good = _stale_with_a_broken_rebuild(db, s, builder.PUBLIC)
     WITHDRAWALS[withdrawal](s)
     db.session.commit()
+    if withdrawal in WITHDRAWN_BY_SUPPLEMENT:
+        assert cache.pack_file(m, builder.PUBLIC) == good
+        _supplement(db, m)
     failures = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count()
     with pytest.raises(cache.PackUnavailable, match="removed or withdrawn"):
         cache.pack_file(m, builder.PUBLIC)
@@ -322,8 +393,11 @@ def test_the_members_fallback_refuses_what_was_withdrawn_from_members(db, s, wit
     m = s["meeting"]
     _stale_with_a_broken_rebuild(db, s, builder.MEMBERS)
     if withdrawal == "paper removed":
+        good = cache.pack_file(m, builder.MEMBERS)
         remove_document(s["paper"])
         db.session.commit()
+        assert cache.pack_file(m, builder.MEMBERS) == good  # still in the revision served
+        _supplement(db, m)
         with pytest.raises(cache.PackUnavailable):
             cache.pack_file(m, builder.MEMBERS)
     else:
@@ -342,6 +416,8 @@ def test_the_fallback_accepts_a_change_that_withdraws_nothing(db, s, change):
     good = _stale_with_a_broken_rebuild(db, s, builder.PUBLIC)
     CHANGES[change][0](s)
     db.session.commit()
+    if change in AGENDA_EDITS:
+        _supplement(db, m)
     assert cache.pack_file(m, builder.PUBLIC) == good
 
 
@@ -350,6 +426,6 @@ def test_a_manifest_that_is_not_inputs_does_not_fit(db, s):
     good = _stale_with_a_broken_rebuild(db, s, builder.PUBLIC)
     good.with_suffix(".json").write_text(json.dumps({"items": [], "documents": []}))
     agenda.update_item(s["report"], title="Pharmacy needs")
-    db.session.commit()
+    _supplement(db, m)
     with pytest.raises(cache.PackUnavailable):
         cache.pack_file(m, builder.PUBLIC)
