@@ -233,6 +233,8 @@ def main() -> None:
         before = dict(cache.part_stats)
         from app.agenda.documents import remove_document
 
+        cache.pack_file(meeting, "public")  # revision 1 as served, kept once superseded
+
         replaced = uploads[0]
         item = replaced.item
         remove_document(replaced)
