@@ -330,18 +330,24 @@ def test_a_rebuild_renders_again_only_what_changed(db, meeting):
     builder.build_pack(m, "public")
     used = {k[1] for k in cache.part_stats if cache.part_stats[k] != start.get(k, 0)}
     assert {f"packs/pdf/{t}.html" for t in ("agenda", "actions", "withheld")} <= used
-    before = dict(cache.part_stats)
     add_document(meeting["odd"], io.BytesIO(make_pdf(2, "Late appendix")), "late.pdf", "Late")
     db.session.commit()
-    pack = builder.build_pack(m, "public")
+    assert not any(p.title == "Late" for p in builder.build_pack(m, "public").papers)
+    agenda_publication.publish_agenda(m)  # the late paper is published by a supplement
+    db.session.commit()
+    # Built as the cache builds it: numbered after revision 1's pack (built first here).
+    inputs, _, previous, _ = cache._pack_key(m, "public", cache.agenda_of(m))
+    before = dict(cache.part_stats)
+    pack = builder.build_pack(m, "public", inputs, previous)
     assert any(p.title == "Late" for p in pack.papers)
 
     def delta(kind, template):
         key = (kind, f"packs/pdf/{template}.html")
         return cache.part_stats[key] - before.get(key, 0)
 
-    # The ranges moved, so the agenda is new; the rest is reused as it was, the stamps too
-    # (their specimen changes only with the number of digits in the last page number).
+    # The revision and ranges moved, so the agenda is new; the rest is reused as it was, the
+    # stamps too (their specimen changes only with the number of digits in the last page
+    # number).
     assert delta("rendered", "agenda") == 1 and delta("rendered", "stamps") == 0
     for template in used - {"packs/pdf/agenda.html", "packs/pdf/stamps.html"}:
         template = template.removeprefix("packs/pdf/").removesuffix(".html")
@@ -349,7 +355,7 @@ def test_a_rebuild_renders_again_only_what_changed(db, meeting):
         assert delta("reused", template) >= 1, template
     # Built again with nothing changed: nothing is rendered at all.
     before = dict(cache.part_stats)
-    builder.build_pack(m, "public")
+    builder.build_pack(m, "public", inputs, previous)
     assert all(
         cache.part_stats[k] == before.get(k, 0) for k in cache.part_stats if k[0] == "rendered"
     )
@@ -418,9 +424,13 @@ def test_a_build_that_dies_or_hangs_holding_the_lock_does_not_hold_up_the_next_r
     url = f"/meetings/{m.id}/pack.pdf"
     good = client.get(url)
     assert good.status_code == 200
-    agenda.update_item(meeting["report"], title="Pharmacy services (revised)")  # now stale
+    agenda.update_item(meeting["report"], title="Pharmacy services (revised)")
     db.session.commit()
-    lock = cache._dir() / f"pack-{builder.content_key(m, builder.PUBLIC)}.lock"
+    assert client.get(url).data == good.data  # not published yet
+    agenda_publication.publish_agenda(m)  # now stale
+    db.session.commit()
+    key = cache._pack_key(m, builder.PUBLIC, cache.agenda_of(m))[3]
+    lock = cache._dir() / f"pack-{key}.lock"
     holder = _hold_build_lock(lock)
     try:
         if build == "killed":
@@ -497,7 +507,8 @@ def test_a_lost_stored_paper_keeps_the_last_good_pack_and_tells_staff(
     doc = next(d for d in meeting["report"].documents if d.title == "Appendix A")
     # A damaged file gets placeholder pages (pdfsafety); a lost one still stops the build.
     document_path(doc).unlink()
-    agenda.update_item(meeting["report"], title="Pharmacy services (revised)")  # now stale
+    agenda.update_item(meeting["report"], title="Pharmacy services (revised)")
+    agenda_publication.publish_agenda(m)  # now stale
     db.session.commit()
     audits = db.session.query(AuditEvent).filter_by(verb="pack_build_failed").count()
     for _ in range(2):
@@ -560,20 +571,27 @@ def test_staff_are_told_when_the_revision_a_supplement_keeps_the_numbers_of_cann
     assert page.status_code == 200
 
 
-def test_a_stale_pack_is_not_served_once_what_it_shows_is_withdrawn(client, db, meeting, caplog):
+def test_a_stale_pack_is_not_served_once_what_it_shows_is_withdrawn(
+    client, db, meeting, sign_in, caplog
+):
     """A paper made exempt (or removed) while another paper breaks the rebuild: the public
-    must not keep getting the old pack with the now-exempt paper in it."""
+    must not keep getting the old pack with the now-exempt paper in it, nor members one with a
+    paper a supplement has removed."""
     from app.agenda.documents import remove_document
 
     m = meeting["meeting"]
     url = f"/meetings/{m.id}/pack.pdf"
+    sign_in(meeting["member"])
     good = client.get(url)
     assert good.status_code == 200 and b"%PDF" in good.data[:8]
+    members_good = client.get(url + "?variant=members")
+    assert members_good.status_code == 200
     report = meeting["report"]
     tagged = next(d for d in report.documents if d.title != "Appendix A")
     (odd,) = meeting["odd"].documents
     document_path(odd).unlink()  # the rebuild fails: its stored file is lost
-    agenda.update_item(report, title="Pharmacy services (revised)")  # the old pack is stale
+    agenda.update_item(report, title="Pharmacy services (revised)")
+    agenda_publication.publish_agenda(m)  # the old pack is stale
     db.session.commit()
     assert client.get(url).data == good.data  # nothing it shows was withdrawn: still served
     agenda.update_item(
@@ -582,11 +600,15 @@ def test_a_stale_pack_is_not_served_once_what_it_shows_is_withdrawn(client, db, 
     db.session.commit()
     withdrawn = client.get(url)
     assert withdrawn.status_code == 503 and withdrawn.data != good.data
-    # Likewise for the members when a paper they saw has been removed.
+    # Likewise for the members when a paper they saw has been removed: once a supplement
+    # publishes the removal (until then, the revision they are served still carries it).
     remove_document(tagged)
     db.session.commit()
+    assert client.get(url + "?variant=members").data == members_good.data
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
     members = client.get(url + "?variant=members")
-    assert members.status_code in (401, 404, 503) and b"Tagged report" not in members.data
+    assert members.status_code == 503 and b"Tagged report" not in members.data
     # Papers may be exempt: the logs say which meeting, never which paper.
     assert caplog.records and not any(odd.title in r.getMessage() for r in caplog.records)
 
@@ -628,6 +650,7 @@ def test_a_stale_pack_is_not_served_once_the_previous_minutes_it_shows_are_withd
     (odd,) = meeting["odd"].documents
     document_path(odd).unlink()  # the rebuild fails: its stored file is lost
     agenda.update_item(meeting["report"], title="Pharmacy services (revised)")
+    agenda_publication.publish_agenda(m)
     db.session.commit()
     assert client.get(url).data == good.data  # stale, but nothing it shows was withdrawn
     if withdrawal == "minute made exempt":
