@@ -421,9 +421,19 @@ def visible_actions(user, committee_id: int | None = None) -> ColumnElement[bool
     committee's."""
     if is_staff(user):
         return true()
-    seen_minutes = select(Minute.id).join(Minute.meeting).where(visible_minutes(user))
-    seen_resolutions = (select(Resolution.id).join(Resolution.minute).join(Minute.meeting)).where(
-        visible_minutes(user)
+    # Correlated to each action's own minute or resolution (looked up by key), not a list of
+    # every minute the reader may see: the database can walk the actions in the tracker's
+    # order and stop at a page.
+    seen_minutes = (
+        select(Minute.id)
+        .join(Minute.meeting)
+        .where(Minute.id == Action.minute_id, visible_minutes(user))
+    )
+    seen_resolutions = (
+        select(Resolution.id)
+        .join(Resolution.minute)
+        .join(Minute.meeting)
+        .where(Resolution.id == Action.resolution_id, visible_minutes(user))
     )
     if committee_id:
         seen_minutes = seen_minutes.where(Minute.committee_id == committee_id)
@@ -437,8 +447,8 @@ def visible_actions(user, committee_id: int | None = None) -> ColumnElement[bool
     person_id = person_id_of(user)
     return or_(
         and_(Action.owner_id.is_not(None), Action.owner_id == person_id) if person_id else false(),
-        Action.resolution_id.in_(seen_resolutions),
-        and_(Action.resolution_id.is_(None), Action.minute_id.in_(seen_minutes)),
+        and_(Action.resolution_id.is_not(None), seen_resolutions.exists()),
+        and_(Action.resolution_id.is_(None), seen_minutes.exists()),
         and_(
             Action.resolution_id.is_(None),
             Action.minute_id.is_(None),
