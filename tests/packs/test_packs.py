@@ -10,11 +10,12 @@ import pikepdf
 import pytest
 
 from app.agenda import publication as agenda_publication
+from app.agenda import revisions
 from app.agenda import services as agenda
 from app.agenda.documents import add_document
 from app.minutes import services as minutes
 from app.models import MinutesState, Role
-from app.packs import builder
+from app.packs import builder, cache, inputs
 from tests.pdfs import make_pdf
 
 CANARY = "CANARYPACK7731"
@@ -355,13 +356,25 @@ def test_public_papers_after_a_confidential_one_are_kept(db, meeting):
     )
     add_document(item, io.BytesIO(make_pdf(1, "Appendix B")), "appendix-b.pdf", "Appendix B")
     db.session.commit()
-    pack = builder.build_pack(m, "public")
+    unpublished = builder.build_pack(m, "public").papers
+    assert "Appendix B" not in [p.title for p in unpublished]  # not published yet
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
+
+    def build(variant):
+        # As the cache builds it: numbered after revision 1, the new pages listed up front.
+        gathered, _, previous, _ = cache._pack_key(m, variant, cache.agenda_of(m))
+        return builder.build_pack(m, variant, gathered, previous)
+
+    pack = build("public")
     mine = [p for p in pack.papers if p.item.id == item.id]
     withheld = f"Item {mine[0].number}: not for publication"
     assert [p.title for p in mine] == ["Pharmacy report", "Appendix A", withheld, "Appendix B"]
     text = "\n".join(page_texts(pack.pdf))
     assert "Appendix B page 1" in text and CANARY not in text
-    members = builder.build_pack(m, "members")
+    # The supplement's list of new pages names the confidential paper by its item only.
+    assert "Contract terms" not in text and withheld in " ".join(page_texts(pack.pdf)[0:2])
+    members = build("members")
     assert [p.title for p in members.papers if p.item.id == item.id][2:] == [
         "Contract terms",
         "Appendix B",
@@ -386,6 +399,10 @@ def test_served_from_cache_with_etag_range_and_access(client, db, f, meeting, si
         next(i for i in m.items if i.title == "Pharmacy services"),
         title="Pharmacy and sexual health services",
     )
+    db.session.commit()
+    unpublished = client.get(url)  # the working copy's edit is not in the published pack
+    assert unpublished.headers["ETag"] == first.headers["ETag"] and len(built) == 1
+    agenda_publication.publish_agenda(m)
     db.session.commit()
     changed = client.get(url)
     assert changed.headers["ETag"] != first.headers["ETag"] and len(built) == 2
@@ -459,7 +476,8 @@ def test_unreadable_paper_keeps_the_last_good_pack_and_tells_the_clerk(
     assert good.status_code == 200
     doc = next(d for i in m.items for d in i.documents if d.title == "Pharmacy report")
     document_path(doc).unlink()  # the stored paper is lost...
-    agenda.update_item(doc.item, title="Pharmacy services (revised)")  # ...and the pack stale
+    agenda.update_item(doc.item, title="Pharmacy services (revised)")
+    agenda_publication.publish_agenda(m)  # ...and the pack stale
     db.session.commit()
     again = client.get(url)
     assert again.status_code == 200 and again.data == good.data  # the last good pack
@@ -592,8 +610,18 @@ def test_content_key_follows_what_the_pack_shows(db, f, meeting):
     assert changed() == {"public", "members"}
     attendance.set_attendance(earlier, chair, "present", in_chair=True)  # previous minutes
     assert "members" in changed()
-    tender.exempt_paragraphs = [3, 4]  # the public's NOT FOR PUBLICATION page
-    assert "public" in changed()
+
+    def draft_keys() -> dict:
+        copy = revisions.working_copy(m)
+        return {
+            v: builder.content_key(m, v, inputs.canonical(inputs.pack_inputs(m, v, copy)))
+            for v in ("public", "members")
+        }
+
+    drafts = draft_keys()
+    tender.exempt_paragraphs = [3, 4]  # the public's NOT FOR PUBLICATION page...
+    assert changed() == set()  # ...as published stays as it was published
+    assert draft_keys()["public"] != drafts["public"]  # the draft pack's is the new one
     c.publish_draft_minutes = True  # the public may now see the previous minutes
     assert "public" in changed()
     assert changed() == set()  # and nothing moves by itself
