@@ -347,6 +347,14 @@ _FIELD_WORDS = {
 }
 
 
+_PAPER_WORDS = {
+    "title": "title",
+    "visibility": "visibility",
+    "exempt_paragraphs": "exemption paragraphs",
+    "public_interest_reason": "public interest statement",
+}
+
+
 def _words(names) -> str:
     names = list(dict.fromkeys(names))
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -411,10 +419,19 @@ def changes_between(meeting: Meeting, old: dict, new: dict) -> list[str]:
                 lines.append((at, f"Paper added to item {n}: {paper['title']}"))
         if before is None:
             continue
-        new_papers = {p["id"] for p in entry["documents"]}
+        new_papers = {p["id"]: p for p in entry["documents"]}
         old_parent = old_items.get(before["parent_id"]) if before["parent_id"] else None
         for paper in before["documents"]:
             if paper["id"] in new_papers:
+                now = new_papers[paper["id"]]
+                # Named only if public before and after: a paper withdrawn may be withdrawn
+                # for what its title says.
+                public = not _restricted(before, old_parent) and not _restricted(entry, parent)
+                public = public and paper["visibility"] == now["visibility"] == "public"
+                changed = [w for f, w in _PAPER_WORDS.items() if paper.get(f) != now.get(f)]
+                if changed:
+                    name = f": {paper['title']}" if public else ""
+                    lines.append((at, f"Paper on item {n}{name}: {_words(changed)} changed"))
                 continue
             public = paper["visibility"] == "public" and not _restricted(before, old_parent)
             if public:

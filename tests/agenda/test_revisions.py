@@ -332,3 +332,21 @@ def test_a_kept_pack_is_not_served_once_something_in_it_is_withdrawn(client, db,
     assert again != first and "Siteplan" not in "\n".join(page_texts(again))
     with pikepdf.open(io.BytesIO(again)) as pdf:
         assert len(pdf.pages) >= 2
+
+
+def test_a_paper_changed_in_place_is_a_change_to_publish(db, world):
+    """A paper's title or visibility edited on the working copy is listed for the supplement;
+    a paper is named only if it is public before and after."""
+    from app.agenda.models import Visibility
+
+    w = world
+    w["budget_paper"].title = "Budget report (corrected)"
+    w["housing_paper"].visibility = Visibility.CONFIDENTIAL
+    db.session.commit()
+    assert agenda_publication.unpublished_changes(w["meeting"]) == [
+        "Paper on item 1: Budget report: title changed",
+        "Paper on item 2: visibility changed",
+    ]
+    supplement = agenda_publication.publish_agenda(w["meeting"])
+    assert supplement.revision == 2
+    assert agenda_publication.unpublished_changes(w["meeting"]) == []
