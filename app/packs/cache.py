@@ -247,17 +247,30 @@ def _fits_kept(meeting: Meeting, variant: str, agenda, kept: Path) -> bool:
     return _still_fit(manifest, kept)
 
 
-def _previous_layout(meeting: Meeting, agenda, variant: str) -> dict | None:
+def _previous_layout(meeting: Meeting, agenda, variant: str, build: bool = True) -> dict | None:
     """The page numbers of the previous revision's pack, which this revision's keeps (built
-    first if it has not been). None for the first revision, the draft, or after a revision
-    published before snapshots were kept."""
+    first if it has not been, unless `build` is false: then PackBeingPrepared says it is not
+    there). None for the first revision, the draft, or after a revision published before
+    snapshots were kept."""
     if not _keeps(agenda) or agenda.revision < 2:
         return None
     before = revisions.published(meeting, agenda.revision - 1)
     if not _keeps(before):
         return None
+    # The numbers it was published with, even if it may no longer be served as it is (its
+    # pack kept, or the last built while it was the latest): its pages keep them.
+    path = kept_pack(meeting, before.revision, variant)
+    if path is None:
+        try:
+            path = _dir() / _current_path(meeting, before.revision, variant).read_text().strip()
+        except FileNotFoundError:
+            path = None
+    if path is None or not _layout_path(path).exists():
+        if not build:
+            raise PackBeingPrepared(0)
+        path = pack_file(meeting, variant, before.revision)
     try:
-        return json.loads(_layout_path(pack_file(meeting, variant, before.revision)).read_text())
+        return json.loads(_layout_path(path).read_text())
     except (FileNotFoundError, ValueError):
         return None
 
@@ -276,9 +289,12 @@ def agenda_of(meeting: Meeting, revision=None):
     return revisions.published(meeting, revision)
 
 
-def _pack_key(meeting: Meeting, variant: str, agenda, supplement_only: bool = False):
-    """A pack's inputs, their canonical form, the page numbers it keeps and its content key."""
-    previous = _previous_layout(meeting, agenda, variant)
+def _pack_key(
+    meeting: Meeting, variant: str, agenda, supplement_only: bool = False, build: bool = True
+):
+    """A pack's inputs, their canonical form, the page numbers it keeps and its content key
+    (see _previous_layout for `build`)."""
+    previous = _previous_layout(meeting, agenda, variant, build)
     inputs = pack_inputs(meeting, variant, agenda)
     manifest = canonical(inputs)
     serialised = manifest
@@ -451,9 +467,10 @@ def pack_problems(meeting: Meeting) -> list[dict]:
             continue
         label = "members' agenda pack" if variant == builder.MEMBERS else "agenda pack"
         try:
-            key = _pack_key(meeting, variant, agenda)[3]
+            # Never builds on the way: a page view is not the place for it.
+            key = _pack_key(meeting, variant, agenda, build=False)[3]
         except PackBeingPrepared:
-            continue  # the previous revision's pack, whose numbers it keeps: nothing failed
+            continue  # the previous revision's pack, whose numbers it keeps: not built yet
         except PackUnavailable as exc:
             # The previous revision's pack cannot be had either, so neither can this one: a
             # problem to tell staff, not an error on their meeting page.
