@@ -12,6 +12,8 @@ commits; writes are short and few beside reads."""
 from __future__ import annotations
 
 from sqlalchemy import DDL, BigInteger, Integer, event, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import before_commit
@@ -58,6 +60,15 @@ def current() -> int | None:
 
 
 def _move(session: Session) -> None:
+    moved = session.execute(
+        update(ChangeStamp).where(ChangeStamp.id == 1).values(value=ChangeStamp.value + 1)
+    )
+    if moved.rowcount:
+        return
+    # The row has gone (tables emptied by hand): put it back, racing no one, and move it.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(ChangeStamp).values(id=1, value=0).on_conflict_do_nothing())
     session.execute(
         update(ChangeStamp).where(ChangeStamp.id == 1).values(value=ChangeStamp.value + 1)
     )

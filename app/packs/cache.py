@@ -360,6 +360,8 @@ def _pack_file(meeting: Meeting, variant: str, revision, supplement_only) -> tup
         if kept is not None and _fits_kept(meeting, variant, agenda, kept):
             return kept, True
     inputs, manifest, previous, key = _pack_key(meeting, variant, agenda, supplement_only)
+    if not supplement_only:
+        _note_attempt(meeting, agenda, variant, key)
 
     def build() -> bytes:
         failure = _failure(key)
@@ -457,6 +459,24 @@ def last_good_pack(meeting: Meeting, variant: str) -> Path | None:
     return path if path.exists() else None
 
 
+def _attempt_path(meeting: Meeting, agenda, variant: str) -> Path:
+    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    label = "draft" if agenda.is_working_copy else str(agenda.revision)
+    return _dir() / f"attempt-{safe}-{label}-{variant}.txt"
+
+
+def _note_attempt(meeting: Meeting, agenda, variant: str, key: str) -> None:
+    """The content key last asked for of a copy's pack: where pack_problems looks when it
+    cannot work the key out without building (see _previous_layout)."""
+    path = _attempt_path(meeting, agenda, variant)
+    try:
+        if path.read_text() == key:
+            return
+    except FileNotFoundError:
+        pass
+    write_atomic(path, key.encode())
+
+
 def pack_problems(meeting: Meeting) -> list[dict]:
     """For staff: each variant whose current content failed to build, why, and when the pack
     served meanwhile (if any) was built."""
@@ -470,7 +490,12 @@ def pack_problems(meeting: Meeting) -> list[dict]:
             # Never builds on the way: a page view is not the place for it.
             key = _pack_key(meeting, variant, agenda, build=False)[3]
         except PackBeingPrepared:
-            continue  # the previous revision's pack, whose numbers it keeps: not built yet
+            # The previous revision's pack, whose numbers it keeps, was never built: the key
+            # last asked for tells whether that request failed (nothing asked: no problem).
+            try:
+                key = _attempt_path(meeting, agenda, variant).read_text().strip()
+            except FileNotFoundError:
+                continue
         except PackUnavailable as exc:
             # The previous revision's pack cannot be had either, so neither can this one: a
             # problem to tell staff, not an error on their meeting page.
