@@ -116,6 +116,15 @@ def keep_snapshot(publication: AgendaPublication, snapshot: dict) -> None:
 # --- reading a snapshot --------------------------------------------------------------------
 
 
+def _stricter_of(published, live) -> None:
+    """A visibility made stricter on the working copy since applies at once (see the module),
+    with the grounds that go with it."""
+    if live is not None and live.visibility.rank > published.visibility.rank:
+        published.visibility = live.visibility
+        published.exempt_paragraphs = list(live.exempt_paragraphs)
+        published.public_interest_reason = live.public_interest_reason
+
+
 class PublishedPaper(PaperRules):
     """A paper as a revision published it."""
 
@@ -135,10 +144,7 @@ class PublishedPaper(PaperRules):
         self.public_interest_reason: str | None = facts["public_interest_reason"]
         uploaded = facts.get("uploaded_at")
         self.uploaded_at = datetime.fromisoformat(uploaded) if uploaded else None
-        if live is not None and live.visibility.rank > self.visibility.rank:
-            self.visibility = live.visibility
-            self.exempt_paragraphs = list(live.exempt_paragraphs)
-            self.public_interest_reason = live.public_interest_reason
+        _stricter_of(self, live)
 
     @property
     def text_content(self) -> str | None:
@@ -171,10 +177,7 @@ class PublishedItem(ItemRules):
         self.public_interest_reason: str | None = facts["public_interest_reason"]
         self.urgent: bool = facts["urgent"]
         self.urgent_reason: str | None = facts["urgent_reason"]
-        if live is not None and live.visibility.rank > self.visibility.rank:
-            self.visibility = live.visibility
-            self.exempt_paragraphs = list(live.exempt_paragraphs)
-            self.public_interest_reason = live.public_interest_reason
+        _stricter_of(self, live)
         live_papers = {d.id: d for d in live.documents} if live is not None else {}
         self.documents = [
             PublishedPaper(self, paper, live_papers.get(paper["id"]))
@@ -203,9 +206,7 @@ class Agenda:
     def reads_live(self) -> bool:
         """Whether this copy is the working copy's rows themselves (the working copy, or a
         revision published before snapshots were kept)."""
-        return (
-            self.revision is None or self.publication is None or self.publication.snapshot is None
-        )
+        return self.revision is None or unsnapshotted(self.publication)
 
     def _read(self, snapshot: dict) -> list[tuple[PublishedItem, str]]:
         # The working copy's rows, in one go: their visibility may be stricter by now.
@@ -262,6 +263,12 @@ def parse_revision(value) -> int | str | None:
     if number < 1:
         raise NoSuchRevision(value)
     return number
+
+
+def unsnapshotted(publication: AgendaPublication | None) -> bool:
+    """A revision with no snapshot (published before they were kept) reads as the working
+    copy."""
+    return publication is None or publication.snapshot is None
 
 
 def publication_of(meeting: Meeting, revision: int) -> AgendaPublication | None:
@@ -450,6 +457,6 @@ def unpublished_changes(meeting: Meeting, current: dict | None = None) -> list[s
     if meeting.agenda_revision == 0:
         return []
     publication = publication_of(meeting, meeting.agenda_revision)
-    if publication is None or publication.snapshot is None:
+    if unsnapshotted(publication):
         return []  # published before snapshots were kept: nothing to compare with
     return changes_between(meeting, publication.snapshot, current or snapshot_of(meeting))

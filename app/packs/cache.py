@@ -117,9 +117,14 @@ def _cached(name: str, build) -> Path:
     return path
 
 
+def _file_uid(meeting: Meeting) -> str:
+    """The meeting's UID as it names its files: never reused, unlike a database id (a database
+    may reuse a deleted meeting's id)."""
+    return "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+
+
 def _latest(meeting: Meeting, variant: str) -> Path:
-    # By UID, which is never reused (a database may reuse a deleted meeting's id).
-    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    safe = _file_uid(meeting)
     return _dir() / f"latest-{safe}-{variant}.txt"
 
 
@@ -164,7 +169,7 @@ def _record_failure(meeting: Meeting, variant: str, key: str, reason: str) -> No
 
 
 def _kept_path(meeting: Meeting, revision: int, variant: str, supplement_only=False) -> Path:
-    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    safe = _file_uid(meeting)
     part = "-supplement" if supplement_only else ""
     return _dir() / f"revision-{safe}-{revision}-{variant}{part}.pdf"
 
@@ -306,7 +311,7 @@ def _pack_key(
 
 
 def _memo_path(meeting: Meeting, revision, variant: str, supplement_only: bool) -> Path:
-    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    safe = _file_uid(meeting)
     label = "latest" if revision is None else str(revision)
     part = "-supplement" if supplement_only else ""
     return _dir() / f"memo-{safe}-{label}-{variant}{part}.json"
@@ -460,7 +465,7 @@ def last_good_pack(meeting: Meeting, variant: str) -> Path | None:
 
 
 def _attempt_path(meeting: Meeting, agenda, variant: str) -> Path:
-    safe = "".join(c for c in meeting.ical_uid if c.isalnum() or c in "-_")
+    safe = _file_uid(meeting)
     label = "draft" if agenda.is_working_copy else str(agenda.revision)
     return _dir() / f"attempt-{safe}-{label}-{variant}.txt"
 

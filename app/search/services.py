@@ -112,8 +112,7 @@ def _published_reads_live(meeting: Meeting) -> bool:
     snapshots were kept. Its items and papers are then indexed as published as they change."""
     if not meeting.agenda_revision:
         return False
-    publication = revisions.publication_of(meeting, meeting.agenda_revision)
-    return publication is None or publication.snapshot is None
+    return revisions.unsnapshotted(revisions.publication_of(meeting, meeting.agenda_revision))
 
 
 def _reindex_record(obj, session: Session) -> None:
