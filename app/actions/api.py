@@ -4,7 +4,6 @@ corrections and progress updates, and importing a committee's action plan."""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
@@ -17,22 +16,21 @@ from app.agenda.models import AgendaItem
 from app.api import api_blueprint
 from app.api.auth import api_user, require_staff, require_user
 from app.api.schemas import (
-    LINK_HEADER,
+    CommitteeSlug,
     CursorPageQuery,
     Id,
     PatchSchema,
     PersonRef,
     QueryBoolean,
+    cursor_list,
     cursor_page_of,
     derived,
     found_or_404,
-    next_link_header,
+    list_endpoint,
     one_of,
-    paginate_by_cursor,
 )
 from app.committees.api import committee_or_404
 from app.core.errors import Forbidden, ValidationError
-from app.core.keyset import Key, Keyset
 from app.extensions import db
 from app.minutes.models import Minute, Resolution
 
@@ -113,7 +111,7 @@ class ActionQuery(CursorPageQuery):
     owner = Id()
     status = fields.String(validate=one_of(ActionStatus))
     rag = fields.String(validate=one_of(Rag))
-    committee = fields.String()
+    committee = CommitteeSlug()
     overdue = QueryBoolean()
 
 
@@ -181,16 +179,8 @@ def _minute_loads():
     )
 
 
-# The tracker's order (tracker_query): by due date, those without one last, then id.
-ACTIONS_ORDER = Keyset(
-    (Key(Action.due_date, date, nulls_last=True), Key(Action.id)),
-    lambda a: (a.due_date, a.id),
-)
-
-
 @actions_bp.route("/actions")
-@actions_bp.arguments(ActionQuery, location="query")
-@actions_bp.response(200, ActionPage, headers=LINK_HEADER)
+@list_endpoint(actions_bp, ActionQuery, ActionPage)
 def list_actions(args):
     """Actions the caller may see, by due date (none last); filter by owner, status, rag,
     committee, overdue. Page by `cursor` for pages that cost the same however far on."""
@@ -214,9 +204,9 @@ def list_actions(args):
         .selectinload(Resolution.minute)
         .options(*_minute_loads(), selectinload(Minute.resolutions)),
     )
-    # Filtered in SQL, so the total and the pages are exact.
-    page = paginate_by_cursor(stmt, args, ACTIONS_ORDER, keep=lambda a: a.can_view(user))
-    return page, next_link_header(page)
+    # Filtered in SQL, so the total and the pages are exact; in the tracker's order, with its
+    # cursors.
+    return cursor_list(stmt, args, action_services.TRACKER_ORDER, keep=lambda a: a.can_view(user))
 
 
 @actions_bp.route("/actions/<int:action_id>")

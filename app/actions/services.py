@@ -3,7 +3,6 @@ updates with status and RAG; the tracker's filters."""
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from app.committees.models import Committee, Membership, active_on
 from app.core import text as rules
 from app.core.db import utcnow
 from app.core.errors import Forbidden, ValidationError
+from app.core.keyset import BadCursor, Key, Keyset, fetch
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
 from app.extensions import db
 from app.meetings.models import Meeting
@@ -486,9 +486,20 @@ def tracker_query(
             Action.due_date.is_not(None),
             Action.due_date < (today or date.today()),
         )
-    return stmt.order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+    return stmt.order_by(*TRACKER_ORDER.order_by())
 
 
+# The tracker's order, its cursor and the API's: by due date, those without one last, then id.
+TRACKER_ORDER = Keyset(
+    (Key(Action.due_date, date, nulls_last=True), Key(Action.id)),
+    lambda a: (a.due_date, a.id),
+)
+# One committee's plan in themes: by theme (the actions without one last), then as above. Its
+# cursors hold three values, so one from the plain order is refused, not misread.
+THEME_ORDER = Keyset(
+    (Key(Action.theme, str, nulls_last=True), *TRACKER_ORDER.keys),
+    lambda a: (a.theme, a.due_date, a.id),
+)
 TRACKER_PAGE = 100
 
 
@@ -545,88 +556,20 @@ def tracker_page(
     theme, and the cursor carries the theme."""
     per_page = per_page or TRACKER_PAGE
     by_theme = has_themes(filters.get("committee_id"))
-    stmt = tracker_query(**filters, user=user, for_reader=True)
-    if by_theme:
-        stmt = stmt.order_by(None).order_by(
-            Action.theme.is_(None),
-            Action.theme,
-            Action.due_date.is_(None),
-            Action.due_date,
-            Action.id,
-        )
-    cursor = _read_cursor(after, by_theme)
-    if cursor is not None:
-        theme, due, last_id = cursor
-        after_due = _after_due(due, last_id)
-        if not by_theme:
-            stmt = stmt.where(after_due)
-        elif theme is None:  # into the actions without a theme, which come last
-            stmt = stmt.where(Action.theme.is_(None), after_due)
-        else:
-            stmt = stmt.where(
-                or_(
-                    Action.theme.is_(None),
-                    Action.theme > theme,
-                    and_(Action.theme == theme, after_due),
-                )
-            )
-    stmt = stmt.options(
+    order = THEME_ORDER if by_theme else TRACKER_ORDER
+    stmt = tracker_query(**filters, user=user, for_reader=True).options(
         selectinload(Action.owner),
         selectinload(Action.committee),
         selectinload(Action.updates),
         _minute_options(selectinload(Action.minute)),
         _minute_options(selectinload(Action.resolution).selectinload(Resolution.minute)),
-    ).limit(per_page + 1)
-    found = list(db.session.scalars(stmt))
-    more = len(found) > per_page
-    rows = found[:per_page]
-    shown = [a for a in rows if a.can_view(user)]  # the SQL rule, checked again
-    next_after = _cursor(rows[-1], by_theme) if more and rows else None
-    return TrackerPage(shown, next_after, by_theme)
-
-
-def _after_due(due: date | None, last_id: int) -> ColumnElement[bool]:
-    if due is None:  # into the actions without a due date, which come last
-        return and_(Action.due_date.is_(None), Action.id > last_id)
-    return or_(
-        Action.due_date.is_(None),
-        Action.due_date > due,
-        and_(Action.due_date == due, Action.id > last_id),
     )
-
-
-def _cursor(action: Action, by_theme: bool = False) -> str:
-    cursor = f"{action.due_date.isoformat() if action.due_date else 'none'}.{action.id}"
-    if by_theme:
-        theme = action.theme.encode() if action.theme is not None else None
-        theme_part = base64.urlsafe_b64encode(theme).decode().rstrip("=") if theme else "-"
-        cursor = f"t{theme_part}~{cursor}"
-    return cursor
-
-
-def _read_cursor(
-    raw: str | None, by_theme: bool = False
-) -> tuple[str | None, date | None, int] | None:
-    raw = raw or ""
-    theme = None
-    if by_theme:
-        if not raw.startswith("t") or "~" not in raw:
-            return None
-        theme_part, _, raw = raw[1:].partition("~")
-        if theme_part != "-":
-            try:
-                theme = base64.urlsafe_b64decode(theme_part + "=" * (-len(theme_part) % 4)).decode()
-            except (ValueError, UnicodeDecodeError):
-                return None
-    due, _, last_id = raw.partition(".")
-    if not last_id.isdigit() or len(last_id) > 18:
-        return None
-    if due == "none":
-        return theme, None, int(last_id)
     try:
-        return theme, date.fromisoformat(due), int(last_id)
-    except ValueError:
-        return None
+        page = fetch(db.session, order, stmt, per_page, after=after or None)
+    except BadCursor:
+        page = fetch(db.session, order, stmt, per_page)
+    shown = [a for a in page.rows if a.can_view(user)]  # the SQL rule, checked again
+    return TrackerPage(shown, page.next_cursor, by_theme)
 
 
 def actions_by_minute(minutes) -> dict[int, list[Action]]:

@@ -76,6 +76,14 @@ class Id(fields.Integer):
         super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+class CommitteeSlug(fields.String):
+    """A list's committee filter: the committee's slug (an unknown one is a 404)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": "A committee's slug"})
+        super().__init__(**kwargs)
+
+
 class PageQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(
@@ -215,6 +223,24 @@ def paginate_by_cursor(stmt, args, keyset: Keyset, keep=None) -> dict:
     if keep is not None:
         rows = [row for row in rows if keep(row)]
     return {"items": rows, "per_page": per_page, "next_cursor": next_cursor, **out}
+
+
+def cursor_list(stmt, args, keyset: Keyset, keep=None) -> tuple[dict, dict]:
+    """What a big list's handler returns: its page (paginate_by_cursor) and the Link header."""
+    page = paginate_by_cursor(stmt, args, keyset, keep)
+    return page, next_link_header(page)
+
+
+def list_endpoint(blp, query: type[Schema], page: type[Schema]):
+    """A list's query and answer, declared once for every list: the query's parameters, and
+    the page (page_of, or cursor_page_of with its Link header)."""
+    headers = LINK_HEADER if issubclass(page, CursorPageMeta) else None
+
+    def decorate(view):
+        view = blp.response(200, page, headers=headers)(view)
+        return blp.arguments(query, location="query")(view)
+
+    return decorate
 
 
 def next_link_header(page: dict) -> dict:

@@ -24,16 +24,16 @@ from app.agenda.models import Visibility
 from app.api import api_blueprint
 from app.api.auth import api_user, require_staff
 from app.api.schemas import (
-    LINK_HEADER,
+    CommitteeSlug,
     CursorPageQuery,
     Id,
+    cursor_list,
     cursor_page_of,
     derived,
     found_or_404,
     iso,
-    next_link_header,
+    list_endpoint,
     one_of,
-    paginate_by_cursor,
 )
 from app.committees.api import committee_or_404
 from app.extensions import db
@@ -263,7 +263,7 @@ class ApproveIn(Schema):
 
 class DecisionQuery(CursorPageQuery):
     q = fields.String(validate=validate.Length(max=200))
-    committee = fields.String(metadata={"description": "A committee's slug"})
+    committee = CommitteeSlug()
     from_ = fields.Date(data_key="from", metadata={"description": "ISO 8601 date"})
     to = fields.Date(metadata={"description": "ISO 8601 date"})
     kind = fields.String(validate=one_of(ResolutionKind))
@@ -369,8 +369,7 @@ def get_resolution(resolution_id):
 
 
 @minutes_bp.route("/decisions")
-@minutes_bp.arguments(DecisionQuery, location="query")
-@minutes_bp.response(200, DecisionPage, headers=LINK_HEADER)
+@list_endpoint(minutes_bp, DecisionQuery, DecisionPage)
 def list_decisions(args):
     """The decisions register: resolutions the reader may see, newest meeting first; filter by
     words (q), committee slug, kind and a from/to date. Page by `cursor` for pages that cost
@@ -393,5 +392,4 @@ def list_decisions(args):
     )
     # Visibility is filtered in SQL, as for the register's page, so the total is exact; the
     # predicate is asked again of each resolution shown.
-    page = paginate_by_cursor(stmt, args, DECISIONS_ORDER, keep=lambda r: r.can_view(user))
-    return page, next_link_header(page)
+    return cursor_list(stmt, args, DECISIONS_ORDER, keep=lambda r: r.can_view(user))
