@@ -3,14 +3,20 @@
 The index is rebuilt per meeting whenever something that feeds it changes (collected from the
 session at flush time and applied before commit), so no service has to remember to reindex.
 Matching uses SQLite FTS5 or PostgreSQL full-text search; whether a hit may be shown is decided
-by the same permission predicates the pages use."""
+by the same permission predicates the pages use.
+
+A paper's text is stored and indexed once per file (SearchText, by sha256), however many papers
+in however many meetings and copies are that file; each paper's entry keeps its title and names
+the text. A query finds a paper by its entry or by its text, and either way the hit is the
+paper's entry, shown only if the reader may see that paper."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, event, inspect, select, text
+from sqlalchemy import delete, event, exists, inspect, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 
 from app.agenda import revisions
@@ -21,7 +27,15 @@ from app.core.permissions import is_staff
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.minutes.models import Minute, Resolution
-from app.search.models import FULLTEXT_COLUMN, PUBLISHED, RECORD, WORKING, SearchEntry
+from app.search.models import (
+    FULLTEXT_COLUMN,
+    PUBLISHED,
+    RECORD,
+    TEXT_FTS,
+    WORKING,
+    SearchEntry,
+    SearchText,
+)
 
 MAX_CANDIDATES = 400  # matches read per batch
 # A query matching mostly what the reader may not see is read no further than this many
@@ -80,7 +94,7 @@ def _record_key(obj) -> tuple[str, int]:
 
 
 def _entries_of(obj, meeting: Meeting, copy: str) -> list[SearchEntry]:
-    def entry(kind, title, body=""):
+    def entry(kind, title, body="", sha256=None):
         return SearchEntry(
             kind=kind,
             ref_id=obj.id,
@@ -89,6 +103,7 @@ def _entries_of(obj, meeting: Meeting, copy: str) -> list[SearchEntry]:
             title=title or "",
             body=body or "",
             copy=copy,
+            sha256=sha256,
         )
 
     if isinstance(obj, AgendaItem | revisions.PublishedItem):
@@ -97,7 +112,8 @@ def _entries_of(obj, meeting: Meeting, copy: str) -> list[SearchEntry]:
         purpose = [entry("purpose", "", obj.purpose)] if obj.purpose else []
         return [entry("item", obj.title), *purpose]
     if isinstance(obj, Document | revisions.PublishedPaper):
-        return [entry("document", obj.title, obj.text_content)]
+        # The text is the file's, stored once (see _keep_texts).
+        return [entry("document", obj.title, sha256=obj.sha256)]
     if isinstance(obj, Minute):
         return [entry("minute", f"{obj.display_number} {obj.title}", obj.text)]
     return [entry("resolution", "", obj.text)]
@@ -121,16 +137,65 @@ def _reindex_record(obj, session: Session) -> None:
     meeting = session.get(Meeting, meeting_id) if meeting_id else None
     if meeting is not None and copies == [WORKING] and _published_reads_live(meeting):
         copies.append(PUBLISHED)
-    session.execute(
-        delete(SearchEntry).where(
-            SearchEntry.kind.in_(_KINDS[type(obj)]),
-            SearchEntry.ref_id == obj.id,
-            SearchEntry.copy.in_(copies),
-        )
+    old = (
+        SearchEntry.kind.in_(_KINDS[type(obj)]),
+        SearchEntry.ref_id == obj.id,
+        SearchEntry.copy.in_(copies),
     )
+    # Only a paper's entries name a text (a minute's save asks nothing more).
+    named = set(session.scalars(select(SearchEntry.sha256).where(*old))) if _is_paper(obj) else ()
+    session.execute(delete(SearchEntry).where(*old))
     if meeting is not None and _kept(obj):
+        if _is_paper(obj):
+            _keep_texts(session, [obj])
         for copy in copies:
             session.add_all(_entries_of(obj, meeting, copy))
+    _free_texts(session, named)
+
+
+def _is_paper(obj) -> bool:
+    return isinstance(obj, Document | revisions.PublishedPaper)
+
+
+def _keep_texts(session: Session, papers) -> None:
+    """Store the text of each paper's file, unless it is stored already: a file's text is read
+    and indexed once, whichever paper brings it first."""
+    by_sha = {}
+    for paper in papers:
+        # A working copy's paper has its text at hand; a published one would read it again.
+        if paper.sha256 not in by_sha or isinstance(paper, Document):
+            by_sha[paper.sha256] = paper
+    if not by_sha:
+        return
+    stored = set(
+        session.scalars(select(SearchText.sha256).where(SearchText.sha256.in_(list(by_sha))))
+    )
+    missing = [
+        {"sha256": sha, "body": paper.text_content or ""}
+        for sha, paper in by_sha.items()
+        if sha not in stored
+    ]
+    if missing:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        # Another transaction may store the same file's text first: that text will do.
+        session.execute(
+            dialect.insert(SearchText)
+            .values(missing)
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
+
+
+def _free_texts(session: Session, named=None) -> None:
+    """Remove the texts (of those `named` by removed entries, or all) no entry names any more."""
+    if named is not None:
+        named = {sha for sha in named if sha}
+        if not named:
+            return
+    session.flush()  # entries added since name their texts too
+    unnamed = delete(SearchText).where(~exists().where(SearchEntry.sha256 == SearchText.sha256))
+    if named is not None:
+        unnamed = unnamed.where(SearchText.sha256.in_(named))
+    session.execute(unnamed.execution_options(synchronize_session=False))
 
 
 def _kept(obj) -> bool:
@@ -152,44 +217,65 @@ def _kept_or_published(obj) -> bool:
     return _kept(obj) if isinstance(obj, AgendaItem | Document) else True
 
 
+def _agenda_papers(agenda) -> list:
+    return [
+        doc
+        for item in filter(_kept_or_published, agenda.items)
+        for doc in filter(_kept_or_published, item.documents)
+    ]
+
+
 def entries_for(meeting: Meeting) -> list[SearchEntry]:
-    out = _agenda_entries(revisions.working_copy(meeting), meeting, WORKING)
+    return _meeting_index(meeting)[0]
+
+
+def _meeting_index(meeting: Meeting) -> tuple[list[SearchEntry], list]:
+    """A meeting's entries, and the papers whose texts they name."""
+    agendas = [(revisions.working_copy(meeting), WORKING)]
     if meeting.agenda_revision:
-        out += _agenda_entries(revisions.published(meeting), meeting, PUBLISHED)
+        agendas.append((revisions.published(meeting), PUBLISHED))
+    out, papers = [], []
+    for agenda, copy in agendas:
+        out += _agenda_entries(agenda, meeting, copy)
+        papers += _agenda_papers(agenda)
     minutes = db.session.scalars(select(Minute).where(Minute.meeting_id == meeting.id)).all()
     for minute in filter(_kept, minutes):
         out += _entries_of(minute, meeting, RECORD)
         for resolution in filter(_kept, minute.resolutions):
             out += _entries_of(resolution, meeting, RECORD)
-    return out
+    return out, papers
 
 
 def _reindex_published(meeting: Meeting, session: Session) -> None:
     """The published copy's entries after a new revision. A paper already indexed under the
-    same title keeps its entry: its text is the same file's, so a supplement does not index
-    every paper's text again, only the papers it brings."""
-    wanted = _agenda_entries(revisions.published(meeting), meeting, PUBLISHED)
+    same title and file keeps its entry; a file's text is stored once anyway, so a supplement
+    reads and indexes the text of no file already indexed, only of the papers it brings."""
+    agenda = revisions.published(meeting)
+    wanted = _agenda_entries(agenda, meeting, PUBLISHED)
     have = {
-        (kind, ref_id): (entry_id, title)
-        for entry_id, kind, ref_id, title in session.execute(
-            select(SearchEntry.id, SearchEntry.kind, SearchEntry.ref_id, SearchEntry.title).where(
-                SearchEntry.meeting_id == meeting.id, SearchEntry.copy == PUBLISHED
-            )
+        (kind, ref_id): (entry_id, title, sha256)
+        for entry_id, kind, ref_id, title, sha256 in session.execute(
+            select(
+                SearchEntry.id,
+                SearchEntry.kind,
+                SearchEntry.ref_id,
+                SearchEntry.title,
+                SearchEntry.sha256,
+            ).where(SearchEntry.meeting_id == meeting.id, SearchEntry.copy == PUBLISHED)
         )
     }
-    keep = {
-        have[(e.kind, e.ref_id)][0]
-        for e in wanted
-        if e.kind == "document" and have.get((e.kind, e.ref_id), (None, None))[1] == e.title
-    }
-    stale = [entry_id for entry_id, _title in have.values() if entry_id not in keep]
+
+    def kept(e) -> bool:
+        _entry_id, title, sha256 = have.get((e.kind, e.ref_id), (None, None, None))
+        return e.kind == "document" and (title, sha256) == (e.title, e.sha256)
+
+    keep = {have[(e.kind, e.ref_id)][0] for e in wanted if kept(e)}
+    stale = [entry_id for entry_id, _title, _sha in have.values() if entry_id not in keep]
     if stale:
         session.execute(delete(SearchEntry).where(SearchEntry.id.in_(stale)))
-    session.add_all(
-        e
-        for e in wanted
-        if not (e.kind == "document" and have.get((e.kind, e.ref_id), (None, None))[0] in keep)
-    )
+    _keep_texts(session, _agenda_papers(agenda))
+    session.add_all(e for e in wanted if not kept(e))
+    _free_texts(session, {sha for entry_id, _title, sha in have.values() if entry_id in stale})
 
 
 @agenda_signals.agenda_published.connect
@@ -204,12 +290,24 @@ def _published(meeting: Meeting, **_kw) -> None:
 
 
 def reindex_meeting(meeting_id: int, meeting: Meeting | None, session: Session) -> None:
-    session.execute(delete(SearchEntry).where(SearchEntry.meeting_id == meeting_id))
-    if meeting is not None:
-        session.add_all(entries_for(meeting))
+    of_meeting = SearchEntry.meeting_id == meeting_id
+    named = set(session.scalars(select(SearchEntry.sha256).where(of_meeting).distinct()))
+    session.execute(delete(SearchEntry).where(of_meeting))
+    if meeting is None:
+        # A meeting deleted may have taken its entries with it (the database's cascade)
+        # before they could be asked which texts they named: any text left unnamed goes.
+        _free_texts(session)
+        return
+    entries, papers = _meeting_index(meeting)
+    _keep_texts(session, papers)
+    session.add_all(entries)
+    _free_texts(session, named)
 
 
 def reindex_all() -> int:
+    """The whole index made again from the records, texts included."""
+    db.session.execute(delete(SearchEntry))
+    db.session.execute(delete(SearchText))
     count = 0
     for meeting in db.session.scalars(select(Meeting)):
         reindex_meeting(meeting.id, meeting, db.session)
@@ -242,7 +340,9 @@ def _fts5_query(query: str) -> str | None:
 
 
 def _candidate_ids(query: str, offset: int = 0) -> list[int]:
-    """One batch of matching entries, best first (ties broken by id so batches are stable)."""
+    """One batch of matching entries, best first (ties broken by id so batches are stable).
+    An entry matches by its own text or, a paper's, by its file's text: a text found is
+    ranked once, and stands for every entry naming it."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "sqlite":
         match = _fts5_query(query)
@@ -250,21 +350,38 @@ def _candidate_ids(query: str, offset: int = 0) -> list[int]:
             return []
         rows = db.session.execute(
             text(
-                "SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
-                "ORDER BY rank, rowid LIMIT :n OFFSET :o"
+                "SELECT id FROM ("
+                "  SELECT rowid AS id, rank AS r FROM search_fts WHERE search_fts MATCH :q"
+                "  UNION ALL"
+                "  SELECT e.id, m.r FROM ("
+                f"    SELECT rowid AS text_id, rank AS r FROM {TEXT_FTS} WHERE {TEXT_FTS} MATCH :q"
+                "  ) AS m JOIN search_texts t ON t.id = m.text_id"
+                "  JOIN search_entries e ON e.sha256 = t.sha256"
+                ") GROUP BY id ORDER BY min(r), id LIMIT :n OFFSET :o"
             ),
             {"q": match, "n": MAX_CANDIDATES, "o": offset},
         )
     else:
         # Only a bounded set of matches is ranked (the index finds them all at once; ranking
-        # a common word's every match was what cost seconds), each by its stored tsvector.
+        # a common word's every match was what cost seconds), each by its stored tsvector:
+        # at most RANKED entries, and RANKED texts.
+        tsquery = "websearch_to_tsquery('english', :q)"
         rows = db.session.execute(
             text(
-                f"SELECT c.id FROM ("
-                f"  SELECT id, {FULLTEXT_COLUMN} AS v FROM search_entries "
-                f"  WHERE {FULLTEXT_COLUMN} @@ websearch_to_tsquery('english', :q) LIMIT :cap"
-                f") AS c ORDER BY ts_rank(c.v, websearch_to_tsquery('english', :q)) DESC, c.id "
-                f"LIMIT :n OFFSET :o"
+                "SELECT id FROM ("
+                f"  SELECT c.id, ts_rank(c.v, {tsquery}) AS r FROM ("
+                f"    SELECT id, {FULLTEXT_COLUMN} AS v FROM search_entries"
+                f"    WHERE {FULLTEXT_COLUMN} @@ {tsquery} LIMIT :cap"
+                "  ) AS c"
+                "  UNION ALL"
+                "  SELECT e.id, m.r FROM ("
+                f"    SELECT c.id, ts_rank(c.v, {tsquery}) AS r FROM ("
+                f"      SELECT id, {FULLTEXT_COLUMN} AS v FROM {TEXT_FTS}"
+                f"      WHERE {FULLTEXT_COLUMN} @@ {tsquery} LIMIT :cap"
+                "    ) AS c"
+                "  ) AS m JOIN search_texts t ON t.id = m.id"
+                "  JOIN search_entries e ON e.sha256 = t.sha256"
+                ") AS matched GROUP BY id ORDER BY max(r) DESC, id LIMIT :n OFFSET :o"
             ),
             {"q": query, "cap": RANKED, "n": MAX_CANDIDATES, "o": offset},
         )
@@ -307,6 +424,7 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
     # copy, everyone else the latest published revision.
     copies = (WORKING, RECORD) if is_staff(user) else (PUBLISHED, RECORD)
     agendas: dict[int, revisions.Agenda] = {}
+    from_texts: list[tuple[Hit, str]] = []  # papers' hits, whose excerpts come from their text
     # Matches are read in batches until enough visible ones are found, so matches the
     # reader may not see (up to MAX_BATCHES of them) never push visible ones out.
     for _ in range(MAX_BATCHES):
@@ -328,20 +446,37 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
             obj = _source(entry, meeting, agendas)
             if obj is None or not _visible(entry.kind, obj, user):
                 continue
-            hits.append(
-                Hit(
-                    entry.kind,
-                    obj,
-                    meeting,
-                    entry.title or _title_of(entry.kind, obj),
-                    _excerpt(entry.body or entry.title, query),
-                )
+            hit = Hit(
+                entry.kind,
+                obj,
+                meeting,
+                entry.title or _title_of(entry.kind, obj),
+                _excerpt(entry.body or entry.title, query),
             )
+            hits.append(hit)
+            if entry.sha256:
+                from_texts.append((hit, entry.sha256))
             if len(hits) >= limit:
                 break
         if len(ids) < MAX_CANDIDATES:
             break
+    _excerpts_from_texts(from_texts, query)
     return hits
+
+
+def _excerpts_from_texts(hits: list[tuple[Hit, str]], query: str) -> None:
+    """A paper's excerpt comes from its file's text, read in one query for the hits shown."""
+    if not hits:
+        return
+    named = {sha for _hit, sha in hits}
+    bodies = dict(
+        db.session.execute(
+            select(SearchText.sha256, SearchText.body).where(SearchText.sha256.in_(named))
+        ).all()
+    )
+    for hit, sha in hits:
+        if bodies.get(sha):
+            hit.excerpt = _excerpt(bodies[sha], query)
 
 
 def _prefetch(entries: list[SearchEntry]) -> None:
