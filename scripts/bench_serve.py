@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,27 +69,25 @@ def _hammer(port: int, path: str, headers: dict, clients: int, seconds: float):
     return len(latencies) / elapsed, statistics.median(latencies or [0]), p95, statuses
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--port", type=int, default=5091)
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    env = {
+def server_env(folder: Path, database_url: str, workers: int, port: int, **extra) -> dict:
+    """The environment `make serve` would run gunicorn with, for an instance in folder."""
+    return {
         **os.environ,
         "MINUTEBOOK_ENV": "production",
         "MINUTEBOOK_INSTANCE": str(folder),
-        "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
+        "DATABASE_URL": database_url,
         "SESSION_COOKIE_SECURE": "0",
         "HSTS_SECONDS": "0",
-        "WEB_CONCURRENCY": str(args.workers),
-        "PORT": str(args.port),
+        "WEB_CONCURRENCY": str(workers),
+        "PORT": str(port),
+        **extra,
     }
-    flask = [str(BIN / "flask"), "--app", "app"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([*flask, "demo", "load"], env=env, cwd=ROOT, check=True, capture_output=True)
+
+
+@contextmanager
+def gunicorn(env: dict, port: int, started_within: float = 30):
+    """gunicorn as `make serve` starts it (gunicorn.conf.py), answering on port, until the
+    block ends."""
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -104,39 +103,74 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + started_within
         while True:
             try:
-                _get(args.port, "/")
+                _get(port, "/")
                 break
             except OSError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
-        pack = "/meetings/3/pack.pdf"
-        for _ in range(60):  # built off the request: wait until it is there
-            status, headers, _body = _get(args.port, pack)
-            if status == 200:
-                break
-            time.sleep(1)
-        etag = headers.get("ETag", "")
-        print(
-            f"gunicorn, {args.workers} workers, {args.clients} clients, {args.seconds:.0f} s each"
-        )
-        for label, path, extra in (
-            ("cached pack", pack, {}),
-            ("pack, 304", pack, {"If-None-Match": etag}),
-            ("meeting page", "/meetings/3/", {}),
-            ("home page", "/", {}),
-        ):
-            rate, p50, p95, statuses = _hammer(args.port, path, extra, args.clients, args.seconds)
-            print(
-                f"{label:14} {rate:7.0f} requests/s  p50 {p50 * 1000:6.1f} ms  "
-                f"p95 {p95 * 1000:6.1f} ms  {statuses}"
-            )
+        yield server
     finally:
         server.terminate()
         server.wait(10)
+
+
+def wait_for_pack(port: int, path: str, seconds: int = 60) -> dict:
+    """A pack is built off the request: ask until it is there; its response headers."""
+    for _ in range(seconds):
+        status, headers, _body = _get(port, path)
+        if status == 200:
+            break
+        time.sleep(1)
+    return headers
+
+
+def rates(port: int, targets, clients: int, seconds: float) -> list[tuple]:
+    """(label, requests/s, p50 s, p95 s, statuses) for each (label, path, headers), one
+    target at a time, each printed as it is measured."""
+    out = []
+    for label, path, extra in targets:
+        rate, p50, p95, statuses = _hammer(port, path, extra, clients, seconds)
+        print(
+            f"{label:14} {rate:7.0f} requests/s  p50 {p50 * 1000:6.1f} ms  "
+            f"p95 {p95 * 1000:6.1f} ms  {statuses}",
+            flush=True,
+        )
+        out.append((label, rate, p50, p95, statuses))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--port", type=int, default=5091)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    env = server_env(folder, f"sqlite:///{folder / 'bench.sqlite3'}", args.workers, args.port)
+    flask = [str(BIN / "flask"), "--app", "app"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*flask, "demo", "load"], env=env, cwd=ROOT, check=True, capture_output=True)
+    try:
+        with gunicorn(env, args.port):
+            pack = "/meetings/3/pack.pdf"
+            etag = wait_for_pack(args.port, pack).get("ETag", "")
+            print(
+                f"gunicorn, {args.workers} workers, {args.clients} clients, "
+                f"{args.seconds:.0f} s each"
+            )
+            targets = (
+                ("cached pack", pack, {}),
+                ("pack, 304", pack, {"If-None-Match": etag}),
+                ("meeting page", "/meetings/3/", {}),
+                ("home page", "/", {}),
+            )
+            rates(args.port, targets, args.clients, args.seconds)
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
