@@ -14,12 +14,16 @@ from app.api.schemas import (
     MAX_ID,
     TEMPLATE_KINDS,
     Boolean,
+    CursorPageQuery,
     Id,
     PageQuery,
     PatchSchema,
     PersonRef,
+    cursor_list,
+    cursor_page_of,
     derived,
     found_or_404,
+    list_endpoint,
     one_of,
     page_of,
     paginate,
@@ -30,6 +34,7 @@ from app.committees.models import Committee, Membership, MembershipRole, Regime
 from app.core.permissions import Role, is_staff
 from app.extensions import db
 from app.people.models import Person
+from app.people.queries import PEOPLE_ORDER, people_query
 
 committees_bp = api_blueprint(__name__, "api_committees", "Committees and their memberships")
 people_bp = api_blueprint(__name__, "api_people", "People")
@@ -110,7 +115,7 @@ class MembershipSchema(Schema):
 
 
 CommitteePage = page_of(CommitteeSchema, "CommitteePage")
-PersonPage = page_of(PersonSchema, "PersonPage")
+PersonPage = cursor_page_of(PersonSchema, "PersonPage")
 MembershipPage = page_of(MembershipSchema, "MembershipPage")
 
 
@@ -153,14 +158,10 @@ class PersonIn(Schema):
     email = fields.String(allow_none=True)
 
 
-class PersonPatch(PatchSchema):
+class PersonPatch(PatchSchema, PersonIn):
     """Send only what is to change; `version` (from GET) to be told of another's edit."""
 
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    honorific = fields.String(allow_none=True)
-    job_title = fields.String(allow_none=True)
-    organisation = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))  # not required here
     version = fields.Integer(validate=validate.Range(min=0, max=MAX_ID))
 
 
@@ -181,6 +182,13 @@ class InvitationSent(Schema):
     role = fields.String(validate=one_of(Role))
 
 
+class PersonQuery(CursorPageQuery):
+    q = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "Words in the name, matched literally"},
+    )
+
+
 class MembershipIn(Schema):
     person_id = Id(required=True)
     role = fields.String(required=True, validate=one_of(MembershipRole))
@@ -193,8 +201,7 @@ class MembershipIn(Schema):
 
 
 @committees_bp.route("/committees")
-@committees_bp.arguments(PageQuery, location="query")
-@committees_bp.response(200, CommitteePage)
+@list_endpoint(committees_bp, PageQuery, CommitteePage)
 def list_committees(args):
     """Committees, by name."""
     return paginate(select(Committee).order_by(Committee.name), args)
@@ -231,8 +238,7 @@ def update_committee(body, slug):
 
 
 @committees_bp.route("/committees/<slug>/memberships")
-@committees_bp.arguments(PageQuery, location="query")
-@committees_bp.response(200, MembershipPage)
+@list_endpoint(committees_bp, PageQuery, MembershipPage)
 def list_memberships(args, slug):
     """A committee's memberships, past and present."""
     committee = committee_or_404(slug)
@@ -268,11 +274,12 @@ def create_membership(body, slug):
 
 
 @people_bp.route("/people")
-@people_bp.arguments(PageQuery, location="query")
-@people_bp.response(200, PersonPage)
+@list_endpoint(people_bp, PersonQuery, PersonPage)
 def list_people(args):
-    """People; e-mail addresses only for staff tokens."""
-    return paginate(select(Person).order_by(Person.name, Person.id), args)
+    """People in name order, as the People pages list them; `q` finds them by name. E-mail
+    addresses only for staff tokens. Page by `cursor` for pages that cost the same however
+    far on."""
+    return cursor_list(people_query(args.get("q")), args, PEOPLE_ORDER)
 
 
 @people_bp.route("/people", methods=["POST"])

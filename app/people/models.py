@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Integer, String, func
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from app.core.db import created_at, intpk, str_name
 from app.extensions import db
@@ -30,3 +30,9 @@ class Person(db.Model):
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.name!r}>"
+
+
+# The name as the database lowers it, for lists in name order: their cursors must hold the
+# database's own value (SQLite lowers ASCII only, Python every letter). Loaded only by the lists
+# that ask for it (undefer).
+Person.sort_name = column_property(func.lower(Person.name), deferred=True)

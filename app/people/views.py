@@ -16,9 +16,11 @@ from app.committees.models import Membership
 from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
 from app.core.forms import apply_service_errors, expected_version
+from app.core.keyset import BadCursor
 from app.core.permissions import Role, is_admin
 from app.extensions import db
 from app.people.forms import PersonForm
+from app.people.queries import people_page
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -30,20 +32,29 @@ ROLE_WORDS = {
 }
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdecimal() and 0 < int(raw) < 100000 else 1
-
-
 @bp.route("/")
 @staff_required
 def index():
+    """Everyone, or those found by name, a page at a time by cursor (Previous and Next links;
+    no count of everyone, as the decisions register)."""
     q = request.args.get("q", "")
-    page = _page_number()
-    people, total = services.list_people(q, page)
-    pages = max(1, -(-total // services.PEOPLE_PAGE_SIZE))
+    after, before = request.args.get("after"), request.args.get("before")
+    try:
+        page = people_page(q, after or None, before or None)
+    except BadCursor:
+        # An old or mistyped link: the first page, as the register does.
+        page = people_page(q)
+    kept = {"q": q} if q else {}
     return render_template(
-        "people/index.html", people=people, q=q, page=page, pages=pages, total=total
+        "people/index.html",
+        people=page.rows,
+        q=q,
+        next_url=url_for("people.index", after=page.next_cursor, **kept)
+        if page.next_cursor
+        else None,
+        previous_url=url_for("people.index", before=page.previous_cursor, **kept)
+        if page.previous_cursor
+        else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""The big API lists (meetings, actions, decisions) page by an opaque cursor as well as by
+"""The big API lists (meetings, actions, decisions, people) page by an opaque cursor as well as by
 page number: following `next_cursor` (or the Link header) gives every row once, in the list's
 order, with the filters kept; a page by cursor counts nothing. `page` and `per_page` work as
 documented."""
@@ -135,6 +135,7 @@ def test_the_document_describes_the_cursor_and_the_link(client):
         ("/api/v1/meetings", "MeetingPage"),
         ("/api/v1/actions", "ActionPage"),
         ("/api/v1/decisions", "DecisionPage"),
+        ("/api/v1/people", "PersonPage"),
     ):
         get = doc["paths"][path]["get"]
         assert "cursor" in {p["name"] for p in get["parameters"]}, path
@@ -149,3 +150,27 @@ def test_a_clerk_walks_every_action_by_cursor(client, council):
     assert len(expected) == 28
     ids, pages = _walk(client, "/actions", headers=clerk, per_page=6)
     assert ids == expected and pages == 5
+
+
+@pytest.mark.parametrize("query", [{}, {"q": "an"}])
+@pytest.mark.parametrize("per_page", [1, 2, 50])
+def test_people_by_cursor_in_name_order_with_the_search_kept(client, db, f, query, per_page):
+    """People as the People pages list them: by name whatever its case, the id between two
+    people of one name; `q` finds them by name."""
+    for name in ("zoe Zed", "Ann Other", "ann other", "Dan Brown", "bob Brown", "Ann Other"):
+        f.person(name)
+    db.session.commit()
+    everything = client.get("/api/v1/people", query_string={**query, "per_page": 200})
+    rows = everything.get_json()["items"]
+    expected = [row["id"] for row in rows]
+    assert [r["name"] for r in rows] == sorted((r["name"] for r in rows), key=str.lower) and len(
+        rows
+    ) == (6 if not query else 4)
+    ids, pages = _walk(client, "/people", per_page=per_page, **query)
+    assert ids == expected and pages == -(-len(expected) // per_page)
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "WzEsMl0", "WyJhIiwxLDJd"])
+def test_a_cursor_the_people_list_did_not_give_names_no_page(client, cursor):
+    response = client.get("/api/v1/people", query_string={"cursor": cursor})
+    assert response.status_code == 404 and "cursor" in response.get_json()["detail"]
