@@ -37,6 +37,7 @@ from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings import services as meeting_services
 from app.meetings.models import (
+    MEMBERS_PACK,
     AgendaState,
     AttendanceStatus,
     DeclarationKind,
@@ -79,15 +80,12 @@ def person_or_422(person_id: int | None, field: str) -> Person | None:
 def file_links(m: Meeting) -> dict:
     """The files this reader may follow: the same tests the file routes answer with, so a
     link is there exactly when following it gives the file."""
-    from app.packs.builder import MEMBERS
-    from app.packs.views import may_fetch_pack
-
     user, links = api_user(), {}
-    if may_fetch_pack(m, user):
+    if m.may_fetch_pack(user):
         links["pack_url"] = url_for("packs.pack", meeting_id=m.id, _external=True)
-    if may_fetch_pack(m, user, MEMBERS):
+    if m.may_fetch_pack(user, MEMBERS_PACK):
         links["members_pack_url"] = url_for(
-            "packs.pack", meeting_id=m.id, variant=MEMBERS, _external=True
+            "packs.pack", meeting_id=m.id, variant=MEMBERS_PACK, _external=True
         )
     if m.can_see_minutes(user):
         links["minutes_pdf_url"] = url_for("packs.minutes", meeting_id=m.id, _external=True)

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from app.agenda.models import AgendaItem
 
 
+# The two versions of an agenda pack (built by app/packs).
+PUBLIC_PACK, MEMBERS_PACK = "public", "members"
+
+
 class MeetingStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
@@ -194,6 +198,24 @@ class Meeting(db.Model):
 
     def can_see_restricted(self, user) -> bool:
         return self.committee.can_see_restricted(user)
+
+    def pack_variant_for(self, user) -> str | None:
+        """The one version of the agenda pack this reader is offered: the members' one for
+        whoever may see restricted business (it carries the draft minutes and all the action
+        log, exempt papers or none), else the public one; None when there is no pack for them.
+        Asked by the pack route, the API's links and the publication e-mail."""
+        if not self.can_see_agenda(user) or not self.items:
+            return None
+        return MEMBERS_PACK if self.can_see_restricted(user) else PUBLIC_PACK
+
+    def may_fetch_pack(self, user, variant: str = PUBLIC_PACK) -> bool:
+        """Whether this reader gets that version of the pack rather than a 404. The members'
+        version is not something others may know about; everyone who may read the agenda may
+        have the public one."""
+        offered = self.pack_variant_for(user)
+        if offered is None:
+            return False
+        return variant in (PUBLIC_PACK, offered)
 
     @property
     def minutes_locked(self) -> bool:

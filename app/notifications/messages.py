@@ -20,7 +20,7 @@ from app.core.permissions import Role
 from app.core.web import format_local_date, format_local_datetime
 from app.extensions import db
 from app.meetings import signals as meeting_signals
-from app.meetings.models import AgendaPublication, Attendance, Meeting
+from app.meetings.models import MEMBERS_PACK, AgendaPublication, Attendance, Meeting
 from app.minutes import signals as minute_signals
 from app.minutes.models import Minute
 from app.notifications import owner_links, subscriptions
@@ -123,10 +123,10 @@ def agenda_view(meeting: Meeting, publication: AgendaPublication, reader) -> Age
         view.rows.append(
             {"number": number, "title": item.title, "restricted": item.restricted, "papers": papers}
         )
-    # Whoever may see the members' pack gets it (packs.views.pack_variant_for), and the pack
-    # of the revision announced.
-    view.members_pack = meeting.can_see_restricted(reader)
-    args = {"variant": "members"} if view.members_pack else {}
+    # The version of the pack this reader is offered everywhere, of the revision announced.
+    variant = meeting.pack_variant_for(reader)
+    view.members_pack = variant == MEMBERS_PACK
+    args = {"variant": MEMBERS_PACK} if view.members_pack else {}
     view.pack_url = link("packs.pack", meeting_id=meeting.id, revision=publication.revision, **args)
     if publication.revision > 1 and publication.summary:
         for line in publication.summary.splitlines():

@@ -26,6 +26,8 @@ from app.core.permissions import CommitteeReader
 from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings.models import (
+    MEMBERS_PACK,
+    PUBLIC_PACK,
     Attendance,
     AttendanceStatus,
     Declaration,
@@ -37,7 +39,7 @@ from app.meetings.services import previous_meeting
 from app.minutes import queries as minute_queries
 from app.minutes.models import Minute, Resolution, ResolutionVote
 
-PUBLIC, MEMBERS = "public", "members"
+PUBLIC, MEMBERS = PUBLIC_PACK, MEMBERS_PACK
 VARIANTS = (PUBLIC, MEMBERS)
 Paragraphs = tuple[tuple[int, str], ...]  # Schedule 12A paragraph numbers with their words
 

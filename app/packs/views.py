@@ -58,32 +58,11 @@ def _send(path, filename: str, restricted: bool):
     return response
 
 
-def may_fetch_pack(meeting: Meeting, user, variant: str = PUBLIC) -> bool:
-    """Whether this reader gets the pack rather than a 404: the view's test, and the API's
-    for linking it."""
-    if not meeting.can_see_agenda(user) or not meeting.items:
-        return False
-    if variant == MEMBERS:
-        # The members' pack is not something others may know about.
-        return meeting.can_see_restricted(user)
-    return variant == PUBLIC
-
-
-def pack_variant_for(meeting: Meeting, user) -> str | None:
-    """The one version of the pack this reader is offered: the members' one for whoever may
-    see it (it carries the draft minutes and all the action log, exempt papers or none),
-    else the public one; None when there is no pack for them."""
-    for variant in (MEMBERS, PUBLIC):
-        if may_fetch_pack(meeting, user, variant):
-            return variant
-    return None
-
-
 @bp.app_template_global()
 def pack_link(meeting: Meeting, **extra) -> dict | None:
     """The meeting page's "Download the pack": its address and whether it is the members'.
     `extra`: more of the pack's arguments (a revision, the supplement's new pages only)."""
-    variant = pack_variant_for(meeting, current_user)
+    variant = meeting.pack_variant_for(current_user)
     if variant is None:
         return None
     args = {"variant": MEMBERS} if variant == MEMBERS else {}
@@ -100,7 +79,7 @@ def pack(meeting_id: int):
     meeting = _meeting(meeting_id)
     variant = request.args.get("variant", PUBLIC)
     part = request.args.get("part", "whole")
-    if not may_fetch_pack(meeting, current_user, variant) or part not in ("whole", "supplement"):
+    if not meeting.may_fetch_pack(current_user, variant) or part not in ("whole", "supplement"):
         abort(404)
     try:
         revision = revisions.parse_revision(request.args.get("revision"))
