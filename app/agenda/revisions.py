@@ -189,14 +189,14 @@ class Agenda:
     """One copy of a meeting's agenda: a published revision, or the working copy (revision
     None). `numbered_items()` gives (item, number) in agenda order, as Meeting's does."""
 
-    def __init__(self, meeting: Meeting, revision: int | None, publication=None):
+    def __init__(self, meeting: Meeting, revision: int | None, publication=None, rows=None):
         self.meeting = meeting
         self.revision = revision
         self.publication = publication
         if self.reads_live:
             self._numbered = meeting.numbered_items()
         else:
-            self._numbered = self._read(publication.snapshot)
+            self._numbered = self._read(publication.snapshot, rows)
 
     @property
     def is_working_copy(self) -> bool:
@@ -208,16 +208,12 @@ class Agenda:
         revision published before snapshots were kept)."""
         return self.revision is None or unsnapshotted(self.publication)
 
-    def _read(self, snapshot: dict) -> list[tuple[PublishedItem, str]]:
+    def _read(self, snapshot: dict, rows=None) -> list[tuple[PublishedItem, str]]:
         # The working copy's rows, in one go: their visibility may be stricter by now.
-        rows = db.session.scalars(
-            select(AgendaItem)
-            .where(AgendaItem.meeting_id == self.meeting.id)
-            .options(
-                selectinload(AgendaItem.paragraph_rows),
-                selectinload(AgendaItem.documents).selectinload(Document.paragraph_rows),
-            )
-        ).all()
+        if rows is None:
+            rows = db.session.scalars(
+                _with_papers(select(AgendaItem).where(AgendaItem.meeting_id == self.meeting.id))
+            ).all()
         live = {i.id: i for i in rows}
         made: dict[int, PublishedItem] = {}
         out = []
@@ -287,6 +283,46 @@ def published(meeting: Meeting, revision: int | None = None) -> Agenda:
         raise NoSuchRevision(revision)
     # A publication without a snapshot (made before they were kept) reads as the working copy.
     return Agenda(meeting, revision, publication)
+
+
+def _with_papers(query):
+    return query.options(
+        selectinload(AgendaItem.paragraph_rows),
+        selectinload(AgendaItem.documents).selectinload(Document.paragraph_rows),
+    )
+
+
+def latest_published(meetings) -> dict[int, Agenda]:
+    """`published(meeting)` for each of several published meetings (by id), the working-copy
+    rows their snapshots are read against loaded for all of them at once rather than a meeting
+    at a time (for search, whose hits may come from any number of meetings)."""
+    meetings = [m for m in meetings if m.agenda_revision]
+    publications = {m.id: publication_of(m, m.agenda_revision) for m in meetings}
+    snapshotted = [m.id for m in meetings if not unsnapshotted(publications[m.id])]
+    rows: dict[int, list[AgendaItem]] = {mid: [] for mid in snapshotted}
+    if snapshotted:
+        query = select(AgendaItem).where(AgendaItem.meeting_id.in_(snapshotted))
+        for item in db.session.scalars(_with_papers(query)):
+            rows[item.meeting_id].append(item)
+    live = [m.id for m in meetings if m.id not in rows]
+    if live:
+        # Revisions published before snapshots were kept read the working copy itself.
+        items = selectinload(Meeting.items)
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.id.in_(live))
+            .options(
+                items.selectinload(AgendaItem.children),
+                items.selectinload(AgendaItem.paragraph_rows),
+                items.selectinload(AgendaItem.documents).selectinload(Document.paragraph_rows),
+            )
+        ).all()
+    return {
+        m.id: Agenda(m, m.agenda_revision, publications[m.id], rows=rows[m.id])
+        if m.id in rows
+        else published(m)
+        for m in meetings
+    }
 
 
 def working_copy(meeting: Meeting) -> Agenda:

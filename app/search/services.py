@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, event, exists, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from app.agenda import revisions
 from app.agenda import signals as agenda_signals
@@ -397,6 +397,10 @@ _LOADERS = {
 }
 
 
+# What a record's visibility (and its hit's title) asks of next.
+_RELATED = {Document: Document.item, Resolution: Resolution.minute}
+
+
 def _visible(kind: str, obj, user) -> bool:
     if kind == "item":
         return obj.can_view(user)
@@ -437,7 +441,7 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
         entries = {
             e.id: e for e in db.session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))
         }
-        _prefetch([e for e in entries.values() if e.copy in copies])
+        held = _prefetch([e for e in entries.values() if e.copy in copies], agendas)
         for entry_id in ids:
             entry = entries.get(entry_id)
             if entry is None or entry.copy not in copies:
@@ -458,6 +462,7 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
                 from_texts.append((hit, entry.sha256))
             if len(hits) >= limit:
                 break
+        del held
         if len(ids) < MAX_CANDIDATES:
             break
     _excerpts_from_texts(from_texts, query)
@@ -479,18 +484,31 @@ def _excerpts_from_texts(hits: list[tuple[Hit, str]], query: str) -> None:
             hit.excerpt = _excerpt(bodies[sha], query)
 
 
-def _prefetch(entries: list[SearchEntry]) -> None:
-    """Load a batch's meetings and records in a query per kind, not one per hit: the lookups
-    that follow find them in the session."""
+def _prefetch(entries: list[SearchEntry], agendas: dict) -> list:
+    """Load a batch's meetings, records and published agendas in a few queries, not some per
+    hit or per meeting: the lookups that follow find them in the session (and in `agendas`).
+    Returns what was loaded, for the caller to hold: the session keeps only what is held."""
+    held: list = []
     meeting_ids = {e.meeting_id for e in entries}
-    if meeting_ids:
-        db.session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids))).all()
+    if not meeting_ids:
+        return held
+    held += db.session.scalars(
+        select(Meeting)
+        .where(Meeting.id.in_(meeting_ids))
+        .options(selectinload(Meeting.committee), selectinload(Meeting.publications))
+    ).all()
+    published = {e.meeting_id for e in entries if e.copy == PUBLISHED} - set(agendas)
+    agendas.update(revisions.latest_published(db.session.get(Meeting, mid) for mid in published))
     wanted: dict[type, set[int]] = {}
     for e in entries:
         if e.copy != PUBLISHED:
             wanted.setdefault(_LOADERS[e.kind], set()).add(e.ref_id)
     for model, ids in wanted.items():
-        db.session.scalars(select(model).where(model.id.in_(ids))).all()
+        query = select(model).where(model.id.in_(ids))
+        if model in _RELATED:
+            query = query.options(selectinload(_RELATED[model]))
+        held += db.session.scalars(query).all()
+    return held
 
 
 def _source(entry: SearchEntry, meeting: Meeting | None, agendas: dict):
