@@ -486,8 +486,13 @@ def pack_problems(meeting: Meeting) -> list[dict]:
     """For staff: each variant whose current content failed to build, why, and when the pack
     served meanwhile (if any) was built."""
     problems = []
-    agenda = agenda_of(meeting)
-    for variant in builder.VARIANTS:
+    now = stamp.current()
+    # Built and served for the content as it stands: nothing to work out again.
+    variants = [
+        v for v in builder.VARIANTS if _remembered(_memo_path(meeting, None, v, False), now) is None
+    ]
+    agenda = agenda_of(meeting) if variants else None
+    for variant in variants:
         if _keeps(agenda) and kept_pack(meeting, agenda.revision, variant):
             continue
         label = "members' agenda pack" if variant == builder.MEMBERS else "agenda pack"

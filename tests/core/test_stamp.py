@@ -85,3 +85,40 @@ def test_a_pack_asked_for_again_costs_a_few_queries_until_something_changes(clie
     assert changed.headers["ETag"] != first.headers["ETag"]
     _, same = _statements(client, url)
     assert same.headers["ETag"] == changed.headers["ETag"]
+
+
+def test_the_clerks_page_asks_the_memo_whether_a_built_pack_is_current(db, f):
+    from app.packs import builder, cache
+
+    c = f.committee(regime=Regime.NONE)
+    m = f.meeting(c, starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(days=30))
+    item = agenda.add_item(m, title="Budget")
+    add_document(item, io.BytesIO(make_pdf(2, "Budget")), "b.pdf", "Budget report")
+    agenda_publication.publish_agenda(m)
+    db.session.commit()
+
+    meeting_id, item_id = m.id, item.id
+
+    def statements() -> int:
+        ext.session.expunge_all()
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(ext.engine, "before_cursor_execute", count)
+        try:
+            assert cache.pack_problems(ext.session.get(type(m), meeting_id)) == []
+        finally:
+            event.remove(ext.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    unbuilt = statements()  # works out both packs' inputs to find their keys
+    for variant in builder.VARIANTS:
+        cache.pack_file(ext.session.get(type(m), meeting_id), variant)
+    built = statements()
+    assert built <= 2 < unbuilt, (built, unbuilt)
+    # The working copy changed: the memo no longer answers.
+    agenda.update_item(ext.session.get(type(item), item_id), title="Budget 2027")
+    db.session.commit()
+    assert statements() > built
