@@ -305,13 +305,14 @@ def reindex_meeting(meeting_id: int, meeting: Meeting | None, session: Session) 
 
 
 def reindex_all() -> int:
-    """The whole index made again from the records, texts included."""
-    db.session.execute(delete(SearchEntry))
-    db.session.execute(delete(SearchText))
+    """Every meeting's entries made again from the records. A file's stored text is kept while
+    a paper names it (it may be the only copy left of a published paper's text, once the
+    working copy's paper is gone); texts no paper names are removed."""
     count = 0
     for meeting in db.session.scalars(select(Meeting)):
         reindex_meeting(meeting.id, meeting, db.session)
         count += 1
+    _free_texts(db.session)
     db.session.flush()
     return count
 

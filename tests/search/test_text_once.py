@@ -5,12 +5,13 @@ paper, and a search costs the same statements however many meetings match (issue
 from __future__ import annotations
 
 import io
+import json
 import os
 
 import pytest
 from flask import g
 from flask_login import AnonymousUserMixin
-from sqlalchemy import event, func, select, table
+from sqlalchemy import create_engine, event, func, select, table, text
 
 from app.agenda import publication
 from app.agenda import services as agenda
@@ -22,6 +23,7 @@ from app.extensions import db as ext
 from app.models import Regime, Role, Visibility
 from app.search.models import TEXT_FTS, SearchEntry, SearchText
 from app.search.services import reindex_all, search
+from config import normalise_database_url
 from tests.factories import PASSWORD
 from tests.pdfs import make_pdf
 
@@ -260,3 +262,131 @@ def test_a_search_costs_the_same_statements_however_many_meetings_match(app, db,
     # ...for the same statements.
     grew = {path: (few[path][0], many[path][0]) for path in PATHS if many[path][0] > few[path][0]}
     assert not grew, f"more statements with more matching meetings, as {role}: {grew}"
+
+
+# --- the migration ---------------------------------------------------------------------------
+
+SHA_KEPT, SHA_GONE = "a" * 64, "b" * 64
+
+
+def _before_texts(conn) -> None:
+    """At b15a0c0revs01: one file as papers in two meetings (working and published copies),
+    and a paper no longer on the working copy that the published revision still carries (its
+    file known only from the snapshot)."""
+    now = "CURRENT_TIMESTAMP"
+    conn.execute(
+        text(
+            "INSERT INTO committees (id, name, slug, timezone, regime, first_minute_number, "
+            "publish_draft_minutes, sections, agenda_template, archived, created_at, updated_at) "
+            f"VALUES (1, 'C', 'c', 'Europe/London', 'none', 1, false, '[]', '[]', false, {now}, "
+            f"{now})"
+        )
+    )
+    for mid in (1, 2):
+        conn.execute(
+            text(
+                "INSERT INTO meetings (id, committee_id, starts_at, timezone, status, ical_uid, "
+                "ical_sequence, agenda_state, agenda_revision, minutes_state, created_at, "
+                f"updated_at, version) VALUES (:id, 1, {now}, 'Europe/London', 'scheduled', "
+                f":uid, 0, 'published', 1, 'none', {now}, {now}, 1)"
+            ),
+            {"id": mid, "uid": f"u{mid}"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO agenda_items (id, meeting_id, position, kind, title, visibility, "
+                f"urgent, created_at, updated_at, version) VALUES (:id, :id, 0, 'business', "
+                f"'Budget', 'public', false, {now}, {now}, 1)"
+            ),
+            {"id": mid},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO documents (id, agenda_item_id, position, title, filename, "
+                "content_type, sha256, size_bytes, page_count, visibility, text_content, "
+                f"uploaded_at) VALUES (:id, :id, 0, 'Survey', 's.pdf', 'application/pdf', :sha, "
+                f"10, 1, 'public', 'Quagga habitat survey', {now})"
+            ),
+            {"id": mid, "sha": SHA_KEPT},
+        )
+    paper = {"id": 9, "sha256": SHA_GONE, "title": "Withdrawn"}
+    conn.execute(
+        text(
+            "INSERT INTO agenda_publications (id, meeting_id, revision, published_at, late, "
+            f"snapshot) VALUES (1, 2, 1, {now}, false, :snapshot)"
+        ),
+        {"snapshot": json.dumps({"items": [{"id": 2, "documents": [paper]}]})},
+    )
+    entries = [
+        ("document", 1, 1, "working", "Survey", "Quagga habitat survey"),
+        ("document", 1, 1, "published", "Survey", "Quagga habitat survey"),
+        ("document", 2, 2, "working", "Survey", "Quagga habitat survey"),
+        ("document", 9, 2, "published", "Withdrawn", "Numbat census"),
+        ("item", 1, 1, "working", "Budget", ""),
+    ]
+    for kind, ref_id, meeting_id, copy, title, body in entries:
+        conn.execute(
+            text(
+                "INSERT INTO search_entries (kind, ref_id, meeting_id, committee_id, title, "
+                f"body, copy, updated_at) VALUES (:kind, :ref, :m, 1, :title, :body, :copy, {now})"
+            ),
+            {"kind": kind, "ref": ref_id, "m": meeting_id, "title": title, "body": body}
+            | {"copy": copy},
+        )
+
+
+def _matches(conn, table_name: str, word: str) -> int:
+    if conn.dialect.name == "sqlite":
+        query = f"SELECT count(*) FROM {table_name} WHERE {table_name} MATCH :w"
+    else:
+        query = (
+            f"SELECT count(*) FROM {table_name} "
+            "WHERE fulltext @@ websearch_to_tsquery('english', :w)"
+        )
+    return conn.execute(text(query), {"w": word}).scalar()
+
+
+def test_the_migration_moves_papers_texts_into_one_per_file_and_back(tmp_path):
+    from tests.core.test_migrations import _flask, empty_database
+
+    with empty_database(tmp_path) as url:
+        result = _flask(["db", "upgrade", "b15a0c0revs01"], url, tmp_path)
+        assert result.returncode == 0, result.stderr
+        engine = create_engine(normalise_database_url(url))
+        entries_index = "search_fts" if engine.dialect.name == "sqlite" else "search_entries"
+        try:
+            with engine.begin() as conn:
+                _before_texts(conn)
+            result = _flask(["db", "upgrade"], url, tmp_path)
+            assert result.returncode == 0, result.stderr
+            with engine.connect() as conn:
+                texts = conn.execute(text("SELECT sha256, body FROM search_texts")).all()
+                entries = conn.execute(
+                    text("SELECT kind, ref_id, copy, sha256, body FROM search_entries ORDER BY id")
+                ).all()
+                found = {w: _matches(conn, TEXT_FTS, w) for w in ("quagga", "numbat")}
+                in_entries = _matches(conn, entries_index, "quagga")
+                by_title = _matches(conn, entries_index, "withdrawn")
+            result = _flask(["db", "downgrade", "b15a0c0revs01"], url, tmp_path)
+            assert result.returncode == 0, result.stderr
+            with engine.connect() as conn:
+                bodies = conn.execute(text("SELECT body FROM search_entries ORDER BY id")).all()
+                back = _matches(conn, entries_index, "quagga")
+        finally:
+            engine.dispose()
+    assert sorted(map(tuple, texts)) == [
+        (SHA_KEPT, "Quagga habitat survey"),
+        (SHA_GONE, "Numbat census"),
+    ]
+    assert [tuple(e) for e in entries] == [
+        ("document", 1, "working", SHA_KEPT, ""),
+        ("document", 1, "published", SHA_KEPT, ""),
+        ("document", 2, "working", SHA_KEPT, ""),
+        ("document", 9, "published", SHA_GONE, ""),
+        ("item", 1, "working", None, ""),
+    ]
+    # Each text indexed once; the entries no longer carry it, but keep their titles.
+    assert found == {"quagga": 1, "numbat": 1}
+    assert (in_entries, by_title) == (0, 1)
+    assert [b for (b,) in bodies] == ["Quagga habitat survey"] * 3 + ["Numbat census", ""]
+    assert back == 3
