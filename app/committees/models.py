@@ -142,17 +142,10 @@ class Committee(db.Model):
         return any(m.person_id == person_id for m in self.current_memberships(on))
 
     def is_member_user(self, user) -> bool:
-        """Whether the signed-in user serves on this committee now (any role)."""
-        if isinstance(user, CommitteeReader):
-            return user.committee_id == self.id
-        pid = person_id_of(user)
-        if pid is None:
-            return False
-        return self.id in committees_served(pid)
+        return serves_on(self.id, user)
 
     def can_see_restricted(self, user) -> bool:
-        """Exempt and confidential papers: clerks, admins and this committee's members."""
-        return is_staff(user) or self.is_member_user(user)
+        return may_see_restricted(self.id, user)
 
     def can_edit(self, user) -> bool:
         return is_staff(user)
@@ -199,6 +192,23 @@ class Membership(db.Model):
 
 
 _SERVED = "minutebook.committees_served"
+
+
+def serves_on(committee_id: int, user) -> bool:
+    """Whether the signed-in user serves on this committee now (any role)."""
+    if isinstance(user, CommitteeReader):
+        return user.committee_id == committee_id
+    pid = person_id_of(user)
+    if pid is None:
+        return False
+    return committee_id in committees_served(pid)
+
+
+def may_see_restricted(committee_id: int, user) -> bool:
+    """Exempt and confidential papers: clerks, admins and this committee's members. By the
+    committee's id, so a meeting or item asks it without loading its committee (a pack
+    download asks it on every request)."""
+    return is_staff(user) or serves_on(committee_id, user)
 
 
 def committees_served(person_id: int) -> frozenset[int]:

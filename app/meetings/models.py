@@ -16,10 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from app.committees.models import Committee
+from app.committees.models import Committee, may_see_restricted
 from app.core.db import (
     UTCDateTime,
     created_at,
@@ -197,14 +199,25 @@ class Meeting(db.Model):
         return False
 
     def can_see_restricted(self, user) -> bool:
-        return self.committee.can_see_restricted(user)
+        return may_see_restricted(self.committee_id, user)
+
+    @property
+    def has_items(self) -> bool:
+        """Whether the agenda has any item, without loading them all when they are not."""
+        if "items" in inspect(self).dict or self.id is None:
+            return bool(self.items)
+        return bool(
+            object_session(self).scalar(
+                select(Meeting.id).where(Meeting.id == self.id, Meeting.items.any())
+            )
+        )
 
     def pack_variant_for(self, user) -> str | None:
         """The one version of the agenda pack this reader is offered: the members' one for
         whoever may see restricted business (it carries the draft minutes and all the action
         log, exempt papers or none), else the public one; None when there is no pack for them.
         Asked by the pack route, the API's links and the publication e-mail."""
-        if not self.can_see_agenda(user) or not self.items:
+        if not self.can_see_agenda(user) or not self.has_items:
             return None
         return MEMBERS_PACK if self.can_see_restricted(user) else PUBLIC_PACK
 
