@@ -343,24 +343,31 @@ def _fts5_query(query: str) -> str | None:
 def _candidate_ids(query: str, offset: int = 0) -> list[int]:
     """One batch of matching entries, best first (ties broken by id so batches are stable).
     An entry matches by its own text or, a paper's, by its file's text: a text found is
-    ranked once, and stands for every entry naming it."""
+    ranked once, and stands for every entry naming it at its rank.
+
+    Only the texts that can reach this batch are followed to their entries: those ranked at
+    least as well as the (offset + batch)-th best text. Every text is named by an entry (see
+    _free_texts), so the entries of the texts ranked above it already fill the batch."""
     dialect = db.session.get_bind().dialect.name
+    reach = offset + MAX_CANDIDATES - 1
     if dialect == "sqlite":
         match = _fts5_query(query)
         if not match:
             return []
         rows = db.session.execute(
             text(
+                "WITH texts AS ("
+                f"  SELECT rowid AS text_id, rank AS r FROM {TEXT_FTS} WHERE {TEXT_FTS} MATCH :q"
+                "), cut AS (SELECT r FROM texts ORDER BY r LIMIT 1 OFFSET :reach) "
                 "SELECT id FROM ("
                 "  SELECT rowid AS id, rank AS r FROM search_fts WHERE search_fts MATCH :q"
                 "  UNION ALL"
-                "  SELECT e.id, m.r FROM ("
-                f"    SELECT rowid AS text_id, rank AS r FROM {TEXT_FTS} WHERE {TEXT_FTS} MATCH :q"
-                "  ) AS m JOIN search_texts t ON t.id = m.text_id"
+                "  SELECT e.id, m.r FROM texts AS m JOIN search_texts t ON t.id = m.text_id"
                 "  JOIN search_entries e ON e.sha256 = t.sha256"
+                "  WHERE NOT EXISTS (SELECT 1 FROM cut) OR m.r <= (SELECT r FROM cut)"
                 ") GROUP BY id ORDER BY min(r), id LIMIT :n OFFSET :o"
             ),
-            {"q": match, "n": MAX_CANDIDATES, "o": offset},
+            {"q": match, "n": MAX_CANDIDATES, "o": offset, "reach": reach},
         )
     else:
         # Only a bounded set of matches is ranked (the index finds them all at once; ranking
@@ -369,22 +376,24 @@ def _candidate_ids(query: str, offset: int = 0) -> list[int]:
         tsquery = "websearch_to_tsquery('english', :q)"
         rows = db.session.execute(
             text(
+                "WITH texts AS ("
+                f"  SELECT c.id, ts_rank(c.v, {tsquery}) AS r FROM ("
+                f"    SELECT id, {FULLTEXT_COLUMN} AS v FROM {TEXT_FTS}"
+                f"    WHERE {FULLTEXT_COLUMN} @@ {tsquery} LIMIT :cap"
+                "  ) AS c"
+                "), cut AS (SELECT r FROM texts ORDER BY r DESC LIMIT 1 OFFSET :reach) "
                 "SELECT id FROM ("
                 f"  SELECT c.id, ts_rank(c.v, {tsquery}) AS r FROM ("
                 f"    SELECT id, {FULLTEXT_COLUMN} AS v FROM search_entries"
                 f"    WHERE {FULLTEXT_COLUMN} @@ {tsquery} LIMIT :cap"
                 "  ) AS c"
                 "  UNION ALL"
-                "  SELECT e.id, m.r FROM ("
-                f"    SELECT c.id, ts_rank(c.v, {tsquery}) AS r FROM ("
-                f"      SELECT id, {FULLTEXT_COLUMN} AS v FROM {TEXT_FTS}"
-                f"      WHERE {FULLTEXT_COLUMN} @@ {tsquery} LIMIT :cap"
-                "    ) AS c"
-                "  ) AS m JOIN search_texts t ON t.id = m.id"
+                "  SELECT e.id, m.r FROM texts AS m JOIN search_texts t ON t.id = m.id"
                 "  JOIN search_entries e ON e.sha256 = t.sha256"
+                "  WHERE NOT EXISTS (SELECT 1 FROM cut) OR m.r >= (SELECT r FROM cut)"
                 ") AS matched GROUP BY id ORDER BY max(r) DESC, id LIMIT :n OFFSET :o"
             ),
-            {"q": query, "cap": RANKED, "n": MAX_CANDIDATES, "o": offset},
+            {"q": query, "cap": RANKED, "n": MAX_CANDIDATES, "o": offset, "reach": reach},
         )
     return [r[0] for r in rows]
 
@@ -396,7 +405,6 @@ _LOADERS = {
     "minute": Minute,
     "resolution": Resolution,
 }
-
 
 # What a record's visibility (and its hit's title) asks of next.
 _RELATED = {Document: Document.item, Resolution: Resolution.minute}

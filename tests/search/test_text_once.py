@@ -169,6 +169,33 @@ def test_a_meeting_deleted_takes_its_text_with_it(db, f):
     assert _found("quagga", f.user(Role.CLERK)) == set()
 
 
+def test_papers_found_by_their_text_are_read_in_stable_batches(db, f, monkeypatch):
+    """Matches are read in batches; a text stands for all its papers at its rank, and only the
+    texts that can reach a batch are followed to their papers: none is missed or read twice."""
+    from app.search import services as search_services
+
+    monkeypatch.setattr(search_services, "MAX_CANDIDATES", 3)
+    c = f.committee()
+    meetings = [f.published_meeting(c), f.published_meeting(c)]
+    papers = set()
+    for n in range(5):
+        text_content = "quokka " * (n + 1) + "among the other words of a long report " * 5
+        for m in meetings:
+            item = f.item(m, f"Report {n}")
+            papers.add(
+                f.document(item, f"Paper {n}", sha256=f"{n:064x}", text_content=text_content).id
+            )
+    db.session.commit()
+    assert _texts() == 5
+    for reader in (ANON, f.user(Role.CLERK)):
+        hits = search("quokka", reader)
+        assert [h.obj.id for h in hits if h.obj.id in papers] == [h.obj.id for h in hits]
+        assert len(hits) == 10 and {h.obj.id for h in hits} == papers
+        # The file with the word most often ranks best, for both its papers.
+        assert [h.title for h in hits[:2]] == ["Paper 4", "Paper 4"]
+        assert [h.obj.id for h in search("quokka", reader, limit=4)] == [h.obj.id for h in hits[:4]]
+
+
 # --- what a search costs ---------------------------------------------------------------------
 
 PATHS = ["/search?q=quagga", "/api/v1/search?q=quagga", "/search?q=survey+habitat"]
