@@ -20,6 +20,7 @@ from app.core.dates import parse_date
 from app.core.errors import NotFound, ValidationError, check_version, constraint_errors
 from app.extensions import db
 from app.people.models import Person
+from app.people.queries import found_by
 
 
 def slugify(name: str) -> str:
@@ -439,24 +440,7 @@ def find_person(name: str | None, email: str | None) -> Person | None:
     return None
 
 
-PEOPLE_PAGE_SIZE = 50
 PERSON_FIELDS = tuple(PERSON_LIMITS)
-
-
-def list_people(q: str | None = None, page: int = 1) -> tuple[list[Person], int]:
-    """One page of people in name order (for the People pages), found by name when `q` is
-    given (matched literally, anywhere in the name), and how many match in all."""
-    stmt = select(Person)
-    q = rules.clean_text(str(q or "")[: PERSON_LIMITS["name"]], PERSON_LIMITS["name"]) or ""
-    if q:
-        stmt = stmt.where(func.lower(Person.name).like(_name_like(q), escape=_LIKE_ESCAPE))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    people = db.session.scalars(
-        stmt.order_by(func.lower(Person.name), Person.id)
-        .offset((max(1, page) - 1) * PEOPLE_PAGE_SIZE)
-        .limit(PEOPLE_PAGE_SIZE)
-    ).all()
-    return list(people), total
 
 
 def person_or_404(person_id: int) -> Person:
@@ -492,17 +476,6 @@ PICKER_GROUPS = (
     ("Substitutes", {MembershipRole.SUBSTITUTE}),
     ("Officers and observers", {MembershipRole.OFFICER, MembershipRole.OBSERVER}),
 )
-_LIKE_ESCAPE = "\\"
-
-
-def _name_like(q: str) -> str:
-    # What the clerk typed is matched literally: % and _ are not wildcards.
-    escaped = (
-        q.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
-        .replace("%", _LIKE_ESCAPE + "%")
-        .replace("_", _LIKE_ESCAPE + "_")
-    )
-    return f"%{escaped.lower()}%"
 
 
 def people_for_picker(
@@ -533,17 +506,14 @@ def people_for_picker(
     offered.update(p.id for p in at_meeting)
     groups.append(("Also at this meeting", at_meeting))
     others: list[Person] = []
-    # A search longer than any name could match nothing: cut, never refused.
-    q = rules.clean_text(str(q or "")[: PERSON_LIMITS["name"]], PERSON_LIMITS["name"]) or ""
+    q = found_by(q)
     # Ids come from forms: anything but a plausible id is no one (and never reaches SQL).
     keep_ids = {int(k) for k in keep if str(k).isdecimal() and 0 < int(k) < 2**31} - offered
     if keep_ids:
         others += db.session.scalars(select(Person).where(Person.id.in_(keep_ids))).all()
         offered.update(p.id for p in others)
     if q:
-        stmt = select(Person).where(
-            func.lower(Person.name).like(_name_like(q), escape=_LIKE_ESCAPE)
-        )
+        stmt = select(Person).where(rules.contains_literally(Person.name, q))
         if offered:
             stmt = stmt.where(Person.id.not_in(offered))
         stmt = stmt.order_by(func.lower(Person.name), Person.id).limit(PICKER_LIMIT)

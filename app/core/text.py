@@ -14,6 +14,8 @@ import unicodedata
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy import ColumnElement, func
+
 from app.core.errors import ValidationError
 
 # Sensible maxima; the column sizes of the schema are never larger than what is allowed here.
@@ -132,3 +134,19 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc:
         return fallback
     return target
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_literally(column, text: str) -> ColumnElement[bool]:
+    """Whether the column's value contains the text, ignoring case, as typed: a % or _ that
+    someone searches for is that character, not a wildcard. Every name and text search asks
+    this, so none forgets the escape."""
+    escaped = (
+        text.lower()
+        .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return func.lower(column).like(f"%{escaped}%", escape=LIKE_ESCAPE)

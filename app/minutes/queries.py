@@ -5,29 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import aliased, selectinload
 
 from app.agenda.models import AgendaItem, Visibility
 from app.committees.models import Committee, Membership, active_on
 from app.core.keyset import Key, Keyset, Page, fetch
 from app.core.permissions import CommitteeReader, is_staff, person_id_of
+from app.core.text import contains_literally
 from app.extensions import db
 from app.meetings.models import Declaration, Meeting, MinutesState
 from app.minutes.models import Minute, Resolution, ResolutionKind
-
-LIKE_ESCAPE = "\\"
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching the text literally anywhere: % and _ typed by a reader are
-    characters, not wildcards (used with escape=LIKE_ESCAPE)."""
-    escaped = (
-        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-        .replace("%", LIKE_ESCAPE + "%")
-        .replace("_", LIKE_ESCAPE + "_")
-    )
-    return f"%{escaped}%"
 
 
 def visible_minutes(user) -> ColumnElement[bool]:
@@ -109,12 +97,9 @@ def decisions_query(
         )
     )
     if text and text.strip():
-        like = like_pattern(text.strip().lower())
+        text = text.strip()
         stmt = stmt.where(
-            or_(
-                func.lower(Resolution.text).like(like, escape=LIKE_ESCAPE),
-                func.lower(Minute.title).like(like, escape=LIKE_ESCAPE),
-            )
+            or_(contains_literally(Resolution.text, text), contains_literally(Minute.title, text))
         )
     if committee_id:
         # The meeting's committee (always the minute's): ix_meetings_committee_id_starts_at

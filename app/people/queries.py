@@ -3,7 +3,7 @@ filter for both."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import undefer
 
 from app.core import text as rules
@@ -13,7 +13,6 @@ from app.people.models import Person
 
 NAME_LIMIT = 200  # as a person's name (committees.services.PERSON_LIMITS)
 PEOPLE_PAGE = 50
-_LIKE_ESCAPE = "\\"
 
 # By name as the database lowers it, the id between people of one name.
 PEOPLE_ORDER = Keyset(
@@ -33,14 +32,7 @@ def people_query(q: str | None = None) -> Select:
     stmt = select(Person).options(undefer(Person.sort_name))
     q = found_by(q)
     if q:
-        # What was typed is matched literally: % and _ are not wildcards.
-        escaped = (
-            q.lower()
-            .replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
-            .replace("%", _LIKE_ESCAPE + "%")
-            .replace("_", _LIKE_ESCAPE + "_")
-        )
-        stmt = stmt.where(func.lower(Person.name).like(f"%{escaped}%", escape=_LIKE_ESCAPE))
+        stmt = stmt.where(rules.contains_literally(Person.name, q))
     return stmt.order_by(*PEOPLE_ORDER.order_by())
 
 

@@ -91,6 +91,7 @@ def test_text_search_treats_percent_and_underscore_literally(db, f):
     f.resolution(f.minute(m, 2, "Other"), "That 1000 plans be reviewed.")
     snake = f.resolution(f.minute(m, 3, "Codes"), "That code A_1 be used.")
     f.resolution(f.minute(m, 4, "More codes"), "That code AB1 be used.")
+    slashed = f.resolution(f.minute(m, 5, "Paths"), "That the files in Plans\\2013 be kept.")
 
     def run(text):
         return db.session.scalars(decisions_query(text=text)).all()
@@ -98,4 +99,5 @@ def test_text_search_treats_percent_and_underscore_literally(db, f):
     assert run("100%") == [exact]
     assert run("a_1") == [snake]
     assert run("%") == [exact] and run("_") == [snake]
-    assert run("\\") == []
+    # The escape character itself is matched as typed, not read as escaping what follows.
+    assert run("\\") == [slashed] and run("s\\2") == [slashed] and run("\\%") == []
