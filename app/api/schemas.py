@@ -195,11 +195,11 @@ def cursor_page_of(schema: type[Schema], name: str) -> type[Schema]:
     return type(name, (CursorPageMeta,), {"items": fields.List(fields.Nested(schema))})
 
 
-def paginate_by_cursor(stmt, args, keyset: Keyset, keep=None) -> dict:
-    """One page of a big list. With `cursor`: the rows after it in the keyset's order, no
-    count and no offset, so every page costs the same. Without: `page` and `total` as
-    documented for every list. Either way `next_cursor` (and a Link header, by
-    next_link_header) leads on by keyset; `keep` drops rows the reader may not see after the
+def cursor_list(stmt, args, keyset: Keyset, keep=None) -> tuple[dict, dict]:
+    """What a big list's handler returns: one page and its Link header. With `cursor`: the
+    rows after it in the keyset's order, no count and no offset, so every page costs the
+    same. Without: `page` and `total` as documented for every list. Either way `next_cursor`
+    and the Link header lead on by keyset; `keep` drops rows the reader may not see after the
     page is read (the statement filters them in SQL already)."""
     from flask_smorest import abort
 
@@ -222,13 +222,22 @@ def paginate_by_cursor(stmt, args, keyset: Keyset, keep=None) -> dict:
         out = {"page": number, "total": total}
     if keep is not None:
         rows = [row for row in rows if keep(row)]
-    return {"items": rows, "per_page": per_page, "next_cursor": next_cursor, **out}
+    page = {"items": rows, "per_page": per_page, "next_cursor": next_cursor, **out}
+    return page, _next_link(next_cursor)
 
 
-def cursor_list(stmt, args, keyset: Keyset, keep=None) -> tuple[dict, dict]:
-    """What a big list's handler returns: its page (paginate_by_cursor) and the Link header."""
-    page = paginate_by_cursor(stmt, args, keyset, keep)
-    return page, next_link_header(page)
+def _next_link(next_cursor: str | None) -> dict:
+    """The Link header leading to the next page: this request's URL with the next cursor
+    instead of its page or cursor, the filters kept."""
+    from urllib.parse import urlencode
+
+    from flask import request
+
+    if not next_cursor:
+        return {}
+    query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "cursor")]
+    query.append(("cursor", next_cursor))
+    return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}
 
 
 def list_endpoint(blp, query: type[Schema], page: type[Schema]):
@@ -241,17 +250,3 @@ def list_endpoint(blp, query: type[Schema], page: type[Schema]):
         return blp.arguments(query, location="query")(view)
 
     return decorate
-
-
-def next_link_header(page: dict) -> dict:
-    """The Link header for a page from paginate_by_cursor: this request's URL with the next
-    cursor instead of its page or cursor, the filters kept."""
-    from urllib.parse import urlencode
-
-    from flask import request
-
-    if not page.get("next_cursor"):
-        return {}
-    query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "cursor")]
-    query.append(("cursor", page["next_cursor"]))
-    return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}

@@ -16,19 +16,19 @@ from app.agenda import publication as agenda_publication
 from app.api import api_blueprint
 from app.api.auth import api_user, require_staff, require_user
 from app.api.schemas import (
-    LINK_HEADER,
     Boolean,
+    CommitteeSlug,
     CursorPageQuery,
     Id,
     PatchSchema,
     PersonRef,
+    cursor_list,
     cursor_page_of,
     derived,
     found_or_404,
     iso,
-    next_link_header,
+    list_endpoint,
     one_of,
-    paginate_by_cursor,
 )
 from app.committees.api import committee_or_404
 from app.core.keyset import Key, Keyset
@@ -232,7 +232,7 @@ NOT_EMPTY = "Give a date or a time, or leave the parameter out."
 
 
 class MeetingQuery(CursorPageQuery):
-    committee = fields.String(metadata={"description": "A committee's slug"})
+    committee = CommitteeSlug()
     from_ = fields.String(
         data_key="from",
         metadata={
@@ -325,8 +325,7 @@ MEETINGS_ORDER = Keyset(
 
 
 @meetings_bp.route("/meetings")
-@meetings_bp.arguments(MeetingQuery, location="query")
-@meetings_bp.response(200, MeetingPage, headers=LINK_HEADER)
+@list_endpoint(meetings_bp, MeetingQuery, MeetingPage)
 def list_meetings(args):
     """Meetings in time order; filter by committee slug and a from/to window. Page by
     `cursor` (`next_cursor`, or the Link header) for pages that cost the same however far on."""
@@ -344,8 +343,7 @@ def list_meetings(args):
         stmt = stmt.where(Meeting.starts_at >= start)
     if end:
         stmt = stmt.where(Meeting.starts_at <= end)
-    page = paginate_by_cursor(stmt, args, MEETINGS_ORDER)
-    return page, next_link_header(page)
+    return cursor_list(stmt, args, MEETINGS_ORDER)
 
 
 @meetings_bp.route("/meetings", methods=["POST"])
