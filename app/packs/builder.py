@@ -12,9 +12,11 @@ key hashes: what is not in them cannot be in the PDF.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,6 +290,27 @@ def build_pack(
     revision."""
     if inputs is None:
         inputs = gather.pack_inputs(meeting, variant)
+    with _collector_paused():
+        return _build(inputs, previous, supplement_only)
+
+
+@contextmanager
+def _collector_paused():
+    """A pack build makes hundreds of thousands of short-lived objects (WeasyPrint's boxes,
+    pikepdf's handles), and Python's cycle collector would stop to scan them all, and
+    everything else the process holds, again and again: about a tenth of a 1,000-page
+    build. Its garbage is collected after, as usual. (The switch is the process's: a request
+    served meanwhile by another thread only runs without it for those seconds.)"""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _build(inputs: PackInputs, previous: dict | None, supplement_only: bool) -> Pack:
     # Each upload's bottom strips were looked at when it was uploaded; a file from before
     # that (or whose answer was lost) is looked at by poppler while the generated parts render.
     check = merge.StripCheck(
