@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime
+from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
@@ -59,6 +60,24 @@ def flatten_messages(messages) -> dict[str, list[str]] | None:
     ):
         walk("", location_errors)
     return out
+
+
+def cursor_links(endpoint: str, page, kept: dict) -> dict:
+    """A keyset-paged list's Previous and Next links (`previous_url`, `next_url`: None at
+    either end) for its page's template: the list's address by `before` or `after` a cursor
+    of the page (app.core.keyset.Page), with the filters in `kept`. The filters are the
+    reader's query, so they go into the query string as they are rather than through
+    url_for, which would read `endpoint` or `_method` among them as its own arguments."""
+    base = url_for(endpoint)
+    kept = {k: v for k, v in kept.items() if k not in ("after", "before")}
+
+    def link(name: str, cursor: str | None) -> str | None:
+        return f"{base}?{urlencode({name: cursor, **kept})}" if cursor else None
+
+    return {
+        "next_url": link("after", page.next_cursor),
+        "previous_url": link("before", page.previous_cursor),
+    }
 
 
 def is_unavailable(exc: OperationalError) -> bool:

@@ -16,6 +16,7 @@ from app.core.access import staff_required
 from app.core.errors import Conflict, ValidationError
 from app.core.forms import apply_service_errors, expected_version, picker_choices
 from app.core.keyset import BadCursor
+from app.core.web import cursor_links
 from app.extensions import db
 from app.meetings import attendance as attendance_services
 from app.meetings.models import Meeting
@@ -491,12 +492,7 @@ def decisions():
     return render_template(
         "minutes/decisions.html",
         resolutions=page.rows,
-        next_url=url_for("minutes.decisions", after=page.next_cursor, **kept)
-        if page.next_cursor
-        else None,
-        previous_url=url_for("minutes.decisions", before=page.previous_cursor, **kept)
-        if page.previous_cursor
-        else None,
+        **cursor_links("minutes.decisions", page, kept),
         committees=committees,
         args=args,
         bad_dates=[n for n in ("from", "to") if args.get(n) and parse(args.get(n)) is None],

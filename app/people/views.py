@@ -18,6 +18,7 @@ from app.core.errors import Conflict, ValidationError
 from app.core.forms import apply_service_errors, expected_version
 from app.core.keyset import BadCursor
 from app.core.permissions import Role, is_admin
+from app.core.web import cursor_links
 from app.extensions import db
 from app.people.forms import PersonForm
 from app.people.queries import people_page
@@ -49,12 +50,7 @@ def index():
         "people/index.html",
         people=page.rows,
         q=q,
-        next_url=url_for("people.index", after=page.next_cursor, **kept)
-        if page.next_cursor
-        else None,
-        previous_url=url_for("people.index", before=page.previous_cursor, **kept)
-        if page.previous_cursor
-        else None,
+        **cursor_links("people.index", page, kept),
     )
 
 

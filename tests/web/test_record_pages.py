@@ -620,6 +620,15 @@ def test_decisions_register_and_home_page_filter_visibility_before_paging(
     # The home page's recent decisions are not crowded out by the 60 newer hidden ones.
     home = client.get("/").get_data(as_text=True)
     assert "That visible decision" in home and "hidden decision" not in home
+    # What the register was asked is kept in its links as plain query values, whatever the
+    # names: none is read as url_for's own (the endpoint, an external or anchored address, a
+    # method), which made a 500 or an absolute link.
+    for name in ("endpoint", "_external", "_method", "_anchor"):
+        r = client.get(f"/decisions/?q=decision&{name}=POST")
+        assert r.status_code == 200, name
+        odd = htmllib.unescape(re.search(r'href="([^"]+)" rel="next"', r.get_data(as_text=True))[1])
+        assert odd.startswith("/decisions/?") and f"{name}=POST" in odd and "#" not in odd
+        assert client.get(odd).get_data(as_text=True).count("That visible decision") == 1
 
 
 def test_declarations_on_exempt_sub_items_stay_with_exempt_business(client, db, f, setup, sign_in):
