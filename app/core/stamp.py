@@ -32,6 +32,7 @@ IGNORED = frozenset(
         "notification_owner_links",
         "notification_subscriptions",
         "search_entries",
+        "search_texts",
         "sign_in_throttles",
         "users",
     }
