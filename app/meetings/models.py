@@ -204,12 +204,11 @@ class Meeting(db.Model):
     @property
     def has_items(self) -> bool:
         """Whether the agenda has any item, without loading them all when they are not."""
-        if "items" in inspect(self).dict or self.id is None:
+        session = object_session(self)
+        if session is None or self.id is None or "items" in inspect(self).dict:
             return bool(self.items)
         return bool(
-            object_session(self).scalar(
-                select(Meeting.id).where(Meeting.id == self.id, Meeting.items.any())
-            )
+            session.scalar(select(Meeting.id).where(Meeting.id == self.id, Meeting.items.any()))
         )
 
     def pack_variant_for(self, user) -> str | None:
