@@ -85,6 +85,7 @@ class Figure:
     status: int
     statements: list[str]
     first_sql: int = 0
+    slowest: list = field(default_factory=list)  # (ms in all, times run, statement)
 
 
 def cases(app, record) -> list[Case]:
@@ -203,16 +204,26 @@ def measure(app, record, repeat: int) -> dict:
             db.session.expunge_all()
             g.pop("_login_user", None)
             seen: list[str] = []
-            listener = lambda _c, _k, statement, *_a, seen=seen: seen.append(statement)  # noqa: E731
-            event.listen(db.engine, "before_cursor_execute", listener)
+            took: list[float] = []
+
+            def before(*_a, took=took, **_k):
+                took.append(time.perf_counter())
+
+            def after(_c, _k, statement, *_a, seen=seen, took=took):
+                seen.append(statement)
+                took[-1] = (time.perf_counter() - took[-1]) * 1000
+
+            event.listen(db.engine, "before_cursor_execute", before)
+            event.listen(db.engine, "after_cursor_execute", after)
             wall, cpu = time.perf_counter(), time.process_time()
             status = case.run() if case.run else client.get(case.path, headers=headers).status_code
             cpus.append((time.process_time() - cpu) * 1000)
             walls.append((time.perf_counter() - wall) * 1000)
-            event.remove(db.engine, "before_cursor_execute", listener)
+            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(db.engine, "after_cursor_execute", after)
             assert status in case.expect, (case.label, case.role, case.path, status)
             counts.append(len(seen))
-            runs.append(seen)
+            runs.append(list(zip(seen, took, strict=False)))
         walls.sort()
         p95 = walls[min(len(walls) - 1, round(0.95 * (len(walls) - 1)))]
         # The steady count (a first request may also write something once, e.g. a feed's
@@ -220,7 +231,8 @@ def measure(app, record, repeat: int) -> dict:
         steady = sorted(counts)[len(counts) // 2]
         out[(case.label, case.role)] = Figure(
             statistics.median(walls), p95, statistics.median(cpus), steady, status,
-            runs[counts.index(steady)], first_sql=counts[0],
+            [x for x, _ in runs[counts.index(steady)]], first_sql=counts[0],
+            slowest=slowest(runs[counts.index(steady)]),
         )  # fmt: skip
     return out
 
@@ -228,8 +240,19 @@ def measure(app, record, repeat: int) -> dict:
 def _short(statement: str) -> str:
     """One line, the column list elided: what a statement reads from where is what tells."""
     one = " ".join(statement.split())
+    one = re.sub(r"%\(\w+\)s(::\w+)?", "?", one)  # PostgreSQL's named parameters
     one = re.sub(r"\(\?(, \?)+\)", "(?, ...)", one)
     return re.sub(r"^SELECT (?!count).*? FROM ", "SELECT ... FROM ", one)
+
+
+def slowest(run: list[tuple[str, float]], top: int = 3) -> list[tuple[float, int, str]]:
+    """Where a page's time in the database went: each statement's total, slowest first."""
+    total: dict[str, float] = Counter()
+    times: Counter = Counter()
+    for statement, ms in run:
+        total[_short(statement)] += ms
+        times[_short(statement)] += 1
+    return sorted(((ms, times[s], s) for s, ms in total.items()), reverse=True)[:top]
 
 
 def repeated(statements: list[str], top: int = 4) -> list[tuple[int, str]]:
@@ -304,13 +327,22 @@ def table(sizes, results) -> None:
         added = Counter(_short(x) for x in large[key].statements) - before
         for statement, n in list(added.items())[:6]:
             print(f"  +{n:3d} x {statement[:400]}  (not run at the smaller size)")
-    slow = [k for k in large if TARGETS.get(k[0]) and large[k].p50 >= TARGETS[k[0]]]
+    # Missing a target, or waiting on the database (wall well above this process's CPU).
+    slow = [
+        k
+        for k in large
+        if (TARGETS.get(k[0]) and large[k].p50 >= TARGETS[k[0]])
+        or large[k].p50 - large[k].cpu > 100
+    ]
     for key in slow:
         if key in grown:
             continue
-        print(f"\n{key[0]} ({key[1]}) misses its target; its most repeated statements:")
+        print(f"\n{key[0]} ({key[1]}) is slow; its most repeated statements:")
         for n, statement in repeated(large[key].statements) or [(1, "(none repeated)")]:
             print(f"  {n:4d} x {statement[:400]}")
+        print("  the slowest (total ms in the database, times run):")
+        for ms, n, statement in large[key].slowest:
+            print(f"  {ms:7.1f} ms {n:4d} x {statement[:400]}")
 
 
 TARGETS = {
