@@ -183,6 +183,9 @@ def list_agenda_items(query, meeting_id):
     meeting = meeting_or_404(meeting_id)
     if not meeting.can_see_agenda(api_user()):
         abort(404, message="This meeting has no published agenda.")
+    if revisions.reads_working_copy(api_user()):
+        # Staff may read the working copy, which reads the rows themselves: all at once.
+        revisions.load_working_copies([meeting.id])
     agenda = agenda_or_404(meeting, query.get("revision"))
     return {
         "revision": agenda.revision,

@@ -48,7 +48,7 @@ def _meeting(f, items: int, people: int):
     return m
 
 
-def _queries(app, client, path: str) -> int:
+def _queries(app, client, path: str, headers=None) -> int:
     from flask import g
 
     from app.extensions import db
@@ -67,7 +67,7 @@ def _queries(app, client, path: str) -> int:
     engine = db.engine
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        response = client.get(path)
+        response = client.get(path, headers=headers or {})
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert response.status_code == 200
@@ -89,4 +89,26 @@ def test_the_meeting_page_does_not_load_row_by_row(app, db, f, client, sign_in, 
     few = _queries(app, client, f"/meetings/{small_id}/")
     db.session.expunge_all()
     many = _queries(app, client, f"/meetings/{large_id}/")
+    assert many <= few, (few, many)
+
+
+@pytest.mark.parametrize("role", ["clerk", "anonymous"])
+def test_the_apis_agenda_items_do_not_load_row_by_row(app, db, f, client, role):
+    """The working copy (clerks) and the published revision (everyone else) alike."""
+    from app.auth.services import issue_token
+
+    small = _meeting(f, items=2, people=3)
+    large = _meeting(f, items=12, people=3)
+    for m in (small, large):
+        for item in m.items[:3]:
+            agenda.update_item(item, presenter_id=f.person(f"Officer of {item.id}").id)
+    headers = {}
+    if role == "clerk":
+        headers = {"Authorization": f"Bearer {issue_token(f.user(Role.CLERK))}"}
+    db.session.commit()
+    small_id, large_id = small.id, large.id
+    db.session.expunge_all()
+    few = _queries(app, client, f"/api/v1/meetings/{small_id}/agenda-items", headers)
+    db.session.expunge_all()
+    many = _queries(app, client, f"/api/v1/meetings/{large_id}/agenda-items", headers)
     assert many <= few, (few, many)
