@@ -14,6 +14,7 @@ should never have been public cannot wait for a supplement.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -21,7 +22,9 @@ from sqlalchemy.orm import selectinload
 
 from app.agenda.models import (
     AgendaItem,
+    AgendaItemParagraph,
     Document,
+    DocumentParagraph,
     ItemKind,
     ItemRules,
     PaperRules,
@@ -310,6 +313,62 @@ def load_working_copies(meeting_ids) -> None:
     ).all()
 
 
+@dataclass
+class _Live:
+    """What a snapshot asks of a working-copy row (its visibility may be stricter by now):
+    read as plain columns for many meetings at once, not as whole rows with their papers."""
+
+    id: int
+    visibility: Visibility
+    public_interest_reason: str | None
+    exempt_paragraphs: list[int] = field(default_factory=list)
+    documents: list[_Live] = field(default_factory=list)
+
+
+def _live_facts(meeting_ids: list[int]) -> dict[int, list[_Live]]:
+    rows: dict[int, list[_Live]] = {mid: [] for mid in meeting_ids}
+    if not meeting_ids:
+        return rows
+    items: dict[int, _Live] = {}
+    for item_id, meeting_id, visibility, reason in db.session.execute(
+        select(
+            AgendaItem.id,
+            AgendaItem.meeting_id,
+            AgendaItem.visibility,
+            AgendaItem.public_interest_reason,
+        ).where(AgendaItem.meeting_id.in_(meeting_ids))
+    ):
+        items[item_id] = _Live(item_id, visibility, reason)
+        rows[meeting_id].append(items[item_id])
+    # By subquery, not a list of ids: a search batch may touch thousands of items.
+    item_ids = select(AgendaItem.id).where(AgendaItem.meeting_id.in_(meeting_ids))
+    paper_ids = select(Document.id).where(Document.agenda_item_id.in_(item_ids))
+    papers: dict[int, _Live] = {}
+    for paper_id, item_id, visibility, reason in db.session.execute(
+        select(
+            Document.id,
+            Document.agenda_item_id,
+            Document.visibility,
+            Document.public_interest_reason,
+        ).where(Document.id.in_(paper_ids))
+    ):
+        papers[paper_id] = _Live(paper_id, visibility, reason)
+        items[item_id].documents.append(papers[paper_id])
+    for item_id, paragraph in db.session.execute(
+        select(AgendaItemParagraph.agenda_item_id, AgendaItemParagraph.paragraph)
+        .where(AgendaItemParagraph.agenda_item_id.in_(item_ids))
+        .order_by(AgendaItemParagraph.paragraph)
+    ):
+        items[item_id].exempt_paragraphs.append(paragraph)
+    for paper_id, paragraph in db.session.execute(
+        select(DocumentParagraph.document_id, DocumentParagraph.paragraph)
+        .where(DocumentParagraph.document_id.in_(paper_ids))
+        .order_by(DocumentParagraph.paragraph)
+    ):
+        papers[paper_id].exempt_paragraphs.append(paragraph)
+    return rows
+
+
 def latest_published(meetings) -> dict[int, Agenda]:
     """`published(meeting)` for each of several published meetings (by id), the working-copy
     rows their snapshots are read against loaded for all of them at once rather than a meeting
@@ -317,11 +376,7 @@ def latest_published(meetings) -> dict[int, Agenda]:
     meetings = [m for m in meetings if m.agenda_revision]
     publications = {m.id: publication_of(m, m.agenda_revision) for m in meetings}
     snapshotted = [m.id for m in meetings if not unsnapshotted(publications[m.id])]
-    rows: dict[int, list[AgendaItem]] = {mid: [] for mid in snapshotted}
-    if snapshotted:
-        query = select(AgendaItem).where(AgendaItem.meeting_id.in_(snapshotted))
-        for item in db.session.scalars(_with_papers(query)):
-            rows[item.meeting_id].append(item)
+    rows = _live_facts(snapshotted)
     # Revisions published before snapshots were kept read the working copy itself.
     load_working_copies([m.id for m in meetings if m.id not in rows])
     return {

@@ -340,7 +340,7 @@ def _fts5_query(query: str) -> str | None:
     return " ".join(parts) or None
 
 
-def _candidate_ids(query: str, offset: int = 0) -> list[int]:
+def _candidate_ids(query: str, offset: int = 0, size: int = MAX_CANDIDATES) -> list[int]:
     """One batch of matching entries, best first (ties broken by id so batches are stable).
     An entry matches by its own text or, a paper's, by its file's text: a text found is
     ranked once, and stands for every entry naming it at its rank.
@@ -349,7 +349,7 @@ def _candidate_ids(query: str, offset: int = 0) -> list[int]:
     least as well as the (offset + batch)-th best text. Every text is named by an entry (see
     _free_texts), so the entries of the texts ranked above it already fill the batch."""
     dialect = db.session.get_bind().dialect.name
-    reach = offset + MAX_CANDIDATES - 1
+    reach = offset + size - 1
     if dialect == "sqlite":
         match = _fts5_query(query)
         if not match:
@@ -367,7 +367,7 @@ def _candidate_ids(query: str, offset: int = 0) -> list[int]:
                 "  WHERE NOT EXISTS (SELECT 1 FROM cut) OR m.r <= (SELECT r FROM cut)"
                 ") GROUP BY id ORDER BY min(r), id LIMIT :n OFFSET :o"
             ),
-            {"q": match, "n": MAX_CANDIDATES, "o": offset, "reach": reach},
+            {"q": match, "n": size, "o": offset, "reach": reach},
         )
     else:
         # Only a bounded set of matches is ranked (the index finds them all at once; ranking
@@ -393,7 +393,7 @@ def _candidate_ids(query: str, offset: int = 0) -> list[int]:
                 "  WHERE NOT EXISTS (SELECT 1 FROM cut) OR m.r >= (SELECT r FROM cut)"
                 ") AS matched GROUP BY id ORDER BY max(r) DESC, id LIMIT :n OFFSET :o"
             ),
-            {"q": query, "cap": RANKED, "n": MAX_CANDIDATES, "o": offset, "reach": reach},
+            {"q": query, "cap": RANKED, "n": size, "o": offset, "reach": reach},
         )
     return [r[0] for r in rows]
 
@@ -440,10 +440,14 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
     from_texts: list[tuple[Hit, str]] = []  # papers' hits, whose excerpts come from their text
     # Matches are read in batches until enough visible ones are found, so matches the
     # reader may not see (up to MAX_BATCHES of them) never push visible ones out.
+    # The first batch is twice the hits wanted: most matches are usually visible, and every
+    # meeting a batch touches has its agenda read (a council's common word touched 134
+    # meetings in a batch of 400, for 50 hits).
+    size = min(2 * limit, MAX_CANDIDATES)
     for _ in range(MAX_BATCHES):
         if len(hits) >= limit:
             break
-        ids = _candidate_ids(query, offset)
+        ids = _candidate_ids(query, offset, size)
         if not ids:
             break
         offset += len(ids)
@@ -472,8 +476,9 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
             if len(hits) >= limit:
                 break
         del held
-        if len(ids) < MAX_CANDIDATES:
+        if len(ids) < size:
             break
+        size = MAX_CANDIDATES
     _excerpts_from_texts(from_texts, query)
     return hits
 
