@@ -148,9 +148,16 @@ def _reason(exc: Exception) -> str:
     return f"an unexpected error stopped the build ({type(exc).__name__}: {exc})"[:500]
 
 
+def _failures_marker(meeting: Meeting, variant: str) -> Path:
+    """There whenever a build of this meeting's pack has failed (at any content): without it
+    the clerk's page need not work out the content key to look for a failure."""
+    return _dir() / f"failures-{_file_uid(meeting)}-{variant}"
+
+
 def _record_failure(meeting: Meeting, variant: str, key: str, reason: str) -> None:
     """Note the failure; the audit entry is written only the first time this content fails,
     however many requests (or workers) run into it."""
+    _failures_marker(meeting, variant).touch()
     path = _failure_path(key)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
@@ -482,14 +489,33 @@ def _note_attempt(meeting: Meeting, agenda, variant: str, key: str) -> None:
     write_atomic(path, key.encode())
 
 
+def _last_attempt(meeting: Meeting, agenda, variant: str) -> str | None:
+    """The content key last asked for of this copy's pack; or, when none was (its request
+    stopped at building the previous revision's pack first, for the page numbers it keeps),
+    that previous revision's."""
+    copies = [agenda]
+    if _keeps(agenda) and agenda.revision > 1:
+        copies.append(revisions.published(meeting, agenda.revision - 1))
+    for copy in copies:
+        try:
+            return _attempt_path(meeting, copy, variant).read_text().strip()
+        except FileNotFoundError:
+            continue
+    return None
+
+
 def pack_problems(meeting: Meeting) -> list[dict]:
     """For staff: each variant whose current content failed to build, why, and when the pack
     served meanwhile (if any) was built."""
     problems = []
     now = stamp.current()
-    # Built and served for the content as it stands: nothing to work out again.
+    # Nothing to work out for a pack that never failed to build, or one built and served for
+    # the content as it stands: a clerk's every view of the page asks.
     variants = [
-        v for v in builder.VARIANTS if _remembered(_memo_path(meeting, None, v, False), now) is None
+        v
+        for v in builder.VARIANTS
+        if _failures_marker(meeting, v).exists()
+        and _remembered(_memo_path(meeting, None, v, False), now) is None
     ]
     agenda = agenda_of(meeting) if variants else None
     for variant in variants:
@@ -502,9 +528,8 @@ def pack_problems(meeting: Meeting) -> list[dict]:
         except PackBeingPrepared:
             # The previous revision's pack, whose numbers it keeps, was never built: the key
             # last asked for tells whether that request failed (nothing asked: no problem).
-            try:
-                key = _attempt_path(meeting, agenda, variant).read_text().strip()
-            except FileNotFoundError:
+            key = _last_attempt(meeting, agenda, variant)
+            if key is None:
                 continue
         except PackUnavailable as exc:
             # The previous revision's pack cannot be had either, so neither can this one: a

@@ -492,6 +492,9 @@ def test_unreadable_paper_keeps_the_last_good_pack_and_tells_the_clerk(
     sign_in(clerk)
     response = client.get(members_url)
     assert response.status_code == 503 and "is missing" in response.get_data(as_text=True)
+    # And the meeting page tells the clerk of both failures.
+    page = client.get(f"/meetings/{m.id}/").get_data(as_text=True)
+    assert "is served until this is put right" in page and "No earlier version" in page
 
 
 def _full_record(db, f):
