@@ -354,18 +354,15 @@ def _live_facts(meeting_ids: list[int]) -> dict[int, list[_Live]]:
     ):
         papers[paper_id] = _Live(paper_id, visibility, reason)
         items[item_id].documents.append(papers[paper_id])
-    for item_id, paragraph in db.session.execute(
-        select(AgendaItemParagraph.agenda_item_id, AgendaItemParagraph.paragraph)
-        .where(AgendaItemParagraph.agenda_item_id.in_(item_ids))
-        .order_by(AgendaItemParagraph.paragraph)
+    for owner, ids, into in (
+        (AgendaItemParagraph.agenda_item_id, item_ids, items),
+        (DocumentParagraph.document_id, paper_ids, papers),
     ):
-        items[item_id].exempt_paragraphs.append(paragraph)
-    for paper_id, paragraph in db.session.execute(
-        select(DocumentParagraph.document_id, DocumentParagraph.paragraph)
-        .where(DocumentParagraph.document_id.in_(paper_ids))
-        .order_by(DocumentParagraph.paragraph)
-    ):
-        papers[paper_id].exempt_paragraphs.append(paragraph)
+        paragraph = owner.class_.paragraph
+        for owner_id, number in db.session.execute(
+            select(owner, paragraph).where(owner.in_(ids)).order_by(paragraph)
+        ):
+            into[owner_id].exempt_paragraphs.append(number)
     return rows
 
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 
 import pytest
-from flask import g
 from flask_login import AnonymousUserMixin
-from sqlalchemy import create_engine, event, func, select, table, text
+from sqlalchemy import create_engine, func, select, table, text
 
 from app.agenda import publication
 from app.agenda import services as agenda
@@ -26,6 +24,7 @@ from app.search.services import reindex_all, search
 from config import normalise_database_url
 from tests.factories import PASSWORD
 from tests.pdfs import make_pdf
+from tests.statements import counted_get
 
 ANON = AnonymousUserMixin()
 REASON = "Commercial negotiations are continuing."
@@ -239,23 +238,9 @@ class Record:
 
 
 def _count(client, path: str, headers: dict) -> tuple[int, int]:
-    ext.session.expunge_all()  # nothing already loaded, as for a request of its own
-    g.pop("_login_user", None)
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split())[:200])
-
-    event.listen(ext.engine, "before_cursor_execute", seen)
-    try:
-        response = client.get(path, headers=headers)
-    finally:
-        event.remove(ext.engine, "before_cursor_execute", seen)
-    assert response.status_code == 200, (path, response.status_code)
-    if os.environ.get("SHOW_QUERIES"):
-        print(path, *statements, sep="\n  ")
+    statements, response = counted_get(client, path, headers)
     hits = response.get_json()["total"] if path.startswith("/api/") else None
-    return len(statements), hits
+    return statements, hits
 
 
 def _reader(app, record, role):

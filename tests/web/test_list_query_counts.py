@@ -7,14 +7,11 @@ loaded one at a time (an N+1) makes the larger count larger."""
 from __future__ import annotations
 
 import html
-import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from flask import g
-from sqlalchemy import event
 
 from app.actions import services as actions
 from app.auth.models import User
@@ -25,6 +22,7 @@ from app.minutes import views as minute_views
 from app.models import MembershipRole, MinutesState, Rag, Role
 from app.people import queries as people_queries
 from tests.factories import PASSWORD
+from tests.statements import counted_get
 
 PAST = datetime(2016, 1, 13, 13, tzinfo=UTC)
 
@@ -160,22 +158,7 @@ class Council:
 
 
 def _count(client, path: str, headers: dict) -> int:
-    ext.session.expunge_all()  # nothing already loaded, as for a request of its own
-    g.pop("_login_user", None)
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split())[:200])
-
-    event.listen(ext.engine, "before_cursor_execute", seen)
-    try:
-        response = client.get(path, headers=headers)
-    finally:
-        event.remove(ext.engine, "before_cursor_execute", seen)
-    assert response.status_code == 200, (path, response.status_code)
-    if os.environ.get("SHOW_QUERIES"):
-        print(path, *statements, sep="\n  ")
-    return len(statements)
+    return counted_get(client, path, headers)[0]
 
 
 def _reader(app, council, role):
