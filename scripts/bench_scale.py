@@ -365,7 +365,8 @@ def serve(folder: Path, url: str, meeting_id: int, seconds: float, port: int) ->
     with bench_serve.gunicorn(env, port, started_within=60):
         etag = bench_serve.wait_for_pack(port, pack, seconds=300).get("ETag", "")
         print(
-            f"\ngunicorn, 2 workers, 20 clients, {seconds:.0f} s each (target: cached pack "
+            f"\ngunicorn, 2 workers, 20 clients ({bench_serve.client_name()}), {seconds:.0f} s "
+            "each (target: cached pack "
             f">= 500 requests/s); {load()}"
         )
         bench_serve.rates(

@@ -2,9 +2,14 @@
 17: a cached pack and its 304 should stand 500 requests a second on 2 workers).
 
 Loads the demo into a fresh SQLite database, publishes nothing new, warms the July meeting's
-pack, then has CLIENTS threads ask for each URL for SECONDS and prints requests/s and the p50
-and p95 latency. Run: .venv/bin/python scripts/bench_serve.py [--workers 2] [--clients 20]
-[--seconds 10]
+pack, then has CLIENTS concurrent clients ask for each URL for SECONDS and prints requests/s
+and the p50 and p95 latency.
+
+The clients run on the same cores as the server. ApacheBench (`ab`, Debian apache2-utils) is
+one C process that costs the server little; without it (or with --client threads) they are
+Python threads, which take a good part of a core from the server and so measure it lower.
+Which one was used is printed. Run: .venv/bin/python scripts/bench_serve.py [--workers 2]
+[--clients 20] [--seconds 10] [--client ab|threads]
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -67,6 +73,30 @@ def _hammer(port: int, path: str, headers: dict, clients: int, seconds: float):
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else 0
     return len(latencies) / elapsed, statistics.median(latencies or [0]), p95, statuses
+
+
+def _ab(port: int, path: str, headers: dict, clients: int, seconds: float):
+    """The same figures as _hammer, from ApacheBench."""
+    command = [AB, "-q", "-c", str(clients), "-t", str(seconds), "-n", "10000000"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    done = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"^Requests per second:\s+([\d.]+)", done, re.M)[1])
+    total = int(re.search(r"^Complete requests:\s+(\d+)", done, re.M)[1])
+    failed = int(re.search(r"^Failed requests:\s+(\d+)", done, re.M)[1])
+    other = re.search(r"^Non-2xx responses:\s+(\d+)", done, re.M)
+    # ab counts a 304 as non-2xx, and as nothing else: which it is, is told by one request.
+    status = _get(port, path, headers)[0]
+    statuses = {status: total - failed} | ({"failed": failed} if failed else {})
+    if other and status < 300 and int(other[1]):
+        statuses["non-2xx"] = int(other[1])
+    cent = dict(re.findall(r"^\s+(\d+)%\s+(\d+)", done, re.M))
+    return rate, int(cent["50"]) / 1000, int(cent["95"]) / 1000, statuses
+
+
+AB = shutil.which("ab")
 
 
 def server_env(folder: Path, database_url: str, workers: int, port: int, **extra) -> dict:
@@ -128,12 +158,22 @@ def wait_for_pack(port: int, path: str, seconds: int = 60) -> dict:
     return headers
 
 
-def rates(port: int, targets, clients: int, seconds: float) -> list[tuple]:
+def client_name(client: str | None = None) -> str:
+    """The client rates() will use: "ab" if asked for or installed, else "threads"."""
+    if client == "ab" and not AB:
+        raise SystemExit("--client ab: ApacheBench is missing (apt-get install apache2-utils)")
+    return client or ("ab" if AB else "threads")
+
+
+def rates(
+    port: int, targets, clients: int, seconds: float, client: str | None = None
+) -> list[tuple]:
     """(label, requests/s, p50 s, p95 s, statuses) for each (label, path, headers), one
     target at a time, each printed as it is measured."""
+    run = _ab if client_name(client) == "ab" else _hammer
     out = []
     for label, path, extra in targets:
-        rate, p50, p95, statuses = _hammer(port, path, extra, clients, seconds)
+        rate, p50, p95, statuses = run(port, path, extra, clients, seconds)
         print(
             f"{label:14} {rate:7.0f} requests/s  p50 {p50 * 1000:6.1f} ms  "
             f"p95 {p95 * 1000:6.1f} ms  {statuses}",
@@ -149,6 +189,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--port", type=int, default=5091)
+    parser.add_argument("--client", choices=("ab", "threads"), help="default: ab if installed")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     env = server_env(folder, f"sqlite:///{folder / 'bench.sqlite3'}", args.workers, args.port)
@@ -160,8 +201,8 @@ def main() -> None:
             pack = "/meetings/3/pack.pdf"
             etag = wait_for_pack(args.port, pack).get("ETag", "")
             print(
-                f"gunicorn, {args.workers} workers, {args.clients} clients, "
-                f"{args.seconds:.0f} s each"
+                f"gunicorn, {args.workers} workers, {args.clients} clients "
+                f"({client_name(args.client)}), {args.seconds:.0f} s each"
             )
             targets = (
                 ("cached pack", pack, {}),
@@ -169,7 +210,7 @@ def main() -> None:
                 ("meeting page", "/meetings/3/", {}),
                 ("home page", "/", {}),
             )
-            rates(args.port, targets, args.clients, args.seconds)
+            rates(args.port, targets, args.clients, args.seconds, args.client)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

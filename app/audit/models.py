@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, fk, intpk, utcnow
@@ -13,6 +13,9 @@ class AuditEvent(db.Model):
     """Who did what to which record, when. Rows are only ever added."""
 
     __tablename__ = "audit_events"
+    # One record's events (an action's corrections, a meeting's agenda items and papers):
+    # without it each such read walks the whole trail, which grows with every year kept.
+    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
 
     id: Mapped[intpk]
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -152,6 +152,30 @@ def test_hidden_matches_never_crowd_out_visible_ones(db, f, monkeypatch):
     assert len(search("numbat", f.user(Role.CLERK))) == 4
 
 
+def test_only_the_newest_matches_are_ranked(db, f, monkeypatch):
+    """A common word's every match is found, but only the newest RANKED of them are ranked:
+    ranking a quarter of a million minutes was what made a council's search slow."""
+    from app.search import services as search_services
+
+    c = f.committee()
+    m = f.meeting(c)
+    # Short titles that are nothing but the word rank best; these are the oldest.
+    old = [agenda.add_item(m, title=f"Quokka {n}").title for n in range(3)]
+    new = [
+        agenda.add_item(m, title=f"A longer item that mentions the quokka in passing {n}").title
+        for n in range(3)
+    ]
+    db.session.commit()
+    clerk = f.user(Role.CLERK)
+    ranked_all = [h.title for h in search("quokka", clerk)]
+    assert set(ranked_all[:3]) == set(old)
+    monkeypatch.setattr(search_services, "RANKED", 3)
+    bounded = [h.title for h in search("quokka", clerk)]
+    assert bounded and set(bounded) <= set(new)
+    # A query with fewer matches than the bound ranks them all.
+    assert [h.title for h in search("quokka 0", clerk)][:1] == ["Quokka 0"]
+
+
 def _entries(db):
     from sqlalchemy import select
 
