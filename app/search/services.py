@@ -340,16 +340,27 @@ def _fts5_query(query: str) -> str | None:
     return " ".join(parts) or None
 
 
-def _candidate_ids(query: str, offset: int = 0, size: int = MAX_CANDIDATES) -> list[int]:
-    """One batch of matching entries, best first (ties broken by id so batches are stable).
-    An entry matches by its own text or, a paper's, by its file's text: a text found is
-    ranked once, and stands for every entry naming it at its rank.
+def _candidate_ids(
+    query: str, copies: tuple[str, ...], offset: int = 0, size: int = MAX_CANDIDATES
+) -> list[int]:
+    """One batch of matching entries of the `copies` this reader reads, best first (ties
+    broken by id so batches are stable). An entry matches by its own text or, a paper's, by
+    its file's text: a text found is ranked once, and stands for every entry naming it at its
+    rank. (Entries of other copies are left out here, not after: a public reader's batches
+    were a third working-copy entries, read and dropped.)
 
     Only the texts that can reach this batch are followed to their entries: those ranked at
-    least as well as the (offset + batch)-th best text. Every text is named by an entry (see
-    _free_texts), so the entries of the texts ranked above it already fill the batch."""
+    least as well as the (offset + batch)-th best text that an entry of these copies names;
+    the entries of the texts ranked above it already fill the batch."""
     dialect = db.session.get_bind().dialect.name
     reach = offset + size - 1
+    params = {"n": size, "o": offset, "reach": reach, "cap": RANKED}
+    params |= {f"c{n}": copy for n, copy in enumerate(copies)}
+    in_copies = "e.copy IN (" + ", ".join(f":c{n}" for n in range(len(copies))) + ")"
+    named = (
+        "EXISTS (SELECT 1 FROM search_texts t JOIN search_entries e ON e.sha256 = t.sha256"
+        f" WHERE t.id = m.text_id AND {in_copies})"
+    )
     if dialect == "sqlite":
         match = _fts5_query(query)
         if not match:
@@ -367,17 +378,20 @@ def _candidate_ids(query: str, offset: int = 0, size: int = MAX_CANDIDATES) -> l
                 "WITH texts AS ("
                 f"  SELECT rowid AS text_id, rank AS r FROM {TEXT_FTS} WHERE {TEXT_FTS} MATCH :q"
                 f"  AND rowid >= {newest.format(TEXT_FTS)}"
-                "), cut AS (SELECT r FROM texts ORDER BY r LIMIT 1 OFFSET :reach) "
+                f"), cut AS (SELECT r FROM texts AS m WHERE {named}"
+                "  ORDER BY r LIMIT 1 OFFSET :reach) "
                 "SELECT id FROM ("
-                "  SELECT rowid AS id, rank AS r FROM search_fts WHERE search_fts MATCH :q"
-                f"  AND rowid >= {newest.format('search_fts')}"
+                "  SELECT m.id, m.r FROM ("
+                "    SELECT rowid AS id, rank AS r FROM search_fts WHERE search_fts MATCH :q"
+                f"    AND rowid >= {newest.format('search_fts')}"
+                f"  ) AS m JOIN search_entries e ON e.id = m.id WHERE {in_copies}"
                 "  UNION ALL"
                 "  SELECT e.id, m.r FROM texts AS m JOIN search_texts t ON t.id = m.text_id"
-                "  JOIN search_entries e ON e.sha256 = t.sha256"
-                "  WHERE NOT EXISTS (SELECT 1 FROM cut) OR m.r <= (SELECT r FROM cut)"
+                f"  JOIN search_entries e ON e.sha256 = t.sha256 WHERE {in_copies}"
+                "  AND (NOT EXISTS (SELECT 1 FROM cut) OR m.r <= (SELECT r FROM cut))"
                 ") GROUP BY id ORDER BY min(r), id LIMIT :n OFFSET :o"
             ),
-            {"q": match, "cap": RANKED, "n": size, "o": offset, "reach": reach},
+            params | {"q": match},
         )
     else:
         # Only a bounded set of matches is ranked (the index finds them all at once; ranking
@@ -389,23 +403,25 @@ def _candidate_ids(query: str, offset: int = 0, size: int = MAX_CANDIDATES) -> l
         rows = db.session.execute(
             text(
                 "WITH texts AS ("
-                f"  SELECT c.id, ts_rank(c.v, {tsquery}) AS r FROM ("
+                f"  SELECT c.id AS text_id, ts_rank(c.v, {tsquery}) AS r FROM ("
                 f"    SELECT id, {FULLTEXT_COLUMN} AS v FROM {TEXT_FTS}"
                 f"    WHERE {FULLTEXT_COLUMN} @@ {tsquery} ORDER BY id DESC LIMIT :cap"
                 "  ) AS c"
-                "), cut AS (SELECT r FROM texts ORDER BY r DESC LIMIT 1 OFFSET :reach) "
+                f"), cut AS (SELECT r FROM texts AS m WHERE {named}"
+                "  ORDER BY r DESC LIMIT 1 OFFSET :reach) "
                 "SELECT id FROM ("
                 f"  SELECT c.id, ts_rank(c.v, {tsquery}) AS r FROM ("
-                f"    SELECT id, {FULLTEXT_COLUMN} AS v FROM search_entries"
-                f"    WHERE {FULLTEXT_COLUMN} @@ {tsquery} ORDER BY id DESC LIMIT :cap"
+                f"    SELECT e.id, e.{FULLTEXT_COLUMN} AS v FROM search_entries AS e"
+                f"    WHERE e.{FULLTEXT_COLUMN} @@ {tsquery} AND {in_copies}"
+                "    ORDER BY e.id DESC LIMIT :cap"
                 "  ) AS c"
                 "  UNION ALL"
-                "  SELECT e.id, m.r FROM texts AS m JOIN search_texts t ON t.id = m.id"
-                "  JOIN search_entries e ON e.sha256 = t.sha256"
-                "  WHERE NOT EXISTS (SELECT 1 FROM cut) OR m.r >= (SELECT r FROM cut)"
+                "  SELECT e.id, m.r FROM texts AS m JOIN search_texts t ON t.id = m.text_id"
+                f"  JOIN search_entries e ON e.sha256 = t.sha256 WHERE {in_copies}"
+                "  AND (NOT EXISTS (SELECT 1 FROM cut) OR m.r >= (SELECT r FROM cut))"
                 ") AS matched GROUP BY id ORDER BY max(r) DESC, id LIMIT :n OFFSET :o"
             ),
-            {"q": query, "cap": RANKED, "n": size, "o": offset, "reach": reach},
+            params | {"q": query},
         )
     return [r[0] for r in rows]
 
@@ -418,8 +434,20 @@ _LOADERS = {
     "resolution": Resolution,
 }
 
-# What a record's visibility (and its hit's title) asks of next.
-_RELATED = {Document: Document.item, Resolution: Resolution.minute}
+# What a record's visibility (and its hit's title) asks of next: a paper its item, a minute
+# its item (restricted with it), a resolution its minute and that minute's other
+# resolutions, and an item its parent (a sub-item is as restricted as its parent).
+_RELATED = {
+    AgendaItem: (selectinload(AgendaItem.parent),),
+    Document: (selectinload(Document.item).selectinload(AgendaItem.parent),),
+    Minute: (selectinload(Minute.item).selectinload(AgendaItem.parent),),
+    Resolution: (
+        selectinload(Resolution.minute).options(
+            selectinload(Minute.item).selectinload(AgendaItem.parent),
+            selectinload(Minute.resolutions),  # its reference: "211(1)", or a lone one's "211"
+        ),
+    ),
+}
 
 
 def _visible(kind: str, obj, user) -> bool:
@@ -459,7 +487,7 @@ def search(query: str, user, limit: int = 50) -> list[Hit]:
     for _ in range(MAX_BATCHES):
         if len(hits) >= limit:
             break
-        ids = _candidate_ids(query, offset, size)
+        ids = _candidate_ids(query, copies, offset, size)
         if not ids:
             break
         offset += len(ids)
@@ -530,9 +558,7 @@ def _prefetch(entries: list[SearchEntry], agendas: dict) -> list:
         if e.copy != PUBLISHED:
             wanted.setdefault(_LOADERS[e.kind], set()).add(e.ref_id)
     for model, ids in wanted.items():
-        query = select(model).where(model.id.in_(ids))
-        if model in _RELATED:
-            query = query.options(selectinload(_RELATED[model]))
+        query = select(model).where(model.id.in_(ids)).options(*_RELATED[model])
         held += db.session.scalars(query).all()
     return held
 

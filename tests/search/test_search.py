@@ -3,6 +3,7 @@ import io
 import pytest
 from flask_login import AnonymousUserMixin
 
+from app.agenda import publication
 from app.agenda import services as agenda
 from app.agenda.documents import add_document
 from app.minutes import services as minutes
@@ -128,10 +129,22 @@ def test_hidden_matches_never_crowd_out_visible_ones(db, f, monkeypatch):
 
     monkeypatch.setattr(search_services, "MAX_CANDIDATES", 2)
     c = f.committee()
-    hidden = f.meeting(c)  # agenda never published: the public sees none of it
+    # Exempt papers on a published agenda: in the copy the public reads, but not theirs to
+    # see. (A working copy's entries are left out of a public reader's batches altogether.)
+    hidden = f.meeting(c)
+    contracts = agenda.add_item(hidden, title="Contracts")
     for n in range(7):
         # Short titles that are nothing but the word rank best.
-        agenda.add_item(hidden, title=f"Numbat numbat {n}")
+        add_document(
+            contracts,
+            io.BytesIO(make_pdf(1, "Prices")),
+            f"n{n}.pdf",
+            f"Numbat numbat {n}",
+            visibility="exempt",
+            exempt_paragraphs=[3],
+            public_interest_reason=REASON,
+        )
+    publication.publish_agenda(hidden)
     shown = f.published_meeting(c)
     agenda.add_item(
         shown,

@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.auth.services import issue_token
 from app.committees.models import Committee
 from app.extensions import db as ext
+from app.minutes import services as minutes
 from app.models import Regime, Role, Visibility
 from app.search.models import TEXT_FTS, SearchEntry, SearchText
 from app.search.services import reindex_all, search
@@ -207,7 +208,7 @@ class Record:
 
     def __init__(self, db, f):
         self.db, self.f = db, f
-        committees = [f.committee(regime=Regime.NONE) for _ in range(2)]
+        committees = [f.committee(regime=Regime.NONE, publish_draft_minutes=True) for _ in range(2)]
         # Ids, not rows: each count starts with nothing loaded.
         self.committee_ids = [c.id for c in committees]
         member, clerk = f.member_user(committees[0]), f.user(Role.CLERK)
@@ -233,7 +234,13 @@ class Record:
                 public_interest_reason=REASON,
             )
             paper.exempt_paragraphs = [3]
+            # A sub-item (whose visibility asks its parent's) and minutes of both items.
+            agenda.add_item(m, parent=public, title="Quagga count")
             publication.publish_agenda(m)
+            for minute in minutes.draft_minutes(m):
+                minutes.save_minute(minute, "The quagga survey was discussed.", minute.version)
+                minutes.add_resolution(minute, "That the quagga survey be noted.", "noted")
+            minutes.publish_minutes(m)
         self.db.session.commit()
 
 
