@@ -5,10 +5,11 @@ Loads the demo into a fresh SQLite database, publishes nothing new, warms the Ju
 pack, then has CLIENTS concurrent clients ask for each URL for SECONDS and prints requests/s
 and the p50 and p95 latency.
 
-The clients run on the same cores as the server. ApacheBench (`ab`, Debian apache2-utils) is
-one C process that costs the server little; without it (or with --client threads) they are
-Python threads, which take a good part of a core from the server and so measure it lower.
-Which one was used is printed. Run: .venv/bin/python scripts/bench_serve.py [--workers 2]
+The clients run on the same cores as the server: ApacheBench (`ab`, Debian apache2-utils), one
+C process, when it is installed; otherwise (or with --client threads) Python threads. Which
+was used is printed. Measured both ways on the idle 2-core machine (December 2026) they agree
+within the spread from run to run, so the client is not what limits the figures.
+Run: .venv/bin/python scripts/bench_serve.py [--workers 2]
 [--clients 20] [--seconds 10] [--client ab|threads]
 """
 
