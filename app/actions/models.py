@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, created_at, fk, intpk, str_enum, updated_at, utcnow
@@ -46,6 +46,10 @@ class Action(db.Model):
             "status NOT IN ('complete', 'cancelled') OR closed_at IS NOT NULL",
             name="closed_is_stamped",
         ),
+        # The tracker's order (actions.services.TRACKER_ORDER: due date, none last, then id),
+        # so its pages walk the actions in order and stop at a page of those the reader may
+        # see, instead of sorting every visible action first.
+        Index("ix_actions_tracker_order", text("(due_date IS NULL)"), "due_date", "id"),
     )
 
     id: Mapped[intpk]
