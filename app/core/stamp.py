@@ -55,9 +55,13 @@ event.listen(
 )
 
 
+# Built once: it is asked on every download of a pack.
+_CURRENT = select(ChangeStamp.value).where(ChangeStamp.id == 1)
+
+
 def current() -> int | None:
     """The number now (None if the row is missing: then nothing may be taken as unchanged)."""
-    return db.session.scalar(select(ChangeStamp.value).where(ChangeStamp.id == 1))
+    return db.session.scalar(_CURRENT)
 
 
 def _move(session: Session) -> None:

@@ -16,10 +16,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
+    exists,
     inspect,
     select,
+    table,
 )
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, object_session, relationship
 
 from app.committees.models import Committee, may_see_restricted
 from app.core.db import (
@@ -205,8 +208,11 @@ class Meeting(db.Model):
     def has_items(self) -> bool:
         """Whether the agenda has any item, without loading them all when they are not."""
         session = object_session(self)
-        if session is None or self.id is None or "items" in inspect(self).dict:
+        loaded = inspect(self).dict
+        if session is None or self.id is None or "items" in loaded:
             return bool(self.items)
+        if "items_exist" in loaded:
+            return bool(loaded["items_exist"])
         return bool(
             session.scalar(select(Meeting.id).where(Meeting.id == self.id, Meeting.items.any()))
         )
@@ -306,6 +312,16 @@ def _letters(k: int) -> str:
         k, r = divmod(k - 1, 26)
         s = chr(ord("a") + r) + s
     return s
+
+
+# Whether the agenda has an item, read with the meeting by whoever asks (undefer): the pack
+# route, where it saves a statement on every download. It goes stale once items change in the
+# same session, so has_items trusts it only as loaded with the meeting. The items' table by
+# name: its model imports this one.
+_AGENDA_ITEMS = table("agenda_items", column("meeting_id"))
+Meeting.items_exist = column_property(
+    exists().where(_AGENDA_ITEMS.c.meeting_id == Meeting.id), deferred=True
+)
 
 
 class AgendaPublication(db.Model):

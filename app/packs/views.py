@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from app.agenda import pdfsafety, revisions
 from app.api.auth import bearer_reader
@@ -39,8 +39,13 @@ def pack_problems(meeting: Meeting) -> list[dict]:
 
 
 def _meeting(meeting_id: int) -> Meeting:
-    # Its committee names the file: one query for both.
-    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.committee)])
+    # Its committee names the file, and whether it has items decides if there is a pack: one
+    # query for all three.
+    meeting = db.session.get(
+        Meeting,
+        meeting_id,
+        options=[joinedload(Meeting.committee), undefer(Meeting.items_exist)],
+    )
     if meeting is None or not meeting.can_view(current_user):
         abort(404)
     return meeting

@@ -845,3 +845,28 @@ def test_only_the_templates_packs_are_made_from_change_their_keys(tmp_path):
     shared = templates / "minutes" / "_record.html"
     shared.write_text(shared.read_text() + "{# changed #}")
     assert builder._templates_digest(templates) != original
+
+
+def test_whether_there_is_a_pack_follows_the_items_however_the_meeting_was_read(db, f):
+    """The pack route reads whether the agenda has items with the meeting; everyone else asks
+    when they need it. A value read with the meeting is not trusted once the items have been
+    loaded, nor asked again when it was not read."""
+    from sqlalchemy.orm import undefer
+
+    from app.meetings.models import Meeting
+
+    m = f.meeting(f.committee())
+    db.session.commit()
+    meeting_id = m.id
+    db.session.expunge_all()
+    read_with = db.session.get(Meeting, meeting_id, options=[undefer(Meeting.items_exist)])
+    assert read_with.has_items is False and read_with.pack_variant_for(None) is None
+    agenda.add_item(read_with, title="Budget")
+    assert read_with.has_items is True
+    db.session.commit()
+    db.session.expunge_all()
+    asked = db.session.get(Meeting, meeting_id)
+    assert asked.has_items is True
+    db.session.expunge_all()
+    read_with = db.session.get(Meeting, meeting_id, options=[undefer(Meeting.items_exist)])
+    assert read_with.has_items is True
