@@ -64,6 +64,12 @@ def current() -> int | None:
     return db.session.scalar(_CURRENT)
 
 
+def as_column():
+    """The number now as a column, for a request to read it in the statement that reads its
+    rows (the pack route: one statement for a download)."""
+    return _CURRENT.scalar_subquery()
+
+
 def _move(session: Session) -> None:
     moved = session.execute(
         update(ChangeStamp).where(ChangeStamp.id == 1).values(value=ChangeStamp.value + 1)

@@ -339,7 +339,9 @@ def _remembered(memo: Path, now: int | None) -> Path | None:
     return path if path.name.startswith(("pack-", "revision-")) and path.exists() else None
 
 
-def pack_file(meeting: Meeting, variant: str, revision=None, supplement_only=False) -> Path:
+def pack_file(
+    meeting: Meeting, variant: str, revision=None, supplement_only=False, now: int | None = None
+) -> Path:
     """The pack of a revision (see agenda_of), or just its supplement's new pages. A
     published revision's pack is kept and served as it was once superseded (kept_pack).
     Otherwise the pack for the current content; when that cannot be built, the last good
@@ -347,9 +349,11 @@ def pack_file(meeting: Meeting, variant: str, revision=None, supplement_only=Fal
     supplement-only pack of a revision that is not a kept supplement.
 
     While nothing changes (core.stamp), the answer is remembered: a request costs a query
-    for the stamp, not the work of the pack's content key, however large the record."""
+    for the stamp, not the work of the pack's content key, however large the record. `now`:
+    the stamp as the caller read it with the meeting (asked here when not given)."""
     memo = _memo_path(meeting, revision, variant, supplement_only)
-    now = stamp.current()
+    if now is None:
+        now = stamp.current()
     remembered = _remembered(memo, now)
     if remembered is not None:
         return remembered

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
 
 from app.agenda import pdfsafety, revisions
 from app.api.auth import bearer_reader
 from app.committees.services import slugify
+from app.core import stamp
 from app.core.errors import ServiceError
 from app.core.permissions import is_staff
 from app.extensions import db
@@ -39,16 +41,25 @@ def pack_problems(meeting: Meeting) -> list[dict]:
 
 
 def _meeting(meeting_id: int) -> Meeting:
-    # Its committee names the file, and whether it has items decides if there is a pack: one
-    # query for all three.
-    meeting = db.session.get(
-        Meeting,
-        meeting_id,
-        options=[joinedload(Meeting.committee), undefer(Meeting.items_exist)],
-    )
+    # Its committee names the file: one query for both.
+    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.committee)])
     if meeting is None or not meeting.can_view(current_user):
         abort(404)
     return meeting
+
+
+def _pack_meeting(meeting_id: int) -> tuple[Meeting, int | None]:
+    """What a download asks, in one statement: the meeting, its committee (which names the
+    file), whether it has items (whether there is a pack) and the change stamp (whether the
+    pack worked out last still holds)."""
+    row = db.session.execute(
+        select(Meeting, stamp.as_column())
+        .options(joinedload(Meeting.committee), undefer(Meeting.items_exist))
+        .where(Meeting.id == meeting_id)
+    ).first()
+    if row is None or not row[0].can_view(current_user):
+        abort(404)
+    return row[0], row[1]
 
 
 def _send(path, filename: str, restricted: bool):
@@ -83,7 +94,7 @@ def pack_link(meeting: Meeting, **extra) -> dict | None:
 @bp.route("/meetings/<int:meeting_id>/pack.pdf")
 @bearer_reader
 def pack(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting, now = _pack_meeting(meeting_id)
     variant = request.args.get("variant", PUBLIC)
     part = request.args.get("part", "whole")
     if not meeting.may_fetch_pack(current_user, variant) or part not in ("whole", "supplement"):
@@ -93,7 +104,7 @@ def pack(meeting_id: int):
         if revision == revisions.DRAFT and not revisions.reads_working_copy(current_user):
             raise revisions.NoSuchRevision(revision)
         # The last good pack if a rebuild fails.
-        path = cache.pack_file(meeting, variant, revision, supplement_only=part == "supplement")
+        path = cache.pack_file(meeting, variant, revision, part == "supplement", now)
     except revisions.NoSuchRevision:
         abort(404)
     except cache.PackBeingPrepared as exc:
