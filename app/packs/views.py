@@ -3,9 +3,11 @@ Last-Modified and Range support."""
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, undefer
 
 from app.agenda import pdfsafety, revisions
@@ -48,15 +50,22 @@ def _meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
+@functools.cache
+def _download_statement():
+    # Built once, on first use (the mappers are configured by then): building it again on
+    # every download cost a fifth of the request.
+    return (
+        select(Meeting, stamp.as_column())
+        .options(joinedload(Meeting.committee), undefer(Meeting.items_exist))
+        .where(Meeting.id == bindparam("meeting_id"))
+    )
+
+
 def _pack_meeting(meeting_id: int) -> tuple[Meeting, int | None]:
     """What a download asks, in one statement: the meeting, its committee (which names the
     file), whether it has items (whether there is a pack) and the change stamp (whether the
     pack worked out last still holds)."""
-    row = db.session.execute(
-        select(Meeting, stamp.as_column())
-        .options(joinedload(Meeting.committee), undefer(Meeting.items_exist))
-        .where(Meeting.id == meeting_id)
-    ).first()
+    row = db.session.execute(_download_statement(), {"meeting_id": meeting_id}).first()
     if row is None or not row[0].can_view(current_user):
         abort(404)
     return row[0], row[1]
