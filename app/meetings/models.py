@@ -213,9 +213,7 @@ class Meeting(db.Model):
             return bool(self.items)
         if "items_exist" in loaded:
             return bool(loaded["items_exist"])
-        return bool(
-            session.scalar(select(Meeting.id).where(Meeting.id == self.id, Meeting.items.any()))
-        )
+        return bool(session.scalar(select(Meeting.items_exist).where(Meeting.id == self.id)))
 
     def pack_variant_for(self, user) -> str | None:
         """The one version of the agenda pack this reader is offered: the members' one for

@@ -42,14 +42,6 @@ def pack_problems(meeting: Meeting) -> list[dict]:
     return cache.pack_problems(meeting) if is_staff(current_user) else []
 
 
-def _meeting(meeting_id: int) -> Meeting:
-    # Its committee names the file: one query for both.
-    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.committee)])
-    if meeting is None or not meeting.can_view(current_user):
-        abort(404)
-    return meeting
-
-
 @functools.cache
 def _download_statement():
     # Built once, on first use (the mappers are configured by then): building it again on
@@ -61,10 +53,10 @@ def _download_statement():
     )
 
 
-def _pack_meeting(meeting_id: int) -> tuple[Meeting, int | None]:
+def _meeting(meeting_id: int) -> tuple[Meeting, int | None]:
     """What a download asks, in one statement: the meeting, its committee (which names the
     file), whether it has items (whether there is a pack) and the change stamp (whether the
-    pack worked out last still holds)."""
+    pack worked out last still holds). A 404 unless the reader may see the meeting."""
     row = db.session.execute(_download_statement(), {"meeting_id": meeting_id}).first()
     if row is None or not row[0].can_view(current_user):
         abort(404)
@@ -103,7 +95,7 @@ def pack_link(meeting: Meeting, **extra) -> dict | None:
 @bp.route("/meetings/<int:meeting_id>/pack.pdf")
 @bearer_reader
 def pack(meeting_id: int):
-    meeting, now = _pack_meeting(meeting_id)
+    meeting, now = _meeting(meeting_id)
     variant = request.args.get("variant", PUBLIC)
     part = request.args.get("part", "whole")
     if not meeting.may_fetch_pack(current_user, variant) or part not in ("whole", "supplement"):
@@ -141,7 +133,7 @@ def pack(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/minutes.pdf")
 @bearer_reader
 def minutes(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting, _ = _meeting(meeting_id)
     if not meeting.can_see_minutes(current_user):
         abort(404)
     include_restricted = meeting.can_see_restricted(current_user)

@@ -849,8 +849,8 @@ def test_only_the_templates_packs_are_made_from_change_their_keys(tmp_path):
 
 def test_whether_there_is_a_pack_follows_the_items_however_the_meeting_was_read(db, f):
     """The pack route reads whether the agenda has items with the meeting; everyone else asks
-    when they need it. A value read with the meeting is not trusted once the items have been
-    loaded, nor asked again when it was not read."""
+    when they need it. A value read with the meeting gives way to the items once they are
+    loaded, and one not read with it is asked for."""
     from sqlalchemy.orm import undefer
 
     from app.meetings.models import Meeting
